@@ -1,0 +1,40 @@
+"""CLI commands: ``flask --app wsgi <command>``."""
+
+import click
+
+from models.errors import DomainError
+from models.users import ROLE_LABELS
+from seeds.loader import load_reference_data
+
+from .accounts import create_user, ensure_first_admin
+
+
+def register(app):
+    @app.cli.command("seed")
+    def seed_command():
+        """载入参考数据（街道/乡镇、社区、对象类别），可重复执行。"""
+        added = load_reference_data()
+        click.echo(f"参考数据已载入：新增街道/乡镇与社区 {added['townships']} 条，对象类别 {added['categories']} 条。")
+
+    @app.cli.command("create-user")
+    @click.argument("username")
+    @click.option("--role", type=click.Choice(list(ROLE_LABELS)), required=True,
+                  help="staff=社工 coordinator=项目主管 manager=管理者 admin=系统管理员")
+    @click.option("--name", "display_name", required=True, help="姓名")
+    @click.option("--password", default=None, help="留空则自动生成")
+    def create_user_command(username, role, display_name, password):
+        """新建账户。"""
+        try:
+            user, password = create_user(username, role, display_name, password)
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from exc
+        click.echo(f"已创建账户 {user.username}（{ROLE_LABELS[role]}），密码：{password}")
+
+    @app.cli.command("ensure-admin")
+    def ensure_admin_command():
+        """没有系统管理员时创建 admin 账户并显示一次密码。"""
+        password = ensure_first_admin()
+        if password:
+            click.echo(f"已创建首个系统管理员：用户名 admin，密码 {password}（只显示这一次，请登录后修改）")
+        else:
+            click.echo("已有系统管理员账户，无需创建。")

@@ -1,0 +1,107 @@
+"""Settings from the environment, checked at start-up (fail fast).
+
+Modes (``APP_MODE``):
+- ``local``: the default. ``MONGODB_URI`` if set, else the local database that
+  the run command starts (FerretDB on SQLite under ``var/db``).
+- ``production``: ``MONGODB_URI`` and ``SECRET_KEY`` are required.
+- ``demo``: in-memory database with generated demo data; nothing is kept.
+- ``test``: for the test suite (mongomock unless ``MONGODB_URI`` is given).
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+from pymongo.errors import ConfigurationError, InvalidURI
+from pymongo.uri_parser import parse_uri
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MODES = ("local", "production", "demo", "test")
+
+
+class ConfigError(RuntimeError):
+    """A setting is missing or wrong; the message says which and how to fix it."""
+
+
+def _int(env: dict, name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"配置项 {name} 应为整数，当前为“{raw}”。") from exc
+
+
+def _local_secret_key(var_dir: Path) -> str:
+    """A secret key kept in var/ so that local sessions survive a restart."""
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="utf-8").strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.write_text(key, encoding="utf-8")
+    path.chmod(0o600)
+    return key
+
+
+def check_mongodb_uri(uri: str) -> dict:
+    try:
+        return parse_uri(uri, warn=True)
+    except (InvalidURI, ConfigurationError, ValueError) as exc:
+        raise ConfigError(
+            f"MONGODB_URI 格式不正确：{uri!r}。示例：mongodb://用户名:密码@主机:27017/minzheng"
+        ) from exc
+
+
+def load_settings(overrides: dict | None = None, environ: dict | None = None) -> dict:
+    env = dict(os.environ if environ is None else environ)
+    overrides = dict(overrides or {})
+    mode = overrides.get("APP_MODE") or env.get("APP_MODE") or "local"
+    if mode not in MODES:
+        raise ConfigError(f"APP_MODE 只能是 {'、'.join(MODES)} 之一，当前为“{mode}”。")
+    var_dir = Path(overrides.get("VAR_DIR") or env.get("VAR_DIR") or PROJECT_ROOT / "var")
+
+    uri = overrides.get("MONGODB_URI", env.get("MONGODB_URI") or None)
+    if uri:
+        parsed = check_mongodb_uri(uri)
+        database = parsed.get("database") or env.get("MONGODB_DB") or "minzheng"
+    else:
+        database = env.get("MONGODB_DB") or "minzheng"
+    if mode == "production" and not uri:
+        raise ConfigError("生产模式必须设置 MONGODB_URI（MongoDB 连接串）。")
+
+    secret = overrides.get("SECRET_KEY") or env.get("SECRET_KEY")
+    if not secret:
+        if mode == "production":
+            raise ConfigError("生产模式必须设置 SECRET_KEY（至少 32 个随机字符）。")
+        secret = _local_secret_key(var_dir) if mode == "local" else secrets.token_hex(32)
+    if mode == "production" and len(secret) < 32:
+        raise ConfigError("SECRET_KEY 太短：至少 32 个随机字符。")
+
+    settings = {
+        "APP_MODE": mode,
+        "SECRET_KEY": secret,
+        "MONGODB_URI": uri,
+        "MONGODB_DB": database,
+        "LOCALDB_ADDRESS": env.get("LOCALDB_ADDRESS", "127.0.0.1:27018"),
+        "VAR_DIR": str(var_dir),
+        "DB_TIMEOUT_MS": _int(env, "DB_TIMEOUT_MS", 5000),
+        "LOGIN_MAX_FAILURES": _int(env, "LOGIN_MAX_FAILURES", 5),
+        "LOGIN_LOCK_MINUTES": _int(env, "LOGIN_LOCK_MINUTES", 15),
+        "MAX_CONTENT_LENGTH": _int(env, "MAX_UPLOAD_MB", 20) * 1024 * 1024,
+        "DEMO_SIZE": _int(env, "DEMO_SIZE", 300),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "0") == "1",
+        "SESSION_COOKIE_NAME": "mz_session",
+        "PERMANENT_SESSION_LIFETIME": _int(env, "SESSION_HOURS", 12) * 3600,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "BABEL_DEFAULT_LOCALE": "zh_Hans_CN",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "FLASK_ADMIN_SWATCH": "cerulean",
+        "FLASK_ADMIN_FLUID_LAYOUT": True,
+        "TESTING": mode == "test",
+    }
+    settings.update(overrides)
+    return settings

@@ -1,0 +1,75 @@
+"""One code path for the three databases: MongoDB (``MONGODB_URI``), the local
+FerretDB, and in-memory mongomock (demo and tests)."""
+
+import threading
+
+import mongoengine
+from mongoengine.connection import disconnect_all
+from pymongo import monitoring
+
+
+class CommandCounter(monitoring.CommandListener):
+    """Counts database commands per thread: a machine-independent cost figure."""
+
+    def __init__(self):
+        self._local = threading.local()
+
+    @property
+    def count(self) -> int:
+        return getattr(self._local, "count", 0)
+
+    def reset(self) -> None:
+        self._local.count = 0
+        self._local.names = []
+
+    @property
+    def names(self) -> list[str]:
+        return getattr(self._local, "names", [])
+
+    def started(self, event):
+        self._local.count = self.count + 1
+        if not hasattr(self._local, "names"):
+            self._local.names = []
+        self._local.names.append(event.command_name)
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+
+command_counter = CommandCounter()
+
+
+def connect_database(settings: dict) -> None:
+    """(Re)connect mongoengine's default alias as the settings say."""
+    disconnect_all()
+    uri = settings.get("MONGODB_URI")
+    mode = settings["APP_MODE"]
+    if mode == "demo" or (mode == "test" and not uri):
+        import mongomock
+
+        mongoengine.connect(
+            db=settings["MONGODB_DB"],
+            host="mongodb://localhost",
+            mongo_client_class=mongomock.MongoClient,
+            uuidRepresentation="standard",
+        )
+        return
+    if not uri:
+        uri = f"mongodb://{settings['LOCALDB_ADDRESS']}/"
+    mongoengine.connect(
+        db=settings["MONGODB_DB"],
+        host=uri,
+        serverSelectionTimeoutMS=settings["DB_TIMEOUT_MS"],
+        connectTimeoutMS=settings["DB_TIMEOUT_MS"],
+        uuidRepresentation="standard",
+        tz_aware=False,
+        event_listeners=[command_counter],
+    )
+
+
+def using_mongomock() -> bool:
+    client = mongoengine.connection.get_connection()
+    return type(client).__module__.startswith("mongomock")

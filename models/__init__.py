@@ -1,0 +1,1 @@
+"""The domain: documents and the rules over them. Never imports Flask."""

@@ -1,0 +1,48 @@
+"""The base of every editable record: a version for optimistic locking, who
+created and changed it, and voiding instead of deleting."""
+
+from mongoengine import BooleanField, DateTimeField, Document, IntField, StringField
+
+
+class TrackedDocument(Document):
+    """An editable record. Save it through ``models.services``, never with
+    ``save()`` directly, so that the version check and the audit entry happen."""
+
+    version = IntField(default=1, verbose_name="版本")
+    created_at = DateTimeField(verbose_name="创建时间")
+    created_by = StringField(verbose_name="创建人")
+    updated_at = DateTimeField(verbose_name="修改时间")
+    updated_by = StringField(verbose_name="修改人")
+    voided = BooleanField(default=False, verbose_name="已作废")
+    void_reason = StringField(verbose_name="作废原因")
+    voided_at = DateTimeField(verbose_name="作废时间")
+    voided_by = StringField(verbose_name="作废人")
+
+    meta = {"abstract": True}
+
+    #: Fields whose change is bookkeeping, not content: kept out of the audit diff.
+    bookkeeping_fields = frozenset(
+        {"_id", "_cls", "version", "created_at", "created_by", "updated_at", "updated_by"}
+    )
+
+    #: The division field used for township scoping, or None when unscoped.
+    scope_field: str | None = None
+
+    def prepare(self) -> None:
+        """Fill derived fields before validation. Subclasses extend it."""
+
+    def check_rules(self) -> None:
+        """Raise ``DomainError`` when a domain rule refuses this record."""
+
+    def duplicate_message(self) -> str:
+        return "保存失败：与已有记录重复，请检查唯一的字段（如编号、证件号）。"
+
+    def audit_label(self) -> str:
+        return str(self)
+
+    def scope_id(self):
+        """The id of the township this record belongs to, or None."""
+        if not self.scope_field:
+            return None
+        value = self._data.get(self.scope_field)
+        return getattr(value, "pk", None) or getattr(value, "id", None) or value

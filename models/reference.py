@@ -1,0 +1,78 @@
+"""Reference data: administrative divisions and person categories.
+
+Loaded from ``seeds/`` files and editable by an admin."""
+
+from mongoengine import BooleanField, IntField, ReferenceField, StringField
+
+from .base import TrackedDocument
+
+TOWNSHIP_KINDS = (("街道", "街道"), ("镇", "镇"), ("乡", "乡"), ("管委会", "管委会（乡级单位）"))
+CATEGORY_DOMAINS = (("child", "儿童"), ("elderly", "老年人"), ("homeless", "流浪乞讨人员"), ("other", "其他"))
+
+
+class Township(TrackedDocument):
+    """A township-level division (街道/乡镇): the unit of scoping."""
+
+    code = StringField(required=True, unique=True, regex=r"^\d{9}$", verbose_name="区划代码")
+    name = StringField(required=True, max_length=60, verbose_name="名称")
+    kind = StringField(required=True, choices=TOWNSHIP_KINDS, verbose_name="类型")
+    note = StringField(max_length=200, verbose_name="备注")
+    sort_order = IntField(default=0, verbose_name="排序")
+
+    meta = {"collection": "townships", "ordering": ["sort_order", "code"], "indexes": ["sort_order"]}
+
+    def __str__(self):
+        return self.name or ""
+
+    def duplicate_message(self):
+        return f"区划代码 {self.code} 已存在。"
+
+
+class Community(TrackedDocument):
+    """A 社区 or 村委 under a township."""
+
+    township = ReferenceField(Township, required=True, verbose_name="街道/乡镇")
+    code = StringField(regex=r"^\d{12}$", unique=True, sparse=True, verbose_name="区划代码")
+    name = StringField(required=True, max_length=60, verbose_name="名称")
+    kind = StringField(choices=(("社区", "社区"), ("村委", "村委")), default="社区", verbose_name="类型")
+
+    meta = {
+        "collection": "communities",
+        "ordering": ["township", "name"],
+        "indexes": ["township", ("township", "name")],
+    }
+    scope_field = "township"
+
+    def __str__(self):
+        return self.name or ""
+
+    def check_rules(self):
+        from .errors import DomainError
+
+        if self.code and self.township and not self.code.startswith(self.township.code):
+            raise DomainError(
+                f"社区/村委代码应以所属街道/乡镇代码 {self.township.code} 开头。", field="code"
+            )
+
+    def duplicate_message(self):
+        return f"区划代码 {self.code} 已存在。"
+
+
+class PersonCategory(TrackedDocument):
+    """A category a person can carry (农村留守儿童, 特困老人, ...)."""
+
+    code = StringField(required=True, unique=True, regex=r"^[a-z_]+$", verbose_name="代码")
+    name = StringField(required=True, max_length=40, verbose_name="名称")
+    domain = StringField(required=True, choices=CATEGORY_DOMAINS, verbose_name="领域")
+    definition = StringField(verbose_name="认定标准")
+    basis = StringField(verbose_name="依据文件")
+    designated = BooleanField(default=False, verbose_name="属于指定入户对象")
+    sort_order = IntField(default=0, verbose_name="排序")
+
+    meta = {"collection": "person_categories", "ordering": ["sort_order", "code"]}
+
+    def __str__(self):
+        return self.name or ""
+
+    def duplicate_message(self):
+        return f"类别代码 {self.code} 已存在。"

@@ -1,0 +1,242 @@
+"""The service layer: every change to a record goes through one of these
+functions, which check the rules, write with the version check, and append the
+audit entry. Views, CLI commands, importers and tests all call these."""
+
+import datetime as dt
+
+from bson import ObjectId
+from mongoengine import NotUniqueError, OperationError, ValidationError
+from mongoengine.base import BaseDocument
+from pymongo.errors import DuplicateKeyError
+
+from .audit import FieldChange, write_audit
+from .base import TrackedDocument
+from .clock import local_now
+from .errors import DomainError, DuplicateRecordError, StaleRecordError
+
+MAX_AUDIT_VALUE = 500
+
+
+def snapshot(doc: BaseDocument) -> dict:
+    """The stored form of a document, to compare before and after a change."""
+    return doc.to_mongo().to_dict()
+
+
+def _field_label(doc, name: str) -> str:
+    field = doc._fields.get(name) if hasattr(doc, "_fields") else None
+    db_to_name = getattr(doc, "_reverse_db_field_map", {}) or {}
+    if field is None and name in db_to_name:
+        field = doc._fields.get(db_to_name[name])
+    return (getattr(field, "verbose_name", None) or name) if field else name
+
+
+def _reference_label(doc, name: str, value) -> str | None:
+    field = doc._fields.get(name)
+    target = getattr(field, "document_type", None) if field is not None else None
+    if target is None and field is not None:
+        target = getattr(getattr(field, "field", None), "document_type", None)
+    if target is None:
+        return None
+    ids = value if isinstance(value, list) else [value]
+    found = {d.pk: str(d) for d in target.objects(pk__in=ids)}
+    return "、".join(found.get(i, str(i)) for i in ids)
+
+
+def _choice_label(doc, name: str, value) -> str | None:
+    field = doc._fields.get(name)
+    choices = getattr(field, "choices", None) if field is not None else None
+    if not choices:
+        return None
+    pairs = {c[0]: c[1] for c in choices if isinstance(c, (tuple, list))}
+    return pairs.get(value)
+
+
+def display_value(doc, name: str, value) -> str:
+    """A value as a person reads it in the audit trail."""
+    if value is None or value == "" or value == []:
+        return ""
+    if isinstance(value, ObjectId) or (
+        isinstance(value, list) and value and all(isinstance(v, ObjectId) for v in value)
+    ):
+        text = _reference_label(doc, name, value) or str(value)
+    elif isinstance(value, bool):
+        text = "是" if value else "否"
+    elif isinstance(value, dt.datetime):
+        text = value.strftime("%Y-%m-%d %H:%M") if (value.hour or value.minute) else value.strftime("%Y-%m-%d")
+    elif isinstance(value, list):
+        text = "、".join(_plain(v) for v in value)
+    else:
+        text = _choice_label(doc, name, value) or _plain(value)
+    if len(text) > MAX_AUDIT_VALUE:
+        text = text[: MAX_AUDIT_VALUE - 1] + "…"
+    return text
+
+
+def _plain(value) -> str:
+    if isinstance(value, dict):
+        parts = [f"{k}={_plain(v)}" for k, v in value.items() if k != "_cls" and v not in (None, "", [])]
+        return "｛" + "，".join(parts) + "｝"
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d")
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
+
+
+def diff(doc, before: dict, after: dict) -> list[FieldChange]:
+    """Field-by-field changes between two snapshots, bookkeeping left out."""
+    ignored = getattr(doc, "bookkeeping_fields", frozenset({"_id", "_cls"}))
+    changes = []
+    keys = list(after.keys()) + [k for k in before if k not in after]
+    for key in keys:
+        if key in ignored:
+            continue
+        old, new = before.get(key), after.get(key)
+        if old == new or (old in (None, "", []) and new in (None, "", [])):
+            continue
+        changes.append(
+            FieldChange(
+                field=key,
+                label=_field_label(doc, key),
+                old=display_value(doc, key, old),
+                new=display_value(doc, key, new),
+            )
+        )
+    return changes
+
+
+def _validate(doc: TrackedDocument) -> None:
+    doc.prepare()
+    try:
+        doc.validate()
+    except ValidationError as exc:
+        errors = exc.errors or {}
+        if errors:
+            name, err = next(iter(errors.items()))
+            label = _field_label(doc, name)
+            raise DomainError(f"{label}：{_validation_text(err)}", field=name) from exc
+        raise DomainError(f"数据不合法：{exc.message}") from exc
+    doc.check_rules()
+
+
+def _validation_text(err) -> str:
+    message = getattr(err, "message", None) or str(err)
+    if "required" in message.lower():
+        return "必填"
+    if "not a valid" in message.lower() or "invalid" in message.lower():
+        return "格式不正确"
+    if "choice" in message.lower():
+        return "不在可选范围内"
+    return message
+
+
+def create_record(doc: TrackedDocument, actor) -> TrackedDocument:
+    """Check and insert a new record, and write its audit entry."""
+    now = local_now()
+    doc.version = 1
+    doc.created_at = now
+    doc.created_by = getattr(actor, "username", None) or "系统"
+    doc.updated_at = now
+    doc.updated_by = doc.created_by
+    _validate(doc)
+    try:
+        doc.save(force_insert=True, validate=False)
+    except (NotUniqueError, DuplicateKeyError) as exc:
+        raise DuplicateRecordError(doc.duplicate_message()) from exc
+    except OperationError as exc:
+        raise DuplicateRecordError(doc.duplicate_message()) from exc
+    write_audit(
+        "create",
+        actor,
+        collection=doc._get_collection_name(),
+        record_id=doc.pk,
+        record_label=doc.audit_label(),
+        changes=diff(doc, {}, snapshot(doc)),
+        township=doc.scope_id(),
+    )
+    return doc
+
+
+def update_record(doc: TrackedDocument, before: dict, expected_version: int, actor) -> list[FieldChange]:
+    """Write the changes made to ``doc`` since ``before`` was taken, only if
+    nobody saved the record since version ``expected_version`` was read.
+
+    Returns the list of changes (empty when nothing changed: nothing written)."""
+    _validate(doc)
+    after = snapshot(doc)
+    changes = diff(doc, before, after)
+    if not changes:
+        return []
+    ignored = doc.bookkeeping_fields
+    set_fields = {k: v for k, v in after.items() if k not in ignored and before.get(k) != v}
+    unset_fields = {k: "" for k in before if k not in after and k not in ignored}
+    now = local_now()
+    set_fields["updated_at"] = now
+    set_fields["updated_by"] = getattr(actor, "username", None) or "系统"
+    update = {"$set": set_fields, "$inc": {"version": 1}}
+    if unset_fields:
+        update["$unset"] = unset_fields
+    try:
+        result = doc._get_collection().update_one({"_id": doc.pk, "version": expected_version}, update)
+    except (DuplicateKeyError, NotUniqueError, OperationError) as exc:
+        raise DuplicateRecordError(doc.duplicate_message()) from exc
+    if result.matched_count == 0:
+        raise StaleRecordError()
+    doc.version = expected_version + 1
+    doc.updated_at = now
+    doc.updated_by = set_fields["updated_by"]
+    doc._clear_changed_fields()
+    write_audit(
+        "update",
+        actor,
+        collection=doc._get_collection_name(),
+        record_id=doc.pk,
+        record_label=doc.audit_label(),
+        changes=changes,
+        township=doc.scope_id(),
+    )
+    return changes
+
+
+def _set_voided(doc: TrackedDocument, actor, voided: bool, reason: str, action: str) -> None:
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("请填写原因。", field="reason")
+    before = snapshot(doc)
+    expected = doc.version or 1
+    doc.voided = voided
+    doc.void_reason = reason if voided else None
+    doc.voided_at = local_now() if voided else None
+    doc.voided_by = getattr(actor, "username", None) if voided else None
+    after = snapshot(doc)
+    changes = diff(doc, before, after)
+    update = {"$set": {k: after.get(k) for k in ("voided", "void_reason", "voided_at", "voided_by")},
+              "$inc": {"version": 1}}
+    result = doc._get_collection().update_one({"_id": doc.pk, "version": expected}, update)
+    if result.matched_count == 0:
+        raise StaleRecordError()
+    doc.version = expected + 1
+    write_audit(
+        action,
+        actor,
+        collection=doc._get_collection_name(),
+        record_id=doc.pk,
+        record_label=doc.audit_label(),
+        changes=changes,
+        detail=reason,
+        township=doc.scope_id(),
+    )
+
+
+def void_record(doc: TrackedDocument, reason: str, actor) -> None:
+    """Mark a record void (it stays in the database and in the audit trail)."""
+    if doc.voided:
+        raise DomainError("该记录已作废。")
+    _set_voided(doc, actor, True, reason, "void")
+
+
+def restore_record(doc: TrackedDocument, reason: str, actor) -> None:
+    """Undo a void."""
+    if not doc.voided:
+        raise DomainError("该记录未作废，无需恢复。")
+    _set_voided(doc, actor, False, reason, "restore")

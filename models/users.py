@@ -1,0 +1,164 @@
+"""Accounts, roles and what each role may do."""
+
+import datetime as dt
+import secrets
+
+from mongoengine import (
+    BooleanField,
+    DateTimeField,
+    IntField,
+    ListField,
+    ReferenceField,
+    StringField,
+)
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .base import TrackedDocument
+from .clock import local_now
+from .errors import DomainError
+from .reference import Township
+
+ROLES = (
+    ("staff", "社工"),
+    ("coordinator", "项目主管"),
+    ("manager", "管理者"),
+    ("admin", "系统管理员"),
+)
+ROLE_LABELS = dict(ROLES)
+
+# What each role may do, per area of the app. Actions: view, create, edit,
+# void, export, details. An area missing for a role means no access at all.
+_READ = {"view", "details", "export"}
+_WRITE = _READ | {"create", "edit", "void"}
+PERMISSIONS: dict[str, dict[str, set[str]]] = {
+    "archives": {"staff": _WRITE, "coordinator": _WRITE, "manager": _READ, "admin": _READ},
+    "records": {"staff": _WRITE, "coordinator": _WRITE, "manager": _READ, "admin": _READ},
+    "attachments": {"staff": _WRITE, "coordinator": _WRITE, "manager": _READ, "admin": _READ},
+    "reference": {"staff": {"view", "details"}, "coordinator": _READ, "manager": _READ, "admin": _WRITE},
+    "users": {"admin": _WRITE},
+    "audit": {"coordinator": _READ, "admin": _READ},
+}
+
+#: Roles that may see full ID numbers and other sensitive parts of an archive.
+SENSITIVE_ROLES = frozenset({"staff", "coordinator"})
+
+MIN_PASSWORD_LENGTH = 8
+
+
+def allowed(role: str | None, area: str, action: str) -> bool:
+    return action in PERMISSIONS.get(area, {}).get(role or "", set())
+
+
+def check_password_strength(password: str) -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise DomainError(f"密码至少 {MIN_PASSWORD_LENGTH} 位。", field="new_password")
+    if password.isdigit() or password.isalpha():
+        raise DomainError("密码需同时包含字母和数字。", field="new_password")
+
+
+def generate_password() -> str:
+    """A random password that passes the strength check."""
+    while True:
+        candidate = secrets.token_urlsafe(9)
+        if any(c.isdigit() for c in candidate) and any(c.isalpha() for c in candidate):
+            return candidate
+
+
+class User(TrackedDocument):
+    username = StringField(required=True, unique=True, max_length=32, regex=r"^[A-Za-z0-9_.-]{3,32}$", verbose_name="用户名")
+    display_name = StringField(required=True, max_length=40, verbose_name="姓名")
+    role = StringField(required=True, choices=ROLES, verbose_name="角色")
+    townships = ListField(ReferenceField(Township), verbose_name="负责街道/乡镇")
+    phone = StringField(max_length=20, verbose_name="电话")
+    active = BooleanField(default=True, verbose_name="启用")
+    password_hash = StringField(verbose_name="密码（加密）")
+    failed_logins = IntField(default=0, verbose_name="连续登录失败次数")
+    locked_until = DateTimeField(verbose_name="锁定至")
+    last_login_at = DateTimeField(verbose_name="最近登录")
+
+    meta = {"collection": "users", "ordering": ["username"], "indexes": ["role"]}
+    bookkeeping_fields = TrackedDocument.bookkeeping_fields | {
+        "password_hash", "failed_logins", "locked_until", "last_login_at",
+    }
+
+    def __str__(self):
+        return f"{self.display_name}（{self.username}）" if self.display_name else (self.username or "")
+
+    def duplicate_message(self):
+        return f"用户名 {self.username} 已存在。"
+
+    # Flask-Login's user protocol, written out so that models stay free of Flask.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return bool(self.active) and not self.voided
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.pk}:{self.version}"
+
+    @property
+    def role_label(self) -> str:
+        return ROLE_LABELS.get(self.role, self.role or "")
+
+    def can(self, area: str, action: str) -> bool:
+        return self.is_active and allowed(self.role, area, action)
+
+    @property
+    def sees_sensitive(self) -> bool:
+        return self.role in SENSITIVE_ROLES
+
+    def township_ids(self) -> list | None:
+        """The townships this user is limited to, or None for the whole district."""
+        ids = [t.pk if hasattr(t, "pk") else t for t in (self.townships or [])]
+        return ids or None
+
+    def set_password(self, password: str) -> None:
+        check_password_strength(password)
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password or "")
+
+    def is_locked(self, now: dt.datetime | None = None) -> bool:
+        return bool(self.locked_until and self.locked_until > (now or local_now()))
+
+
+def record_login_attempt(user: User, success: bool, max_failures: int, lock_minutes: int) -> None:
+    """Count failed logins; lock the account for a while after too many.
+    Atomic on the one user document."""
+    now = local_now()
+    coll = User._get_collection()
+    if success:
+        coll.update_one({"_id": user.pk}, {"$set": {"failed_logins": 0, "last_login_at": now},
+                                           "$unset": {"locked_until": ""}})
+        user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+        return
+    failures = (user.failed_logins or 0) + 1
+    update = {"$inc": {"failed_logins": 1}}
+    if failures >= max_failures:
+        user.locked_until = now + dt.timedelta(minutes=lock_minutes)
+        update = {"$set": {"failed_logins": 0, "locked_until": user.locked_until}}
+        failures = 0
+    coll.update_one({"_id": user.pk}, update)
+    user.failed_logins = failures
+
+
+def set_user_password(user: User, password: str, actor) -> None:
+    """Change a password (hashed), with an audit entry that says so but holds no secret."""
+    from .audit import FieldChange, write_audit
+
+    user.set_password(password)
+    result = User._get_collection().update_one(
+        {"_id": user.pk}, {"$set": {"password_hash": user.password_hash}, "$inc": {"version": 1}}
+    )
+    if result.matched_count:
+        user.version = (user.version or 1) + 1
+    write_audit("update", actor, collection="users", record_id=user.pk, record_label=str(user),
+                changes=[FieldChange(field="password", label="密码", old="******", new="（已重设）")])

@@ -1,0 +1,1 @@
+"""Reference data files and their loaders; the synthetic demo-data generator."""

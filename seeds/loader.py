@@ -1,0 +1,52 @@
+"""Load reference data from the JSON files beside this module.
+
+Idempotent: a record that exists (by its code) is left as it is, so an
+admin's edits in the app are never overwritten; only missing rows are added."""
+
+import json
+from pathlib import Path
+
+from models.reference import Community, PersonCategory, Township
+from models.services import create_record
+
+SEED_DIR = Path(__file__).resolve().parent
+
+
+def read_seed(name: str) -> dict:
+    with open(SEED_DIR / name, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def load_townships() -> int:
+    data = read_seed("townships.json")
+    added = 0
+    existing = {t.code: t for t in Township.objects.only("code")}
+    for row in data["townships"]:
+        if row["code"] not in existing:
+            existing[row["code"]] = create_record(Township(**row), None)
+            added += 1
+    known_communities = {c.code for c in Community.objects.only("code") if c.code}
+    for row in data.get("communities", []):
+        if row["code"] in known_communities:
+            continue
+        township = existing.get(row["township"]) or Township.objects(code=row["township"]).first()
+        create_record(Community(township=township, code=row["code"], name=row["name"], kind=row["kind"]), None)
+        added += 1
+    return added
+
+
+def load_categories() -> int:
+    data = read_seed("categories.json")
+    known = {c.code for c in PersonCategory.objects.only("code")}
+    added = 0
+    for order, row in enumerate(data["categories"], start=1):
+        if row["code"] in known:
+            continue
+        create_record(PersonCategory(sort_order=order, **row), None)
+        added += 1
+    return added
+
+
+def load_reference_data() -> dict[str, int]:
+    """Load every reference file; returns how many rows each added."""
+    return {"townships": load_townships(), "categories": load_categories()}

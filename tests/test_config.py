@@ -1,0 +1,37 @@
+import pytest
+
+from admin_app.config import ConfigError, load_settings
+
+
+def test_production_without_secret_key_fails_fast():
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        load_settings(environ={"APP_MODE": "production", "MONGODB_URI": "mongodb://db.example:27017/mz"})
+
+
+def test_production_without_database_fails_fast():
+    with pytest.raises(ConfigError, match="MONGODB_URI"):
+        load_settings(environ={"APP_MODE": "production", "SECRET_KEY": "k" * 40})
+
+
+def test_malformed_mongodb_uri_gets_a_chinese_message():
+    with pytest.raises(ConfigError, match="MONGODB_URI 格式不正确"):
+        load_settings(environ={"MONGODB_URI": "mongo://nonsense"})
+
+
+def test_unknown_mode_is_refused():
+    with pytest.raises(ConfigError, match="APP_MODE"):
+        load_settings(environ={"APP_MODE": "staging"})
+
+
+def test_local_mode_keeps_its_secret_key_across_restarts(tmp_path):
+    first = load_settings(environ={"VAR_DIR": str(tmp_path)})
+    second = load_settings(environ={"VAR_DIR": str(tmp_path)})
+    assert first["SECRET_KEY"] == second["SECRET_KEY"]
+    assert len(first["SECRET_KEY"]) >= 32
+    assert first["MONGODB_URI"] is None
+
+
+def test_cookie_settings_are_safe():
+    settings = load_settings(environ={"APP_MODE": "test"})
+    assert settings["SESSION_COOKIE_HTTPONLY"] is True
+    assert settings["SESSION_COOKIE_SAMESITE"] == "Lax"

@@ -1,0 +1,1 @@
+"""Flask-Admin views and custom pages; every one inherits ``views.base``."""

@@ -1,0 +1,45 @@
+"""The audit trail, read-only: who did what to which record, field by field."""
+
+from markupsafe import Markup, escape
+
+from models.audit import AuditEntry
+
+from .base import SecureModelView
+
+
+def _changes(view, context, model, name):
+    if not model.changes:
+        return ""
+    lines = [
+        f"<div><b>{escape(c.label or c.field)}</b>：{escape(c.old or '（空）')} → {escape(c.new or '（空）')}</div>"
+        for c in model.changes
+    ]
+    return Markup("".join(lines))
+
+
+class AuditView(SecureModelView):
+    area = "audit"
+    can_view_details = True
+    column_list = ("at", "actor_name", "action", "collection", "record_label", "changes", "detail", "remote_addr")
+    column_filters = ("actor_name", "action", "collection", "record_id", "at", "township")
+    column_searchable_list = ("actor_name", "record_label", "detail")
+    column_formatters = {"changes": _changes}
+    column_formatters_detail = {"changes": _changes}
+    column_default_sort = ("at", True)
+    column_labels = {
+        "collection": "数据类别",
+    }
+    page_size = 50
+
+    @property
+    def can_create(self):
+        return False
+
+    @property
+    def can_edit(self):
+        return False
+
+    def get_query(self):
+        from .base import scope_query
+
+        return scope_query(AuditEntry.objects, AuditEntry)

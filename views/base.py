@@ -1,0 +1,702 @@
+"""The one secure base for every admin view.
+
+It holds login and role checks, township scoping, CSRF, and the fixes that
+Flask-Admin 2.2's mongoengine backend needs: a working ajax reference loader,
+portable (FerretDB-safe) regex search and filters, no search on reference
+fields, batched dereferencing in lists (no query per row), Chinese labels and
+choice labels, CSV export with a UTF-8 BOM and a Chinese file name, and
+access-checked GridFS downloads. Every change goes through ``models.services``
+so that the version check and the audit trail always happen.
+"""
+
+import csv
+import datetime as dt
+import io
+import re
+from urllib.parse import quote
+
+import gridfs
+import mongoengine
+from bson import ObjectId
+from bson.errors import InvalidId
+from flask import Response, abort, flash, has_request_context, redirect, request, send_file, url_for
+from flask_admin import AdminIndexView, BaseView, expose
+from flask_admin.actions import action
+from flask_admin.contrib.mongoengine import ModelView
+from flask_admin.contrib.mongoengine import filters as me_filters
+from flask_admin.contrib.mongoengine.ajax import QueryAjaxModelLoader
+from flask_admin.helpers import get_redirect_target
+from flask_login import current_user
+from mongoengine.connection import get_db
+from wtforms import HiddenField
+
+from models.audit import write_audit
+from models.errors import DomainError
+from models.services import create_record, restore_record, snapshot, update_record, void_record
+
+from .forms import SecureForm, csrf_failed
+
+# ---------------------------------------------------------------- scoping
+
+
+def user_townships():
+    """Township ids the current user is limited to, or None for all."""
+    if not current_user.is_authenticated:
+        return []
+    return current_user.township_ids()
+
+
+def scope_query(query, model):
+    """Limit a queryset to the current user's townships, if the model is scoped."""
+    field = getattr(model, "scope_field", None)
+    townships = user_townships()
+    if field and townships is not None:
+        query = query.filter(**{f"{field}__in": townships})
+    return query
+
+
+def portable_regex(term: str) -> dict:
+    """A case-insensitive 'contains' condition that every backend accepts
+    (no compiled pattern: pymongo would send the ``u`` flag FerretDB rejects)."""
+    return {"$regex": re.escape(term), "$options": "i"}
+
+
+def remote_addr() -> str | None:
+    return request.headers.get("X-Forwarded-For", request.remote_addr)
+
+
+def audit(action_name: str, **kwargs):
+    """Write an audit entry for the current user and request."""
+    actor = current_user if current_user.is_authenticated else None
+    return write_audit(action_name, actor, remote_addr=remote_addr(), **kwargs)
+
+
+# ---------------------------------------------------------------- filters
+
+
+class PortableLike(me_filters.BaseMongoEngineFilter):
+    def apply(self, query, value):
+        return query.filter(__raw__={self._db_field(query): portable_regex(value)})
+
+    def _db_field(self, query):
+        field = query._document._fields.get(self.column)
+        return field.db_field if field is not None else self.column
+
+    def operation(self):
+        return "包含"
+
+
+class ChoiceEqual(me_filters.FilterEqual):
+    def operation(self):
+        return "等于"
+
+
+class ChoiceNotEqual(me_filters.FilterNotEqual):
+    def operation(self):
+        return "不等于"
+
+
+class ReferenceEqual(me_filters.BaseMongoEngineFilter):
+    """Equality on a reference, picked from a drop-down of the referenced records
+    (the current user's townships only, where the target is scoped)."""
+
+    def __init__(self, column, name, document_type, list_field=False):
+        super().__init__(column, name, options=self._options)
+        self.document_type = document_type
+        self.list_field = list_field
+
+    def _options(self):
+        if not has_request_context() or not current_user or not current_user.is_authenticated:
+            return []
+        query = self.document_type.objects
+        if self.document_type.__name__ == "Township":
+            townships = user_townships()
+            if townships is not None:
+                query = query.filter(pk__in=townships)
+        elif getattr(self.document_type, "scope_field", None):
+            query = scope_query(query, self.document_type)
+        if "voided" in self.document_type._fields:
+            query = query.filter(voided__ne=True)
+        return [(str(d.pk), str(d)) for d in query.limit(500)]
+
+    def validate(self, value):
+        try:
+            ObjectId(value)
+        except (InvalidId, TypeError):
+            return False
+        return True
+
+    def clean(self, value):
+        return ObjectId(value)
+
+    def apply(self, query, value):
+        return query.filter(**{self.column: value})
+
+    def operation(self):
+        return "是"
+
+
+class PortableFilterConverter(me_filters.FilterConverter):
+    """Flask-Admin's converter with portable text filters, choice drop-downs,
+    reference drop-downs and Chinese operation names."""
+
+    def convert(self, type_name, column, name):
+        field = column
+        column_name = field if isinstance(field, str) else field.name
+        if not isinstance(field, str):
+            if getattr(field, "choices", None):
+                options = [(c[0], c[1]) for c in field.choices]
+                return [ChoiceEqual(column_name, name, options=options),
+                        ChoiceNotEqual(column_name, name, options=options)]
+            if type_name in ("ListField",) and isinstance(field.field, mongoengine.ReferenceField):
+                return [ReferenceEqual(column_name, name, field.field.document_type, list_field=True)]
+            if type_name == "ListField" and getattr(field.field, "choices", None):
+                options = [(c[0], c[1]) for c in field.field.choices]
+                return [ChoiceEqual(column_name, name, options=options)]
+            if type_name == "ReferenceField":
+                return [ReferenceEqual(column_name, name, field.document_type)]
+        if type_name in ("StringField", "EmailField", "URLField"):
+            return [PortableLike(column_name, name),
+                    ChoiceEqual(column_name, name), ChoiceNotEqual(column_name, name),
+                    _chinese(me_filters.FilterEmpty)(column_name, name)]
+        return super().convert(type_name, column, name)
+
+
+_OPERATION_NAMES = {
+    "FilterEmpty": "为空",
+    "BooleanEqualFilter": "等于",
+    "BooleanNotEqualFilter": "不等于",
+    "IntEqualFilter": "等于",
+    "IntNotEqualFilter": "不等于",
+    "IntGreaterFilter": "大于",
+    "IntSmallerFilter": "小于",
+    "FloatEqualFilter": "等于",
+    "FloatGreaterFilter": "大于",
+    "FloatSmallerFilter": "小于",
+    "DateTimeEqualFilter": "等于",
+    "DateTimeNotEqualFilter": "不等于",
+    "DateTimeGreaterFilter": "晚于",
+    "DateTimeSmallerFilter": "早于",
+    "DateTimeBetweenFilter": "介于",
+    "DateTimeNotBetweenFilter": "不介于",
+}
+
+
+def _chinese(filter_class):
+    label = _OPERATION_NAMES.get(filter_class.__name__)
+    if label is None:
+        return filter_class
+    return type(filter_class.__name__, (filter_class,), {"operation": lambda self: label})
+
+
+for _group in ("int_filters", "float_filters", "bool_filters", "datetime_filters"):
+    setattr(
+        PortableFilterConverter,
+        _group,
+        tuple(_chinese(f) for f in getattr(me_filters.FilterConverter, _group)
+              if f.__name__ in _OPERATION_NAMES),
+    )
+
+
+# ---------------------------------------------------------------- ajax loader
+
+
+class ScopedAjaxLoader(QueryAjaxModelLoader):
+    """The stock loader calls ``.filter`` on the search string (HTTP 500 in
+    2.2.1) and sends compiled patterns; this one searches portably, leaves out
+    voided records and keeps to the user's townships."""
+
+    def _base_query(self):
+        query = self.model.objects
+        if "voided" in self.model._fields:
+            query = query.filter(voided__ne=True)
+        if self.model.__name__ == "Township":
+            townships = user_townships()
+            if townships is not None:
+                query = query.filter(pk__in=townships)
+        return scope_query(query, self.model)
+
+    def get_one(self, pk):
+        try:
+            return self._base_query().filter(pk=pk).first()
+        except (InvalidId, mongoengine.ValidationError):
+            return None
+
+    def get_list(self, term, offset=0, limit=10):
+        query = self._base_query()
+        term = (term or "").strip()
+        if term:
+            conditions = [{f.db_field: portable_regex(term)} for f in self._cached_fields]
+            query = query.filter(__raw__={"$or": conditions})
+        if offset:
+            query = query.skip(offset)
+        return list(query.limit(min(limit or 10, 50)))
+
+
+# ---------------------------------------------------------------- formatters
+
+
+def format_datetime(value):
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime) and (value.hour or value.minute or value.second):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return value.strftime("%Y-%m-%d")
+
+
+def format_bool(view, value, name=None):
+    return "是" if value else "否"
+
+
+def format_list(view, value, name=None):
+    return "、".join(str(v) for v in value if v is not None)
+
+
+def format_embedded(view, value, name=None):
+    """An embedded document as its own ``__str__`` (Flask-Admin shows a repr)."""
+    return str(value) if value is not None else ""
+
+
+def _type_formatters():
+    from flask_admin.contrib.mongoengine.typefmt import DEFAULT_FORMATTERS
+    from mongoengine.base import BaseList
+
+    formatters = dict(DEFAULT_FORMATTERS)
+    formatters[bool] = format_bool
+    formatters[dt.datetime] = lambda view, value, name=None: format_datetime(value)
+    formatters[dt.date] = lambda view, value, name=None: format_datetime(value)
+    formatters[list] = format_list
+    formatters[BaseList] = format_list
+    formatters[mongoengine.EmbeddedDocument] = format_embedded
+    return formatters
+
+
+TYPE_FORMATTERS = _type_formatters()
+
+
+class _DeleteForm(SecureForm):
+    id = HiddenField()
+
+
+# ---------------------------------------------------------------- the base view
+
+
+class SecureModelView(ModelView):
+    """Every model view inherits this. Set ``area`` to the permission area."""
+
+    area = "records"
+    form_base_class = SecureForm
+    filter_converter = PortableFilterConverter()
+    column_type_formatters = TYPE_FORMATTERS
+    column_type_formatters_detail = TYPE_FORMATTERS
+    allowed_search_types = (mongoengine.StringField, mongoengine.EmailField, mongoengine.URLField)
+    can_delete = False
+    can_view_details = True
+    details_modal = False
+    page_size = 20
+    can_set_page_size = True
+    page_size_options = (20, 50, 100)
+    export_max_rows = 50000
+    export_types = ["csv"]
+    list_template = "admin/secure_list.html"
+    details_template = "admin/secure_details.html"
+    bookkeeping_columns = ("version", "created_at", "created_by", "updated_at", "updated_by",
+                           "voided", "void_reason", "voided_at", "voided_by")
+    form_excluded_columns = bookkeeping_columns
+    column_exclude_list = bookkeeping_columns
+    column_details_exclude_list = ("version",)
+    column_export_exclude_list = ("version",)
+    #: Columns that hold files in GridFS, as dotted paths of the stored document.
+    file_fields: tuple[str, ...] = ()
+
+    def __init__(self, model, *args, **kwargs):
+        self._auto_labels(model)
+        super().__init__(model, *args, **kwargs)
+
+    def _auto_labels(self, model):
+        labels = dict(self.column_labels or {})
+        choices = dict(self.column_choices or {})
+        for name, field in model._fields.items():
+            verbose_name = getattr(field, "verbose_name", None)
+            if verbose_name and name not in labels:
+                labels[name] = verbose_name
+            field_choices = getattr(field, "choices", None) or getattr(getattr(field, "field", None), "choices", None)
+            if field_choices and name not in choices and all(isinstance(c, (tuple, list)) for c in field_choices):
+                choices[name] = list(field_choices)
+        labels.setdefault("id", "编号")
+        self.column_labels = labels
+        self.column_choices = choices
+        args = dict(self.form_args or {})
+        for name, label in labels.items():
+            args.setdefault(name, {}).setdefault("label", label)
+        self.form_args = args
+
+    # -- permissions -------------------------------------------------------
+
+    def _may(self, action_name):
+        return current_user.is_authenticated and current_user.can(self.area, action_name)
+
+    def is_accessible(self):
+        return self._may("view")
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        abort(403)
+
+    @property
+    def can_create(self):
+        return self._may("create")
+
+    @property
+    def can_edit(self):
+        return self._may("edit")
+
+    @property
+    def can_export(self):
+        return self._may("export")
+
+    @property
+    def can_void(self):
+        return self._may("void") and "voided" in self.model._fields
+
+    def is_action_allowed(self, name):
+        if name in ("void", "restore"):
+            return self.can_void
+        if name == "delete":
+            return False
+        return super().is_action_allowed(name)
+
+    # -- scoping -----------------------------------------------------------
+
+    def showing_voided(self) -> bool:
+        return request.args.get("voided") == "1"
+
+    def get_query(self):
+        query = scope_query(self.model.objects, self.model)
+        if "voided" in self.model._fields and not self.showing_voided():
+            query = query.filter(voided__ne=True)
+        return query
+
+    def get_one(self, id):
+        try:
+            return scope_query(self.model.objects, self.model).filter(pk=id).first()
+        except (mongoengine.ValidationError, InvalidId):
+            return None
+
+    def check_scope(self, model) -> None:
+        """Refuse a record placed outside the user's townships."""
+        field = getattr(self.model, "scope_field", None)
+        townships = user_townships()
+        if not field or townships is None:
+            return
+        value = getattr(model, field, None)
+        if value is None or value.pk not in townships:
+            raise DomainError("只能选择您负责的街道/乡镇。", field=field)
+
+    def scaffold_form(self):
+        form_class = super().scaffold_form()
+        form_class._version = HiddenField()
+        return form_class
+
+    def _limit_township_choices(self, form):
+        """Offer only the user's townships in the record's township field."""
+        field = getattr(self.model, "scope_field", None)
+        if not field or field not in form or not hasattr(form[field], "queryset"):
+            return
+        from models.reference import Township
+
+        query = Township.objects(voided__ne=True)
+        townships = user_townships()
+        if townships is not None:
+            query = query.filter(pk__in=townships)
+        form[field].queryset = query
+
+    def create_form(self, obj=None):
+        form = super().create_form(obj)
+        self._limit_township_choices(form)
+        return form
+
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        self._limit_township_choices(form)
+        return form
+
+    # -- search and list ---------------------------------------------------
+
+    def init_search(self):
+        # Reference fields are never searchable (the stock code returns 500).
+        if self.column_searchable_list:
+            for name in self.column_searchable_list:
+                field = self.model._fields.get(name) if isinstance(name, str) else name
+                if field is None or type(field) not in self.allowed_search_types:
+                    raise ValueError(f"不能搜索该字段：{name}")
+                self._search_fields.append(field)
+        return bool(self._search_fields)
+
+    def search_conditions(self, term: str) -> list[dict]:
+        """Raw conditions OR-ed for a search term. Subclasses add their own."""
+        return [{f.db_field: portable_regex(term)} for f in self._search_fields]
+
+    def _search(self, query, search_term):
+        term = (search_term or "").strip()
+        if not term:
+            return query
+        return query.filter(__raw__={"$or": self.search_conditions(term)})
+
+    def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
+        count, query = super().get_list(page, sort_column, sort_desc, search, filters,
+                                        execute=False, page_size=page_size)
+        if self.column_list_only_fields():
+            query = query.only(*self.column_list_only_fields())
+        if execute:
+            # One query per referenced collection instead of one per row.
+            query = query.select_related()
+        return count, query
+
+    def _get_filter_groups(self):
+        """Filter drop-downs whose options come from the database are filled per
+        request (for the current user's scope), not once at start-up."""
+        groups = super()._get_filter_groups()
+        if not groups:
+            return groups
+        for items in groups.values():
+            for item in items:
+                flt = self._filters[item["index"]]
+                if isinstance(flt, ReferenceEqual):
+                    item["options"] = flt.get_options(self) or None
+        return groups
+
+    def column_list_only_fields(self) -> tuple[str, ...]:
+        """Fields to load for the list (a projection); empty loads everything."""
+        return ()
+
+    # -- saving through the service layer ----------------------------------
+
+    non_model_fields = ("_version", "csrf_token")
+
+    def populate(self, form, model):
+        for name, field in form._fields.items():
+            if name not in self.non_model_fields:
+                field.populate_obj(model, name)
+
+    def validate_form(self, form):
+        valid = super().validate_form(form)
+        if not valid and csrf_failed(form):
+            flash(form.csrf_token.errors[0], "error")
+        return valid
+
+    def _report(self, form, exc: DomainError):
+        if exc.field and exc.field in form:
+            form[exc.field].errors = [*list(form[exc.field].errors or []), exc.message]
+            flash(exc.message, "error")
+        else:
+            flash(exc.message, "error")
+
+    def create_model(self, form):
+        model = self.model()
+        try:
+            self.populate(form, model)
+            self.check_scope(model)
+            self.on_model_change(form, model, True)
+            create_record(model, current_user._get_current_object())
+        except DomainError as exc:
+            self.discard_uploads(model, None)
+            self._report(form, exc)
+            return False
+        self.after_model_change(form, model, True)
+        return model
+
+    def update_model(self, form, model):
+        before = snapshot(model)
+        try:
+            expected = int(form._version.data or model.version or 1)
+        except (TypeError, ValueError):
+            expected = model.version or 1
+        try:
+            self.populate(form, model)
+            self.check_scope(model)
+            self.on_model_change(form, model, False)
+            update_record(model, before, expected, current_user._get_current_object())
+        except DomainError as exc:
+            self.discard_uploads(model, before)
+            self._report(form, exc)
+            return False
+        self.after_model_change(form, model, False)
+        return True
+
+    def discard_uploads(self, model, before):
+        """Undo files stored for a save that was refused. Views with files override it."""
+
+    def on_form_prefill(self, form, id):
+        if request.method == "GET":
+            model = self.get_one(id)
+            if model is not None:
+                form._version.data = model.version or 1
+
+    def delete_model(self, model):
+        flash("记录不能删除，请使用“作废”并填写原因。", "error")
+        return False
+
+    # -- void and restore --------------------------------------------------
+
+    @action("void", "作废", None)
+    def action_void(self, ids):
+        return redirect(self.get_url(".void_view", ids=",".join(ids), url=get_redirect_target()))
+
+    @action("restore", "恢复", None)
+    def action_restore(self, ids):
+        return redirect(self.get_url(".void_view", ids=",".join(ids), restore=1, url=get_redirect_target()))
+
+    @expose("/void/", methods=("GET", "POST"))
+    def void_view(self):
+        if not self.can_void:
+            abort(403)
+        restoring = request.values.get("restore") == "1"
+        return_url = get_redirect_target() or self.get_url(".index_view")
+        ids = [i for i in (request.values.get("ids") or "").split(",") if i]
+        records = []
+        for pk in ids[:200]:
+            record = self.get_one(pk)
+            if record is not None:
+                records.append(record)
+        form = SecureForm(request.form if request.method == "POST" else None)
+        error = None
+        if request.method == "POST":
+            reason = request.form.get("reason", "")
+            if not form.validate():
+                error = form.csrf_token.errors[0] if csrf_failed(form) else "提交无效，请重试。"
+            elif not records:
+                error = "没有可处理的记录（记录不存在或不在您的负责范围内）。"
+            else:
+                done = 0
+                try:
+                    for record in records:
+                        if restoring:
+                            restore_record(record, reason, current_user._get_current_object())
+                        else:
+                            void_record(record, reason, current_user._get_current_object())
+                        done += 1
+                except DomainError as exc:
+                    error = exc.message
+                if error is None:
+                    flash(f"已{'恢复' if restoring else '作废'} {done} 条记录。", "success")
+                    return redirect(return_url)
+        return self.render("admin/void.html", records=records, form=form, error=error,
+                           restoring=restoring, return_url=return_url,
+                           reason=request.form.get("reason", ""), ids=",".join(ids))
+
+    # -- export ------------------------------------------------------------
+
+    def get_export_name(self, export_type="csv"):
+        stamp = dt.datetime.now().strftime("%Y%m%d_%H%M")
+        return f"{self.name}_{stamp}.{export_type}"
+
+    def get_export_value(self, model, name):
+        value = super().get_export_value(model, name)
+        return "" if value is None else value
+
+    def _export_csv(self, return_url):
+        count, data = self._export_data()
+        columns = self._export_columns
+
+        def rows():
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            buffer.write("\ufeff")
+            writer.writerow([str(c[1]) for c in columns])
+            yield buffer.getvalue()
+            for row in data:
+                buffer.seek(0)
+                buffer.truncate()
+                writer.writerow([str(self.get_export_value(row, c[0])) for c in columns])
+                yield buffer.getvalue()
+
+        filename = self.get_export_name("csv")
+        audit("export", collection=self.model._get_collection_name(),
+              detail=f"导出“{self.name}” {count if count is not None else ''} 条")
+        return Response(
+            rows(),
+            mimetype="text/csv; charset=utf-8",
+            headers={"Content-Disposition": content_disposition(filename)},
+        )
+
+    # -- files -------------------------------------------------------------
+
+    @expose("/api/file/")
+    def api_file_view(self):
+        """Serve a GridFS file only when it belongs to a record the user may see."""
+        if not self._may("details"):
+            abort(403)
+        try:
+            file_id = ObjectId(request.args.get("id", ""))
+        except (InvalidId, TypeError):
+            abort(404)
+        owner = self.file_owner(file_id)
+        if owner is None:
+            abort(404)
+        collection = request.args.get("coll") or self.gridfs_collection(owner)
+        fs = gridfs.GridFS(get_db(), collection)
+        try:
+            data = fs.get(file_id)
+        except gridfs.NoFile:
+            abort(404)
+        audit("download", collection=self.model._get_collection_name(), record_id=owner.pk,
+              record_label=str(owner), detail=data.filename)
+        return send_file(data, mimetype=data.content_type or "application/octet-stream",
+                         download_name=data.filename or "file", as_attachment=False)
+
+    def file_owner(self, file_id):
+        if not self.file_fields:
+            return None
+        conditions = [{path: file_id} for path in self.file_fields]
+        query = scope_query(self.model.objects, self.model)
+        return query.filter(__raw__={"$or": conditions}).first()
+
+    def gridfs_collection(self, owner):
+        field = owner._fields.get(self.file_fields[0].split(".")[0])
+        return getattr(field, "collection_name", "fs")
+
+    # -- rendering helpers ---------------------------------------------------
+
+    def render(self, template, **kwargs):
+        kwargs.setdefault("can_void", self.can_void)
+        kwargs.setdefault("showing_voided", self.showing_voided())
+        return super().render(template, **kwargs)
+
+
+def content_disposition(filename: str) -> str:
+    """A Content-Disposition header that keeps a Chinese file name (RFC 5987)."""
+    ascii_name = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
+    return f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
+
+
+class SecureView(BaseView):
+    """Base of custom (non-model) pages."""
+
+    area = "records"
+    action_needed = "view"
+
+    def is_accessible(self):
+        return current_user.is_authenticated and current_user.can(self.area, self.action_needed)
+
+    def inaccessible_callback(self, name, **kwargs):
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        abort(403)
+
+
+class HomeView(AdminIndexView):
+    """The start page: each role lands on its own."""
+
+    def is_accessible(self):
+        return current_user.is_authenticated
+
+    def inaccessible_callback(self, name, **kwargs):
+        return redirect(url_for("auth.login", next=request.full_path))
+
+    @expose("/")
+    def index(self):
+        from .home import start_page_context
+
+        return self.render("admin/home.html", **start_page_context(current_user._get_current_object()))

@@ -1,0 +1,30 @@
+"""Form bases: session CSRF with a time limit long enough for a long case note,
+and Chinese messages when the token is missing or expired."""
+
+import datetime as dt
+
+from flask_admin.form import SecureForm as AdminSecureForm
+from wtforms.csrf.session import SessionCSRF
+from wtforms.validators import ValidationError
+
+CSRF_MESSAGE = "页面已过期或安全校验失败，请重新提交（您填写的内容已保留）。"
+
+
+class ChineseSessionCSRF(SessionCSRF):
+    def validate_csrf_token(self, form, field):
+        try:
+            super().validate_csrf_token(form, field)
+        except (ValueError, KeyError) as exc:
+            raise ValidationError(CSRF_MESSAGE) from exc
+
+
+class SecureForm(AdminSecureForm):
+    class Meta:
+        csrf = True
+        csrf_class = ChineseSessionCSRF
+        csrf_time_limit = dt.timedelta(hours=12)
+
+
+def csrf_failed(form) -> bool:
+    field = getattr(form, "csrf_token", None)
+    return bool(field is not None and field.errors)

@@ -1,0 +1,51 @@
+"""Each role's start page, with figures counted from the database."""
+
+from models.attachments import Attachment
+from models.audit import ACTION_LABELS, AuditEntry
+from models.reference import Community, PersonCategory, Township
+from models.users import ROLE_LABELS, User
+
+from .base import scope_query
+
+ROLE_INTRO = {
+    "staff": "记录探访、巡查和服务，上传照片与签到表。以下是您最近的工作。",
+    "coordinator": "查看团队的工作记录与修改痕迹，分派和检查工作。",
+    "manager": "只读查看项目数据、指标和报表。",
+    "admin": "管理账户、角色、参考数据和合同设置。",
+}
+
+
+def start_page_context(user) -> dict:
+    townships = user.township_ids()
+    scope_names = [str(t) for t in Township.objects(pk__in=townships)] if townships else []
+    context = {
+        "role_label": user.role_label,
+        "intro": ROLE_INTRO.get(user.role, ""),
+        "scope_names": scope_names,
+        "action_labels": ACTION_LABELS,
+        "figures": [],
+        "recent": [],
+    }
+    attachments = scope_query(Attachment.objects(voided__ne=True), Attachment)
+    if user.role == "admin":
+        context["figures"] = [
+            ("启用账户", User.objects(active=True, voided__ne=True).count(), "user.index_view"),
+            ("街道/乡镇", Township.objects(voided__ne=True).count(), "township.index_view"),
+            ("社区/村委", Community.objects(voided__ne=True).count(), "community.index_view"),
+            ("对象类别", PersonCategory.objects(voided__ne=True).count(), "category.index_view"),
+        ]
+        context["role_counts"] = [
+            (label, User.objects(role=code, active=True, voided__ne=True).count()) for code, label in ROLE_LABELS.items()
+        ]
+        context["recent"] = list(AuditEntry.objects.order_by("-at").limit(10))
+    elif user.role == "coordinator":
+        context["figures"] = [("资料附件", attachments.count(), "attachment.index_view")]
+        context["recent"] = list(scope_query(AuditEntry.objects, AuditEntry).order_by("-at").limit(10))
+    elif user.role == "staff":
+        context["figures"] = [
+            ("我上传的资料", attachments.filter(created_by=user.username).count(), "attachment.index_view"),
+        ]
+        context["recent"] = list(AuditEntry.objects(actor_name=user.username).order_by("-at").limit(10))
+    else:
+        context["figures"] = [("资料附件", attachments.count(), "attachment.index_view")]
+    return context
