@@ -26,6 +26,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.ensure_ascii = False
 
     connect_database(settings)
+    from views.i18n import compile_catalogs
+
+    compile_catalogs()
     babel.init_app(app, locale_selector=_locale, timezone_selector=_timezone)
     login_manager.init_app(app)
 

@@ -49,7 +49,9 @@ def connect_database(settings: dict) -> None:
     mode = settings["APP_MODE"]
     if mode == "demo" or (mode == "test" and not uri):
         import mongomock
+        import mongomock.gridfs
 
+        mongomock.gridfs.enable_gridfs_integration()
         mongoengine.connect(
             db=settings["MONGODB_DB"],
             host="mongodb://localhost",

@@ -13,7 +13,7 @@ CATEGORY_DOMAINS = (("child", "儿童"), ("elderly", "老年人"), ("homeless", 
 class Township(TrackedDocument):
     """A township-level division (街道/乡镇): the unit of scoping."""
 
-    code = StringField(required=True, unique=True, regex=r"^\d{9}$", verbose_name="区划代码")
+    code = StringField(required=True, unique=True, max_length=9, regex=r"^\d{9}$", verbose_name="区划代码")
     name = StringField(required=True, max_length=60, verbose_name="名称")
     kind = StringField(required=True, choices=TOWNSHIP_KINDS, verbose_name="类型")
     note = StringField(max_length=200, verbose_name="备注")
@@ -32,7 +32,7 @@ class Community(TrackedDocument):
     """A 社区 or 村委 under a township."""
 
     township = ReferenceField(Township, required=True, verbose_name="街道/乡镇")
-    code = StringField(regex=r"^\d{12}$", unique=True, sparse=True, verbose_name="区划代码")
+    code = StringField(regex=r"^\d{12}$", max_length=12, unique=True, sparse=True, verbose_name="区划代码")
     name = StringField(required=True, max_length=60, verbose_name="名称")
     kind = StringField(choices=(("社区", "社区"), ("村委", "村委")), default="社区", verbose_name="类型")
 
@@ -61,7 +61,7 @@ class Community(TrackedDocument):
 class PersonCategory(TrackedDocument):
     """A category a person can carry (农村留守儿童, 特困老人, ...)."""
 
-    code = StringField(required=True, unique=True, regex=r"^[a-z_]+$", verbose_name="代码")
+    code = StringField(required=True, unique=True, max_length=40, regex=r"^[a-z_]+$", verbose_name="代码")
     name = StringField(required=True, max_length=40, verbose_name="名称")
     domain = StringField(required=True, choices=CATEGORY_DOMAINS, verbose_name="领域")
     definition = StringField(verbose_name="认定标准")

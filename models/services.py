@@ -123,7 +123,7 @@ def _validation_text(err) -> str:
     message = getattr(err, "message", None) or str(err)
     if "required" in message.lower():
         return "必填"
-    if "not a valid" in message.lower() or "invalid" in message.lower():
+    if "not a valid" in message.lower() or "invalid" in message.lower() or "regex" in message.lower():
         return "格式不正确"
     if "choice" in message.lower():
         return "不在可选范围内"

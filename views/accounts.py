@@ -25,7 +25,7 @@ class UserView(SecureModelView):
         )
     }
     form_args = {"townships": {"description": "留空表示可访问全区；选择后只能查看和处理所选街道/乡镇的记录。"}}
-    non_model_fields = ("_version", "csrf_token", "new_password")
+    non_model_fields = ("record_version", "csrf_token", "new_password")
 
     def on_model_change(self, form, model, is_created):
         password = form.new_password.data or ""

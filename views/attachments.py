@@ -33,7 +33,8 @@ class AttachmentView(SecureModelView):
     form_columns = ("title", "kind", "township", "note", "upload")
     form_extra_fields = {"upload": FileField("文件", description="图片、PDF、Word 或 Excel；手机可直接拍照上传。")}
     form_widget_args = {"upload": {"accept": "image/*,.pdf,.doc,.docx,.xls,.xlsx", "capture": "environment"}}
-    non_model_fields = ("_version", "csrf_token", "upload")
+    non_model_fields = ("record_version", "csrf_token", "upload")
+    form_ajax_refs = {"township": {"fields": ("name", "code"), "placeholder": "输入街道/乡镇名称"}}
 
     def on_model_change(self, form, model, is_created):
         upload = form.upload.data

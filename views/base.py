@@ -360,6 +360,18 @@ class SecureModelView(ModelView):
     def can_void(self):
         return self._may("void") and "voided" in self.model._fields
 
+    @expose("/new/", methods=("GET", "POST"))
+    def create_view(self):
+        if not self.can_create:
+            abort(403)
+        return super().create_view()
+
+    @expose("/edit/", methods=("GET", "POST"))
+    def edit_view(self):
+        if not self.can_edit:
+            abort(403)
+        return super().edit_view()
+
     def is_action_allowed(self, name):
         if name in ("void", "restore"):
             return self.can_void
@@ -396,7 +408,7 @@ class SecureModelView(ModelView):
 
     def scaffold_form(self):
         form_class = super().scaffold_form()
-        form_class._version = HiddenField()
+        form_class.record_version = HiddenField()
         return form_class
 
     def _limit_township_choices(self, form):
@@ -454,6 +466,16 @@ class SecureModelView(ModelView):
             query = query.select_related()
         return count, query
 
+    def _create_ajax_loader(self, name, opts):
+        """Every ajax reference uses the scoped, portable loader."""
+        field = self.model._fields.get(name)
+        if field is None:
+            raise ValueError(f"{self.model.__name__} 没有字段 {name}")
+        target = getattr(field, "document_type", None) or getattr(getattr(field, "field", None), "document_type", None)
+        if target is None:
+            raise ValueError(f"{self.model.__name__}.{name} 不是引用字段")
+        return ScopedAjaxLoader(name, target, **opts)
+
     def _get_filter_groups(self):
         """Filter drop-downs whose options come from the database are filled per
         request (for the current user's scope), not once at start-up."""
@@ -473,7 +495,7 @@ class SecureModelView(ModelView):
 
     # -- saving through the service layer ----------------------------------
 
-    non_model_fields = ("_version", "csrf_token")
+    non_model_fields = ("record_version", "csrf_token")
 
     def populate(self, form, model):
         for name, field in form._fields.items():
@@ -510,7 +532,7 @@ class SecureModelView(ModelView):
     def update_model(self, form, model):
         before = snapshot(model)
         try:
-            expected = int(form._version.data or model.version or 1)
+            expected = int(form.record_version.data or model.version or 1)
         except (TypeError, ValueError):
             expected = model.version or 1
         try:
@@ -532,7 +554,7 @@ class SecureModelView(ModelView):
         if request.method == "GET":
             model = self.get_one(id)
             if model is not None:
-                form._version.data = model.version or 1
+                form.record_version.data = model.version or 1
 
     def delete_model(self, model):
         flash("记录不能删除，请使用“作废”并填写原因。", "error")

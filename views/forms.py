@@ -18,8 +18,32 @@ class ChineseSessionCSRF(SessionCSRF):
             raise ValidationError(CSRF_MESSAGE) from exc
 
 
+class ProjectTranslations:
+    """The project's catalog first, then WTForms' own (through Flask-Admin)."""
+
+    def __init__(self):
+        from flask_admin.babel import Translations
+
+        self.fallback = Translations()
+
+    def gettext(self, string):
+        from .i18n import project_translations
+
+        translated = project_translations().gettext(string)
+        return translated if translated != string else self.fallback.gettext(string)
+
+    def ngettext(self, singular, plural, n):
+        return self.fallback.ngettext(singular, plural, n)
+
+
+_translations = ProjectTranslations()
+
+
 class SecureForm(AdminSecureForm):
     class Meta:
+        def get_translations(self, form):
+            return _translations
+
         csrf = True
         csrf_class = ChineseSessionCSRF
         csrf_time_limit = dt.timedelta(hours=12)

@@ -1,0 +1,55 @@
+from models.audit import AuditEntry
+from models.reference import Township
+
+from .conftest import csrf_token, submit
+
+
+def test_create_update_and_void_are_in_the_audit_trail(app, login_as):
+    client = login_as("admin")
+    submit(client, "/township/new/", {"code": "450305101", "name": "审计镇", "kind": "镇", "sort_order": "7"})
+    township = Township.objects(code="450305101").first()
+    url = f"/township/edit/?id={township.pk}"
+    page = client.get(url).get_data(as_text=True)
+    assert 'name="record_version"' in page
+    submit(client, url, {"code": "450305101", "name": "审计镇（改）", "kind": "镇", "sort_order": "7",
+                         "record_version": "1"})
+    submit(client, f"/township/void/?ids={township.pk}", {"ids": str(township.pk), "reason": "录入错误"})
+
+    entries = list(AuditEntry.objects(record_id=str(township.pk)).order_by("at", "id"))
+    assert [e.action for e in entries] == ["create", "update", "void"]
+    assert entries[0].actor_name == "admin1"
+    change = next(c for c in entries[1].changes if c.field == "name")
+    assert (change.label, change.old, change.new) == ("名称", "审计镇", "审计镇（改）")
+    assert entries[2].detail == "录入错误"
+
+
+def test_audit_page_filters_by_record_and_cannot_be_edited(app, login_as, townships):
+    client = login_as("admin")
+    township = townships["东江街道"]
+    page = client.get(f"/audit/?flt0_record_id_equals={township.pk}").get_data(as_text=True)
+    assert "东江街道" in page
+    assert "/audit/new/" not in page and "/audit/edit/" not in page
+    assert client.get("/audit/new/").status_code == 403
+    entry = AuditEntry.objects.first()
+    client.post(f"/audit/edit/?id={entry.pk}", data={"csrf_token": csrf_token(client, "/account/password"),
+                                                      "actor_name": "hacker"})
+    assert AuditEntry.objects(pk=entry.pk).first().actor_name != "hacker"
+    assert client.post("/audit/delete/", data={"id": str(entry.pk)}).status_code in (302, 404, 405)
+    assert AuditEntry.objects(pk=entry.pk).count() == 1
+
+
+def test_exports_are_audited(app, login_as):
+    login_as("coordinator").get("/township/export/csv/")
+    assert AuditEntry.objects(action="export", actor_name="zhuguan").count() == 1
+
+
+def test_password_changes_are_audited_without_the_secret(app, login_as, accounts):
+    client = login_as("admin")
+    staff = accounts["staff"]
+    url = f"/user/edit/?id={staff.pk}"
+    submit(client, url, {"username": "shegong", "display_name": "张社工", "role": "staff",
+                         "townships": [str(t.pk) for t in staff.townships], "active": "y",
+                         "new_password": "reset12345", "record_version": str(staff.version)})
+    entry = AuditEntry.objects(record_id=str(staff.pk), action="update").first()
+    assert entry is not None
+    assert "reset12345" not in str(entry.to_mongo())
