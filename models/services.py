@@ -83,6 +83,10 @@ def _plain(value) -> str:
     return str(value)
 
 
+def _blank(value) -> bool:
+    return value is None or value is False or value == "" or value == []
+
+
 def diff(doc, before: dict, after: dict) -> list[FieldChange]:
     """Field-by-field changes between two snapshots, bookkeeping left out."""
     ignored = getattr(doc, "bookkeeping_fields", frozenset({"_id", "_cls"}))
@@ -92,7 +96,7 @@ def diff(doc, before: dict, after: dict) -> list[FieldChange]:
         if key in ignored:
             continue
         old, new = before.get(key), after.get(key)
-        if old == new or (old in (None, "", []) and new in (None, "", [])):
+        if old == new or (_blank(old) and _blank(new)):
             continue
         changes.append(
             FieldChange(

@@ -25,7 +25,7 @@ class AttachmentView(SecureModelView):
     column_details_list = ("title", "kind", "township", "file", "content_type", "size", "note",
                            "created_by", "created_at", "updated_by", "updated_at")
     column_searchable_list = ("title", "filename", "note")
-    column_filters = ("kind", "township", "created_at")
+    column_filters = ("title", "kind", "township", "created_at")
     column_formatters = {"file": _file_link}
     column_formatters_detail = {"file": _file_link}
     column_formatters_export = {"file": lambda v, c, m, n: m.filename or ""}

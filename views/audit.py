@@ -17,14 +17,20 @@ def _changes(view, context, model, name):
     return Markup("".join(lines))
 
 
+def _collection(view, context, model, name):
+    return view.collection_labels().get(model.collection, model.collection or "")
+
+
 class AuditView(SecureModelView):
     area = "audit"
     can_view_details = True
     column_list = ("at", "actor_name", "action", "collection", "record_label", "changes", "detail", "remote_addr")
     column_filters = ("actor_name", "action", "collection", "record_id", "at", "township")
     column_searchable_list = ("actor_name", "record_label", "detail")
-    column_formatters = {"changes": _changes}
-    column_formatters_detail = {"changes": _changes}
+    column_formatters = {"changes": _changes, "collection": _collection}
+    column_formatters_detail = {"changes": _changes, "collection": _collection}
+    column_formatters_export = {"collection": _collection,
+                                "changes": lambda v, c, m, n: "；".join(str(x) for x in m.changes)}
     column_default_sort = ("at", True)
     column_labels = {
         "collection": "数据类别",
@@ -38,6 +44,15 @@ class AuditView(SecureModelView):
     @property
     def can_edit(self):
         return False
+
+    def collection_labels(self) -> dict[str, str]:
+        """Collection name -> the menu name of the view that edits it."""
+        labels = {}
+        for view in self.admin._views:
+            model = getattr(view, "model", None)
+            if model is not None and view is not self:
+                labels.setdefault(model._get_collection_name(), view.name)
+        return labels
 
     def get_query(self):
         from .base import scope_query

@@ -329,6 +329,10 @@ class SecureModelView(ModelView):
         args = dict(self.form_args or {})
         for name, label in labels.items():
             args.setdefault(name, {}).setdefault("label", label)
+        for name, field in model._fields.items():
+            inner = getattr(field, "field", None)
+            if isinstance(inner, mongoengine.ReferenceField) and not field.required:
+                args.setdefault(name, {}).setdefault("allow_blank", True)
         self.form_args = args
 
     # -- permissions -------------------------------------------------------
@@ -446,6 +450,10 @@ class SecureModelView(ModelView):
                 self._search_fields.append(field)
         return bool(self._search_fields)
 
+    def search_placeholder(self):
+        labels = [self.get_column_name(f.name) for f in self._search_fields]
+        return "搜索" + ("：" + "、".join(labels) if labels else "")
+
     def search_conditions(self, term: str) -> list[dict]:
         """Raw conditions OR-ed for a search term. Subclasses add their own."""
         return [{f.db_field: portable_regex(term)} for f in self._search_fields]
@@ -465,6 +473,17 @@ class SecureModelView(ModelView):
             # One query per referenced collection instead of one per row.
             query = query.select_related()
         return count, query
+
+    def get_filter_arg(self, index, flt):
+        """Stable, readable filter names in URLs: ``flt0_township_equals``."""
+        kind = type(flt).__name__
+        for suffix, key in (("NotBetweenFilter", "not_between"), ("BetweenFilter", "between"),
+                            ("NotEqualFilter", "not_equal"), ("NotEqual", "not_equal"),
+                            ("EqualFilter", "equals"), ("Equal", "equals"), ("GreaterFilter", "gt"),
+                            ("SmallerFilter", "lt"), ("FilterEmpty", "empty"), ("Like", "contains")):
+            if kind.endswith(suffix):
+                return f"{flt.column}_{key}"
+        return f"{flt.column}_{index}"
 
     def _create_ajax_loader(self, name, opts):
         """Every ajax reference uses the scoped, portable loader."""

@@ -13,7 +13,8 @@ DOMAIN = "forms"
 
 
 def compile_catalogs() -> None:
-    for po_path in CATALOG_DIR.glob("*/LC_MESSAGES/*.po"):
+    compile_admin_catalog()
+    for po_path in CATALOG_DIR.glob("*/LC_MESSAGES/forms.po"):
         mo_path = po_path.with_suffix(".mo")
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue
@@ -32,3 +33,25 @@ def project_translations() -> Translations:
         compile_catalogs()
         _project = Translations.load(str(CATALOG_DIR), [LOCALE], domain=DOMAIN)
     return _project
+
+
+def compile_admin_catalog() -> None:
+    """Compile Flask-Admin's Chinese catalog (its shipped .mo lags its .po)
+    together with the project's additions into the project's admin.mo."""
+    import flask_admin
+
+    shipped = Path(flask_admin.__file__).parent / "translations" / LOCALE / "LC_MESSAGES" / "admin.po"
+    extra = CATALOG_DIR / LOCALE / "LC_MESSAGES" / "admin-extra.po"
+    target = CATALOG_DIR / LOCALE / "LC_MESSAGES" / "admin.mo"
+    sources = [p for p in (shipped, extra) if p.exists()]
+    if target.exists() and all(target.stat().st_mtime >= p.stat().st_mtime for p in sources):
+        return
+    with open(shipped, "rb") as handle:
+        catalog = read_po(handle, locale=LOCALE)
+    if extra.exists():
+        with open(extra, "rb") as handle:
+            for message in read_po(handle, locale=LOCALE):
+                if message.id:
+                    catalog[message.id] = message
+    with open(target, "wb") as handle:
+        write_mo(handle, catalog)
