@@ -684,7 +684,8 @@ class SecureModelView(ModelView):
             abort(404)
         audit("download", collection=self.model._get_collection_name(), record_id=owner.pk,
               record_label=str(owner), detail=data.filename)
-        return send_file(data, mimetype=data.content_type or "application/octet-stream",
+        mimetype = getattr(owner, "content_type", None) or "application/octet-stream"
+        return send_file(data, mimetype=mimetype,
                          download_name=data.filename or "file", as_attachment=False)
 
     def file_owner(self, file_id):
