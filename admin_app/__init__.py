@@ -29,6 +29,9 @@ def create_app(config: dict | None = None) -> Flask:
     from views.i18n import compile_catalogs
 
     compile_catalogs()
+    from models.rules import forget_cached_rules
+
+    forget_cached_rules()
     babel.init_app(app, locale_selector=_locale, timezone_selector=_timezone)
     login_manager.init_app(app)
 

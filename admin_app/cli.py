@@ -14,7 +14,8 @@ def register(app):
     def seed_command():
         """载入参考数据（街道/乡镇、社区、对象类别），可重复执行。"""
         added = load_reference_data()
-        click.echo(f"参考数据已载入：新增街道/乡镇与社区 {added['townships']} 条，对象类别 {added['categories']} 条。")
+        click.echo(f"参考数据已载入：新增街道/乡镇与社区 {added['townships']} 条，对象类别 {added['categories']} 条，"
+                   f"规则 {added['rules']} 套。")
 
     @app.cli.command("create-user")
     @click.argument("username")

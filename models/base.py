@@ -4,6 +4,13 @@ created and changed it, and voiding instead of deleting."""
 from mongoengine import BooleanField, DateTimeField, Document, IntField, StringField
 
 
+def ref_id(value):
+    """The id behind a reference value (document, DBRef or id) without loading it."""
+    if value is None:
+        return None
+    return getattr(value, "pk", None) or getattr(value, "id", None) or value
+
+
 class TrackedDocument(Document):
     """An editable record. Save it through ``models.services``, never with
     ``save()`` directly, so that the version check and the audit entry happen."""
@@ -44,5 +51,4 @@ class TrackedDocument(Document):
         """The id of the township this record belongs to, or None."""
         if not self.scope_field:
             return None
-        value = self._data.get(self.scope_field)
-        return getattr(value, "pk", None) or getattr(value, "id", None) or value
+        return ref_id(self._data.get(self.scope_field))

@@ -47,6 +47,19 @@ def load_categories() -> int:
     return added
 
 
+def load_rule_sets() -> int:
+    from models.rules import RULE_SETS, SEED_FILES, RuleSet
+
+    known = {r.key for r in RuleSet.objects.only("key")}
+    added = 0
+    for key in RULE_SETS:
+        if key not in known:
+            content = (SEED_DIR / SEED_FILES[key]).read_text(encoding="utf-8")
+            create_record(RuleSet(key=key, content=content, note="初始规则（来自 seeds）"), None)
+            added += 1
+    return added
+
+
 def load_reference_data() -> dict[str, int]:
     """Load every reference file; returns how many rows each added."""
-    return {"townships": load_townships(), "categories": load_categories()}
+    return {"townships": load_townships(), "categories": load_categories(), "rules": load_rule_sets()}

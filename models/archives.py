@@ -1,0 +1,350 @@
+"""一人一档: one archive per person, in one collection, of three kinds
+(children, elderly people, homeless people), each able to carry several
+categories, organised by 街道/乡镇 and 社区/村委."""
+
+import datetime as dt
+
+from mongoengine import (
+    BooleanField,
+    DateTimeField,
+    DictField,
+    EmbeddedDocument,
+    EmbeddedDocumentField,
+    FileField,
+    IntField,
+    ListField,
+    ReferenceField,
+    StringField,
+)
+
+from . import idnumber
+from .base import TrackedDocument, ref_id
+from .clock import local_today
+from .errors import DomainError
+from .reference import Community, PersonCategory, Township
+from .users import User
+
+SEXES = (("男", "男"), ("女", "女"))
+STATUSES = (("active", "在档"), ("closed", "结案"), ("moved", "转出"), ("deceased", "死亡"), ("other", "其他"))
+STATUS_LABELS = dict(STATUSES)
+HOUSEHOLD_TYPES = (("农业", "农业户口"), ("非农业", "非农业户口"), ("居民", "居民户口"), ("不详", "不详"))
+RISK_LEVELS = (("1", "一级（高）"), ("2", "二级（中）"), ("3", "三级（低）"))
+RISK_LABELS = dict(RISK_LEVELS)
+GUARDIANSHIP = (("missing", "监护缺失"), ("improper", "监护失当"), ("insufficient", "监护不足"), ("normal", "监护正常"))
+PARENT_SITUATIONS = (
+    ("home", "在家"), ("migrant", "外出务工"), ("prison", "服刑"), ("rehab", "强制隔离戒毒"),
+    ("missing", "失联"), ("dead", "死亡"), ("severe_disability", "重残"), ("severe_illness", "重病"),
+    ("custody_revoked", "被撤销监护资格"), ("deported", "被遣送出境"), ("other", "其他"),
+)
+HEALTH = (("healthy", "健康"), ("disabled", "残疾"), ("severe_illness", "重病"), ("chronic", "慢性病"))
+ASSISTANCE = (
+    ("dibao", "低保"), ("destitute_support", "特困供养"), ("orphan_allowance", "孤儿基本生活费"),
+    ("defacto_allowance", "事实无人抚养儿童基本生活补贴"), ("disability_allowance", "残疾人两项补贴"),
+    ("temporary", "临时救助"), ("other", "其他"),
+)
+LIVING = (("alone", "独居"), ("spouse", "与配偶居住"), ("children", "与子女居住"), ("relatives", "与其他亲属居住"),
+          ("institution", "养老机构"), ("other", "其他"))
+SUPPORT_MODES = (("centralised", "集中供养"), ("dispersed", "分散供养"))
+SELF_CARE_ITEMS = (("eat", "自主吃饭"), ("dress", "自主穿衣"), ("bed", "自主上下床"), ("toilet", "自主如厕"),
+                   ("walk", "室内行走"), ("bath", "自主洗澡"))
+INCOME = (("pension", "养老金"), ("children", "子女供养"), ("dibao", "低保"), ("destitute", "特困供养金"),
+          ("labour", "劳动收入"), ("subsidy", "高龄补贴"), ("other", "其他"))
+ORIGINS = (("province", "本省"), ("other_province", "外省"), ("unknown", "无法查明"))
+HOMELESS_HEALTH = (("healthy", "健康"), ("critical", "危重病人"), ("mental", "精神病人"), ("dementia", "痴呆傻"),
+                   ("limb_disability", "肢体残疾"), ("infectious", "传染病人"))
+
+KIND_LABELS = {"ChildArchive": "儿童", "ElderlyArchive": "老年人", "HomelessArchive": "流浪乞讨人员"}
+KIND_KEYS = {"ChildArchive": "child", "ElderlyArchive": "elderly", "HomelessArchive": "homeless"}
+
+
+class ParentInfo(EmbeddedDocument):
+    name = StringField(max_length=40, verbose_name="姓名")
+    id_number = StringField(max_length=18, verbose_name="身份证号")
+    phone = StringField(max_length=20, verbose_name="电话")
+    address = StringField(max_length=100, verbose_name="住址")
+    health = StringField(choices=HEALTH, verbose_name="健康状况")
+    situation = StringField(choices=PARENT_SITUATIONS, verbose_name="现状况")
+    work_place = StringField(max_length=60, verbose_name="务工地点")
+    is_guardian = BooleanField(default=False, verbose_name="是否监护人")
+
+    def __str__(self):
+        parts = [self.name or "（未填）"]
+        if self.situation:
+            parts.append(dict(PARENT_SITUATIONS).get(self.situation, self.situation))
+        if self.work_place:
+            parts.append(self.work_place)
+        if self.is_guardian:
+            parts.append("监护人")
+        return "，".join(parts)
+
+
+def age_on(birth: dt.date | dt.datetime | None, day: dt.date | None = None) -> int | None:
+    if birth is None:
+        return None
+    if isinstance(birth, dt.datetime):
+        birth = birth.date()
+    day = day or local_today()
+    return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
+
+
+def pinyin_keys(name: str) -> tuple[str, str]:
+    """(initials, full pinyin) of a Chinese name: 张三 -> ('zs', 'zhangsan')."""
+    from pypinyin import Style, lazy_pinyin
+
+    name = name or ""
+    initials = "".join(lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore")).lower()
+    full = "".join(lazy_pinyin(name, errors="ignore")).lower()
+    return initials, full
+
+
+class Archive(TrackedDocument):
+    """The part every archive shares."""
+
+    name = StringField(required=True, max_length=40, verbose_name="姓名")
+    name_initials = StringField(verbose_name="姓名拼音首字母")
+    name_pinyin = StringField(verbose_name="姓名拼音")
+    sex = StringField(choices=SEXES, verbose_name="性别")
+    birth_date = DateTimeField(verbose_name="出生日期")
+    ethnicity = StringField(max_length=20, default="汉族", verbose_name="民族")
+    id_number = StringField(max_length=18, unique=True, sparse=True, verbose_name="身份证号")
+    phone = StringField(max_length=30, verbose_name="联系电话")
+    household_type = StringField(choices=HOUSEHOLD_TYPES, verbose_name="户口性质")
+    household_address = StringField(max_length=120, verbose_name="户籍地址")
+    current_address = StringField(max_length=120, verbose_name="现住址")
+    township = ReferenceField(Township, required=True, verbose_name="街道/乡镇")
+    community = ReferenceField(Community, verbose_name="社区/村委")
+    categories = ListField(ReferenceField(PersonCategory), verbose_name="对象类别")
+    status = StringField(choices=STATUSES, default="active", verbose_name="档案状态")
+    status_date = DateTimeField(verbose_name="状态日期")
+    status_reason = StringField(max_length=200, verbose_name="状态原因")
+    worker = ReferenceField(User, verbose_name="责任社工")
+    archive_date = DateTimeField(verbose_name="建档日期")
+    emergency_contact = StringField(max_length=60, verbose_name="紧急联系人及电话")
+    note = StringField(verbose_name="备注")
+    completeness = IntField(default=0, verbose_name="完整度（%）")
+    complete = BooleanField(default=False, verbose_name="档案完整")
+    missing_items = ListField(StringField(), verbose_name="缺项")
+    custom = DictField(verbose_name="自定义字段")
+
+    meta = {
+        "collection": "archives",
+        "allow_inheritance": True,
+        "ordering": ["-archive_date"],
+        "indexes": [
+            "township", "community", "categories", "status", "worker", "archive_date", "complete",
+            "birth_date", "name_initials", "name", "voided",
+            ("township", "status"), ("voided", "township", "-archive_date"),
+            ("name", "birth_date", "township"),
+        ],
+    }
+    scope_field = "township"
+    kind_key = "all"
+
+    def __str__(self):
+        return self.name or ""
+
+    @property
+    def kind_label(self) -> str:
+        return KIND_LABELS.get(type(self).__name__, "")
+
+    @property
+    def age(self) -> int | None:
+        return age_on(self.birth_date)
+
+    @property
+    def masked_id(self) -> str:
+        return idnumber.mask(self.id_number)
+
+    def duplicate_message(self) -> str:
+        existing = Archive.objects(id_number=self.id_number).only("name", "township").first()
+        if existing is not None:
+            return f"身份证号 {idnumber.mask(self.id_number)} 已有档案：{existing.name}（编号 {existing.pk}）。"
+        return "保存失败：与已有档案重复。"
+
+    # -- derived fields and checks ------------------------------------------
+
+    def prepare(self) -> None:
+        self.name = (self.name or "").strip()
+        self.name_initials, self.name_pinyin = pinyin_keys(self.name)
+        if self.id_number:
+            self.id_number = idnumber.normalise(self.id_number)
+        else:
+            self.id_number = None
+        if self.archive_date is None:
+            self.archive_date = dt.datetime.combine(local_today(), dt.time())
+        if self.status == "active":
+            self.status_reason = self.status_reason or None
+        self.compute_completeness()
+
+    def check_rules(self) -> None:
+        if self.id_number:
+            try:
+                birth, sex = idnumber.parse(self.id_number)
+            except idnumber.IdNumberError as exc:
+                raise DomainError(str(exc), field="id_number") from exc
+            if self.birth_date is None:
+                self.birth_date = dt.datetime.combine(birth, dt.time())
+            elif self.birth_date.date() != birth:
+                raise DomainError(f"出生日期与身份证号不一致：身份证号显示为 {birth:%Y-%m-%d}。", field="birth_date")
+            if not self.sex:
+                self.sex = sex
+            elif self.sex != sex:
+                raise DomainError(f"性别与身份证号不一致：身份证号显示为{sex}。", field="sex")
+        if self.birth_date and self.birth_date.date() > local_today():
+            raise DomainError("出生日期不能晚于今天。", field="birth_date")
+        community = self.community
+        if community and self.township and ref_id(community._data.get("township")) != ref_id(self._data.get("township")):
+            raise DomainError(f"社区/村委“{self.community}”不属于{self.township}。", field="community")
+        if self.status != "active" and not (self.status_reason or "").strip():
+            raise DomainError("档案状态不是“在档”时，须填写状态原因。", field="status_reason")
+        self.check_kind_rules()
+
+    def check_kind_rules(self) -> None:
+        """Rules of one kind of archive."""
+
+    def compute_completeness(self) -> None:
+        from .rules import get_rules
+
+        rules = get_rules("archive_rules")["completeness"]
+        required = dict(rules["common"])
+        required.update(rules.get(self.kind_key, {}))
+        missing = [label for field, label in required.items() if not self._has_value(field)]
+        self.missing_items = missing
+        self.completeness = round(100 * (len(required) - len(missing)) / len(required)) if required else 100
+        self.complete = not missing
+
+    def _has_value(self, field: str) -> bool:
+        value = getattr(self, field, None) if field in self._fields else (self.custom or {}).get(field)
+        return value not in (None, "", [])
+
+    def similar_archives(self):
+        """Archives with the same name, birth date and township (a likely duplicate)."""
+        if not (self.name and self.birth_date and self.township):
+            return Archive.objects.none()
+        query = Archive.objects(name=self.name.strip(), birth_date=self.birth_date, township=self.township,
+                                voided__ne=True)
+        if self.pk:
+            query = query.filter(pk__ne=self.pk)
+        return query.only("name", "township", "birth_date")
+
+
+class ChildArchive(Archive):
+    kind_key = "child"
+    school = StringField(max_length=60, verbose_name="就读学校")
+    grade = StringField(max_length=20, verbose_name="年级")
+    boarding = BooleanField(default=False, verbose_name="是否寄宿")
+    health = StringField(choices=HEALTH, verbose_name="健康状况")
+    disability = StringField(max_length=60, verbose_name="残疾类别及等级")
+    father = EmbeddedDocumentField(ParentInfo, verbose_name="父亲")
+    mother = EmbeddedDocumentField(ParentInfo, verbose_name="母亲")
+    carer_name = StringField(max_length=40, verbose_name="受委托监护人")
+    carer_id_number = StringField(max_length=18, verbose_name="监护人身份证号")
+    carer_phone = StringField(max_length=30, verbose_name="监护人电话")
+    carer_relation = StringField(max_length=20, verbose_name="与儿童关系")
+    carer_health = StringField(choices=HEALTH, verbose_name="监护人健康状况")
+    grandparents = StringField(max_length=200, verbose_name="祖父母情况")
+    entrustment_signed = BooleanField(default=False, verbose_name="已签委托监护确认书")
+    entrustment_date = DateTimeField(verbose_name="确认书签订日期")
+    entrustment_scan = FileField(collection_name="archive_files", verbose_name="确认书扫描件")
+    family_economy = StringField(verbose_name="家庭经济状况")
+    main_income = StringField(max_length=100, verbose_name="主要收入来源")
+    assistance = ListField(StringField(choices=ASSISTANCE), verbose_name="已享受救助")
+    child_director = StringField(max_length=60, verbose_name="儿童主任（姓名、电话）")
+    problems = StringField(verbose_name="存在问题")
+    needs = StringField(verbose_name="需求评估")
+    help_goals = StringField(verbose_name="帮扶目标")
+    guardianship = StringField(choices=GUARDIANSHIP, verbose_name="监护状况评估")
+    harm_details = StringField(verbose_name="侵害情况（敏感）")
+    risk_level = StringField(choices=RISK_LEVELS, verbose_name="风险等级")
+    risk_assessed_at = DateTimeField(verbose_name="风险评估日期")
+
+    file_fields = ("entrustment_scan",)
+    sensitive_fields = ("harm_details",)
+    meta = {"indexes": ["risk_level", ("township", "risk_level")]}
+
+    def check_kind_rules(self):
+        if self.entrustment_signed and not self.entrustment_date:
+            raise DomainError("已签委托监护确认书时，请填写签订日期。", field="entrustment_date")
+        age = self.age
+        if age is not None and age >= 18:
+            raise DomainError(f"儿童档案的对象应未满 18 周岁（当前 {age} 岁）。", field="birth_date")
+        for code in self._category_codes():
+            if code == "left_behind_child" and age is not None and age >= 16:
+                raise DomainError("农村留守儿童应未满 16 周岁。", field="categories")
+
+    def _category_codes(self) -> list[str]:
+        return [getattr(c, "code", None) for c in (self.categories or [])]
+
+
+class ElderlyArchive(Archive):
+    kind_key = "elderly"
+    meta = {"indexes": ["capability_level", "next_assessment_due"]}
+    living_arrangement = StringField(choices=LIVING, verbose_name="居住情况")
+    children_whereabouts = StringField(max_length=200, verbose_name="子女情况及去向")
+    support_mode = StringField(choices=SUPPORT_MODES, verbose_name="特困供养方式")
+    self_care_met = ListField(StringField(choices=SELF_CARE_ITEMS), verbose_name="能自主完成的日常活动")
+    self_care_level = StringField(verbose_name="生活自理能力")
+    institution = StringField(max_length=80, verbose_name="所在养老机构")
+    income_sources = ListField(StringField(choices=INCOME), verbose_name="收入来源")
+    medical_insurance = StringField(max_length=40, verbose_name="医疗保险")
+    diseases = StringField(verbose_name="疾病诊断")
+    capability_level = StringField(verbose_name="能力评估等级")
+    capability_assessed_at = DateTimeField(verbose_name="能力评估日期")
+    next_assessment_due = DateTimeField(verbose_name="下次评估日期")
+
+    def prepare(self):
+        super().prepare()
+        self.self_care_level = self_care_level(self.self_care_met or [])
+
+    def check_kind_rules(self):
+        age = self.age
+        if age is not None and age < 60:
+            raise DomainError(f"老年人档案的对象应年满 60 周岁（当前 {age} 岁）。", field="birth_date")
+        codes = [getattr(c, "code", None) for c in (self.categories or [])]
+        if "oldest_old" in codes and age is not None and age < 80:
+            raise DomainError("高龄老人应年满 80 周岁。", field="categories")
+        if "institution_childless_elderly" in codes and not self.institution:
+            raise DomainError("养老机构孤寡老人请填写所在养老机构。", field="institution")
+
+
+def self_care_level(met: list[str]) -> str:
+    """特困人员生活自理能力 from the six daily activities (民发〔2021〕43号)."""
+    not_met = len(SELF_CARE_ITEMS) - len(set(met))
+    if not_met == 0:
+        return "具备生活自理能力"
+    if not_met <= 3:
+        return "部分丧失生活自理能力"
+    return "完全丧失生活自理能力"
+
+
+class HomelessArchive(Archive):
+    kind_key = "homeless"
+    anonymous = BooleanField(default=False, verbose_name="身份不明")
+    description = StringField(verbose_name="体貌特征")
+    photo = FileField(collection_name="archive_files", verbose_name="照片")
+    found_at = DateTimeField(verbose_name="发现时间")
+    found_place = StringField(max_length=120, verbose_name="发现地点")
+    origin = StringField(choices=ORIGINS, verbose_name="籍贯来源")
+    origin_detail = StringField(max_length=120, verbose_name="籍贯详情")
+    family_contact = StringField(max_length=120, verbose_name="家属联系方式")
+    health_state = StringField(choices=HOMELESS_HEALTH, verbose_name="健康状况")
+    begging_cause = StringField(verbose_name="流浪乞讨原因及经过")
+    belongings = StringField(max_length=200, verbose_name="随身物品")
+    rescue_system_entered = BooleanField(default=False, verbose_name="已录入全国救助管理信息系统")
+    rescue_system_number = StringField(max_length=40, verbose_name="救助系统编号")
+
+    file_fields = ("photo",)
+
+    def prepare(self):
+        if self.anonymous and not (self.name or "").strip():
+            self.name = "身份不明人员"
+        super().prepare()
+
+    def check_kind_rules(self):
+        if self.rescue_system_entered and not self.rescue_system_number:
+            raise DomainError("已录入全国救助管理信息系统时，请填写系统编号。", field="rescue_system_number")
+        if self.anonymous and not (self.description or "").strip():
+            raise DomainError("身份不明人员请填写体貌特征，便于辨认。", field="description")
+
+
+ARCHIVE_KINDS = {"child": ChildArchive, "elderly": ElderlyArchive, "homeless": HomelessArchive}

@@ -1,0 +1,100 @@
+"""Rule sets kept as data: seeded from ``seeds/*.json``, editable by an admin in
+the app (as JSON, checked before saving). Domain code reads them from here."""
+
+import json
+
+from mongoengine import StringField
+
+from .base import TrackedDocument
+from .errors import DomainError
+
+RULE_SETS = {
+    "archive_rules": "档案完整性与儿童风险评估规则",
+    "capability_standard": "老年人能力评估标准（GB/T 42195-2022）",
+}
+
+
+class RuleSet(TrackedDocument):
+    key = StringField(required=True, unique=True, choices=tuple(RULE_SETS.items()), verbose_name="规则")
+    content = StringField(required=True, verbose_name="规则内容（JSON）")
+    note = StringField(max_length=500, verbose_name="修改说明")
+
+    meta = {"collection": "rule_sets"}
+
+    def __str__(self):
+        return RULE_SETS.get(self.key, self.key or "")
+
+    def parsed(self) -> dict:
+        return json.loads(self.content)
+
+    def check_rules(self):
+        try:
+            data = json.loads(self.content or "")
+        except json.JSONDecodeError as exc:
+            raise DomainError(f"规则内容不是有效的 JSON：第 {exc.lineno} 行第 {exc.colno} 列附近有错误。",
+                              field="content") from exc
+        CHECKS.get(self.key, lambda d: None)(data)
+
+
+def _check_archive_rules(data: dict) -> None:
+    try:
+        completeness, risk = data["completeness"], data["risk"]
+        for kind in ("common", "child", "elderly", "homeless"):
+            if not isinstance(completeness[kind], dict):
+                raise TypeError
+        if not 0 < risk["level_two_score"] <= risk["level_one_score"]:
+            raise DomainError("风险评估分值：二级分数线须大于 0 且不高于一级分数线。", field="content")
+        for factor in risk["factors"]:
+            factor["code"], factor["label"], int(factor["score"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DomainError("规则内容缺少必要项目（completeness 的 common/child/elderly/homeless，"
+                          "risk 的 level_one_score、level_two_score、factors）。", field="content") from exc
+
+
+def _check_capability(data: dict) -> None:
+    try:
+        levels = data["levels"]
+        mins = [int(level["min"]) for level in levels]
+        if mins != sorted(mins, reverse=True) or mins[-1] != 0:
+            raise DomainError("能力等级须按分数线从高到低排列，最后一级从 0 分开始。", field="content")
+        for dimension in data["dimensions"]:
+            for item in dimension["items"]:
+                item["code"], item["name"], int(item["max"])
+        int(data["reassess_months"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DomainError("规则内容缺少必要项目（levels、dimensions、reassess_months）。", field="content") from exc
+
+
+CHECKS = {"archive_rules": _check_archive_rules, "capability_standard": _check_capability}
+
+
+_cache: dict[str, tuple[float, int, dict]] = {}
+CACHE_SECONDS = 30
+
+
+def get_rules(key: str) -> dict:
+    """The rule set in force: the admin's edited copy, else the seed file.
+    Cached for a few seconds (an import of thousands of rows asks once)."""
+    import time
+
+    now = time.monotonic()
+    cached = _cache.get(key)
+    if cached and now - cached[0] < CACHE_SECONDS:
+        return cached[2]
+    stored = RuleSet.objects(key=key, voided__ne=True).only("content", "version").first()
+    if stored is not None:
+        data = stored.parsed()
+    else:
+        from pathlib import Path
+
+        seed = Path(__file__).resolve().parent.parent / "seeds" / SEED_FILES[key]
+        data = json.loads(seed.read_text(encoding="utf-8"))
+    _cache[key] = (now, 0, data)
+    return data
+
+
+def forget_cached_rules() -> None:
+    _cache.clear()
+
+
+SEED_FILES = {"archive_rules": "archive_rules.json", "capability_standard": "capability_gbt42195.json"}
