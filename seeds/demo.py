@@ -1,16 +1,158 @@
-"""Synthetic demo data at any scale, for demo mode, tests and benchmarks."""
+"""Synthetic demo data at any scale, for demo mode, tests and benchmarks:
+Chinese names, valid ID numbers with 450305 address codes, ages that fit each
+category. Written in bulk (one audit entry per batch, not per record)."""
 
+import datetime as dt
 import random
+
+from models import idnumber
+from models.archives import ChildArchive, ElderlyArchive, HomelessArchive, ParentInfo
+from models.audit import write_audit
+from models.base import ref_id
+from models.clock import local_now, local_today
+from models.reference import Community, PersonCategory, Township
+from models.users import User
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚华玉萍红娥玲芬燕彬鑫宇浩然子涵欣怡梓轩一诺思雨佳琪俊雨泽"
+PLACES = ["七星路口", "穿山公园", "东江码头", "漓江大桥下", "火车站广场", "朝阳菜市场"]
+SCHOOLS = ["朝阳乡中心小学", "穿山小学", "七星区实验小学", "东江中学", "漓东小学"]
+BATCH = 1000
 
 
 def random_name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
 
 
+def _birth(rng: random.Random, low_age: int, high_age: int) -> dt.date:
+    today = local_today()
+    days = rng.randint(low_age * 365 + 1, high_age * 365 + 300)
+    return today - dt.timedelta(days=days)
+
+
+class _Ids:
+    def __init__(self, rng):
+        self.rng = rng
+        self.used = set()
+
+    def make(self, birth: dt.date, sex: str) -> str:
+        while True:
+            sequence = self.rng.randrange(0, 1000)
+            if (sequence % 2 == 1) != (sex == "男"):
+                sequence = (sequence + 1) % 1000
+            number = idnumber.make("450305", birth, sequence)
+            if number not in self.used:
+                self.used.add(number)
+                return number
+
+
+def generate_archives(count: int, seed: int = 2026) -> dict[str, int]:
+    """Insert ``count`` archives (children, elderly, homeless people)."""
+    rng = random.Random(seed)
+    townships = list(Township.objects(voided__ne=True))
+    communities = {}
+    for community in Community.objects(voided__ne=True):
+        communities.setdefault(ref_id(community._data.get("township")), []).append(community)
+    categories = {c.code: c for c in PersonCategory.objects(voided__ne=True)}
+    workers = list(User.objects(role="staff", active=True, voided__ne=True))
+    ids = _Ids(rng)
+    ids.used.update(a["id_number"] for a in ChildArchive._get_collection().find(
+        {"id_number": {"$exists": True}}, {"id_number": 1}) if a.get("id_number"))
+    now = local_now()
+    made = {"child": 0, "elderly": 0, "homeless": 0}
+    batch = []
+    for index in range(count):
+        roll = rng.random()
+        township = townships[index % len(townships)]
+        common = {
+            "township": township,
+            "community": rng.choice(communities[township.pk]) if communities.get(township.pk) else None,
+            "worker": rng.choice(workers) if workers and rng.random() < 0.8 else None,
+            "phone": f"13{rng.randrange(10**8, 10**9)}",
+            "current_address": f"七星区{township.name}{rng.randint(1, 99)}号",
+            "archive_date": dt.datetime.combine(local_today() - dt.timedelta(days=rng.randint(0, 330)), dt.time()),
+            "version": 1, "created_at": now, "created_by": "演示数据", "updated_at": now, "updated_by": "演示数据",
+        }
+        sex = rng.choice(("男", "女"))
+        if roll < 0.45:
+            doc = _child(rng, ids, sex, categories, common)
+            made["child"] += 1
+        elif roll < 0.9:
+            doc = _elderly(rng, ids, sex, categories, common)
+            made["elderly"] += 1
+        else:
+            doc = _homeless(rng, ids, sex, categories, common)
+            made["homeless"] += 1
+        doc.prepare()
+        batch.append(doc.to_mongo().to_dict())
+        if len(batch) >= BATCH:
+            ChildArchive._get_collection().insert_many(batch)
+            batch = []
+    if batch:
+        ChildArchive._get_collection().insert_many(batch)
+    write_audit("import", None, actor_name="系统", collection="archives",
+                detail=f"生成演示档案 {count} 份（儿童 {made['child']}，老年人 {made['elderly']}，流浪乞讨 {made['homeless']}）")
+    return made
+
+
+def _child(rng, ids, sex, categories, common):
+    age_roll = rng.random()
+    birth = _birth(rng, 1, 15 if age_roll < 0.85 else 17)
+    age = (local_today() - birth).days // 365
+    codes = ["left_behind_child"] if age < 16 and rng.random() < 0.5 else []
+    codes += rng.sample(["child_in_difficulty", "dibao_child", "orphan", "de_facto_orphan", "migrant_child"],
+                        k=1 if codes else rng.choice((1, 2)))
+    father_situation = rng.choice(("migrant", "migrant", "prison", "dead", "severe_illness", "home"))
+    risk = rng.choices(("1", "2", "3"), weights=(1, 3, 6))[0]
+    return ChildArchive(
+        name=random_name(rng), sex=sex, birth_date=dt.datetime.combine(birth, dt.time()),
+        id_number=ids.make(birth, sex), household_type="农业", categories=[categories[c] for c in codes if c in categories],
+        school=rng.choice(SCHOOLS), grade=f"{max(1, min(9, age - 6))}年级",
+        father=ParentInfo(name=random_name(rng), situation=father_situation, work_place="广东东莞" if father_situation == "migrant" else None),
+        mother=ParentInfo(name=random_name(rng), situation=rng.choice(("migrant", "home", "missing"))),
+        carer_name=random_name(rng), carer_phone=f"139{rng.randrange(10**7, 10**8)}", carer_relation=rng.choice(("祖父", "祖母", "外婆", "叔叔")),
+        guardianship=rng.choice(("insufficient", "normal", "improper", "missing")),
+        risk_level=risk, risk_assessed_at=common["archive_date"],
+        problems="父母长期在外，学习与生活照料不足" if rng.random() < 0.9 else None,
+        needs="课业辅导、亲情陪伴、安全教育", help_goals="按风险等级定期探访，链接志愿者结对帮扶",
+        **common,
+    )
+
+
+def _elderly(rng, ids, sex, categories, common):
+    birth = _birth(rng, 60, 97)
+    age = (local_today() - birth).days // 365
+    codes = ["oldest_old"] if age >= 80 else []
+    codes += rng.sample(["left_behind_elderly", "destitute_elderly", "childless_elderly"], k=1)
+    levels = ("能力完好", "轻度失能", "中度失能", "重度失能", "完全失能")
+    return ElderlyArchive(
+        name=random_name(rng), sex=sex, birth_date=dt.datetime.combine(birth, dt.time()),
+        id_number=ids.make(birth, sex), categories=[categories[c] for c in codes if c in categories],
+        living_arrangement=rng.choice(("alone", "spouse", "children", "relatives")),
+        support_mode="dispersed" if "destitute_elderly" in codes else None,
+        self_care_met=rng.sample(["eat", "dress", "bed", "toilet", "walk", "bath"], k=rng.randint(2, 6)),
+        emergency_contact=f"{random_name(rng)} 137{rng.randrange(10**7, 10**8)}",
+        capability_level=rng.choice(levels) if rng.random() < 0.7 else None,
+        **common,
+    )
+
+
+def _homeless(rng, ids, sex, categories, common):
+    anonymous = rng.random() < 0.4
+    birth = _birth(rng, 19, 70)
+    found = local_now() - dt.timedelta(days=rng.randint(0, 300), hours=rng.randint(0, 20))
+    return HomelessArchive(
+        name=None if anonymous else random_name(rng), anonymous=anonymous, sex=sex,
+        birth_date=None if anonymous else dt.datetime.combine(birth, dt.time()),
+        id_number=None if anonymous else ids.make(birth, sex),
+        description=f"{sex}，约{(local_today() - birth).days // 365}岁，衣着破旧", found_at=found.replace(second=0),
+        found_place=rng.choice(PLACES), origin=rng.choice(("province", "other_province", "unknown")),
+        health_state=rng.choice(("healthy", "healthy", "mental", "limb_disability")),
+        categories=[categories["homeless"]] if "homeless" in categories else [],
+        rescue_system_entered=rng.random() < 0.6, **common,
+    )
+
+
 def generate_demo_data(size: int, seed: int = 2026) -> dict[str, int]:
-    """Generate about ``size`` records of each kind the app keeps; returns counts."""
-    counts: dict[str, int] = {}
-    return counts
+    """Everything demo mode shows: ``size`` archives for now."""
+    return generate_archives(size, seed)

@@ -19,7 +19,17 @@ import gridfs
 import mongoengine
 from bson import ObjectId
 from bson.errors import InvalidId
-from flask import Response, abort, flash, has_request_context, redirect, request, send_file, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    has_request_context,
+    redirect,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
 from flask_admin import AdminIndexView, BaseView, expose
 from flask_admin.actions import action
 from flask_admin.contrib.mongoengine import ModelView
@@ -306,6 +316,7 @@ class SecureModelView(ModelView):
     column_exclude_list = bookkeeping_columns
     column_details_exclude_list = ("version",)
     column_export_exclude_list = ("version",)
+    column_formatters_export: dict = {}
     #: Columns that hold files in GridFS, as dotted paths of the stored document.
     file_fields: tuple[str, ...] = ()
 
@@ -657,7 +668,7 @@ class SecureModelView(ModelView):
         audit("export", collection=self.model._get_collection_name(),
               detail=f"导出“{self.name}” {count if count is not None else ''} 条")
         return Response(
-            rows(),
+            stream_with_context(rows()),
             mimetype="text/csv; charset=utf-8",
             headers={"Content-Disposition": content_disposition(filename)},
         )

@@ -25,3 +25,28 @@ class CategoryView(SecureModelView):
     column_filters = ("domain", "designated")
     column_default_sort = "sort_order"
     form_widget_args = {"definition": {"rows": 4}}
+
+
+class CustomFieldView(SecureModelView):
+    area = "reference"
+    column_list = ("label", "archive_kind", "kind", "required", "choices_text", "sort_order", "active")
+    column_filters = ("archive_kind", "kind", "active")
+    form_columns = ("label", "archive_kind", "kind", "required", "choices_text", "sort_order", "active")
+    form_widget_args = {"choices_text": {"rows": 4}}
+
+
+class RuleSetView(SecureModelView):
+    area = "reference"
+    column_list = ("key", "note", "updated_by", "updated_at")
+    column_labels = {"updated_by": "修改人", "updated_at": "修改时间"}
+    form_columns = ("content", "note")
+    form_widget_args = {"content": {"rows": 30, "style": "font-family: monospace; font-size: 13px"}}
+
+    @property
+    def can_create(self):
+        return False
+
+    def after_model_change(self, form, model, is_created):
+        from models.rules import forget_cached_rules
+
+        forget_cached_rules()

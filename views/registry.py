@@ -6,16 +6,22 @@ from flask_admin import Admin
 from flask_admin.menu import MenuLink
 from flask_admin.theme import Bootstrap4Theme
 
+from models.archive_import import ImportBatch  # noqa: F401  (registers the document)
+from models.archives import Archive, ChildArchive, ElderlyArchive, HomelessArchive
 from models.attachments import Attachment
 from models.audit import AuditEntry
+from models.custom_fields import CustomField
 from models.reference import Community, PersonCategory, Township
+from models.rules import RuleSet
 from models.users import User
 
 from .accounts import UserView
+from .archive_import import ArchiveImportView
+from .archives import AllArchivesView, ChildArchiveView, ElderlyArchiveView, HomelessArchiveView
 from .attachments import AttachmentView
 from .audit import AuditView
 from .base import HomeView
-from .reference import CategoryView, CommunityView, TownshipView
+from .reference import CategoryView, CommunityView, CustomFieldView, RuleSetView, TownshipView
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "admin_app" / "translations"
 
@@ -29,10 +35,19 @@ def build_admin(app) -> Admin:
         theme=Bootstrap4Theme(swatch="cerulean", fluid=True),
         translations_path=str(TRANSLATIONS),
     )
+    admin.add_view(AllArchivesView(Archive, name="全部档案", endpoint="archive", category="一人一档"))
+    admin.add_view(ChildArchiveView(ChildArchive, name="儿童档案", endpoint="childarchive", category="一人一档"))
+    admin.add_view(ElderlyArchiveView(ElderlyArchive, name="老年人档案", endpoint="elderlyarchive", category="一人一档"))
+    admin.add_view(HomelessArchiveView(HomelessArchive, name="流浪乞讨人员档案", endpoint="homelessarchive",
+                                       category="一人一档"))
+    admin.add_view(ArchiveImportView(name="Excel 导入", endpoint="archiveimport", url="/archive-import",
+                                     category="一人一档"))
     admin.add_view(AttachmentView(Attachment, name="资料附件", endpoint="attachment", category="工作记录"))
     admin.add_view(TownshipView(Township, name="街道/乡镇", endpoint="township", category="参考数据"))
     admin.add_view(CommunityView(Community, name="社区/村委", endpoint="community", category="参考数据"))
     admin.add_view(CategoryView(PersonCategory, name="对象类别", endpoint="category", category="参考数据"))
+    admin.add_view(CustomFieldView(CustomField, name="档案自定义字段", endpoint="customfield", category="参考数据"))
+    admin.add_view(RuleSetView(RuleSet, name="业务规则", endpoint="ruleset", category="参考数据"))
     admin.add_view(UserView(User, name="账户管理", endpoint="user", category="系统管理"))
     admin.add_view(AuditView(AuditEntry, name="操作日志", endpoint="audit", category="系统管理"))
     admin.add_link(MenuLink(name="修改密码", endpoint="auth.change_password", category="我的账户"))
