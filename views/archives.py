@@ -219,6 +219,7 @@ class ArchiveBaseView(SecureModelView):
     form_widget_args = {f: {"rows": 3} for f in ("note", "problems", "needs", "help_goals", "family_economy",
                                                   "harm_details", "diseases", "description", "begging_cause")}
     non_model_fields = ("record_version", "csrf_token", "confirm_not_duplicate", "scan_upload", "photo_upload")
+    date_fields = ("birth_date", "archive_date", "status_date", "entrustment_date")
     upload_fields: dict[str, str] = {}
 
     def get_filters(self):

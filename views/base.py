@@ -39,12 +39,13 @@ from flask_admin.helpers import get_redirect_target
 from flask_login import current_user
 from mongoengine.connection import get_db
 from wtforms import HiddenField
+from wtforms.validators import Optional
 
 from models.audit import write_audit
 from models.errors import DomainError
 from models.services import create_record, restore_record, snapshot, update_record, void_record
 
-from .forms import SecureForm, csrf_failed
+from .forms import DateOnlyField, SecureForm, csrf_failed
 
 # ---------------------------------------------------------------- scoping
 
@@ -317,6 +318,8 @@ class SecureModelView(ModelView):
     column_details_exclude_list = ("version",)
     column_export_exclude_list = ("version",)
     column_formatters_export: dict = {}
+    #: Datetime fields that hold a calendar date: a date picker, stored at midnight.
+    date_fields: tuple[str, ...] = ()
     #: Columns that hold files in GridFS, as dotted paths of the stored document.
     file_fields: tuple[str, ...] = ()
 
@@ -340,6 +343,12 @@ class SecureModelView(ModelView):
         args = dict(self.form_args or {})
         for name, label in labels.items():
             args.setdefault(name, {}).setdefault("label", label)
+        overrides = dict(self.form_overrides or {})
+        for name in self.date_fields:
+            if name in model._fields:
+                overrides.setdefault(name, DateOnlyField)
+                args.setdefault(name, {}).setdefault("validators", [Optional()])
+        self.form_overrides = overrides
         for name, field in model._fields.items():
             inner = getattr(field, "field", None)
             if isinstance(inner, mongoengine.ReferenceField) and not field.required:

@@ -4,6 +4,8 @@ and Chinese messages when the token is missing or expired."""
 import datetime as dt
 
 from flask_admin.form import SecureForm as AdminSecureForm
+from flask_admin.form.widgets import DatePickerWidget
+from wtforms import DateField
 from wtforms.csrf.session import SessionCSRF
 from wtforms.validators import ValidationError
 
@@ -52,3 +54,21 @@ class SecureForm(AdminSecureForm):
 def csrf_failed(form) -> bool:
     field = getattr(form, "csrf_token", None)
     return bool(field is not None and field.errors)
+
+
+class DateOnlyField(DateField):
+    """A date picker for a field stored as a datetime at midnight."""
+
+    widget = DatePickerWidget()
+
+    def __init__(self, label=None, validators=None, format="%Y-%m-%d", **kwargs):
+        kwargs.pop("queryset", None)
+        super().__init__(label, validators, format=format, **kwargs)
+
+    def process_data(self, value):
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        super().process_data(value)
+
+    def populate_obj(self, obj, name):
+        setattr(obj, name, dt.datetime.combine(self.data, dt.time()) if self.data else None)
