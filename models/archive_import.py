@@ -374,7 +374,7 @@ class _Lookups:
             return worker
         if column.kind == "custom":
             definition = self.customs[column.field.split(".", 1)[1]]
-            return definition.clean(raw)
+            return definition.clean_value(raw)
         return str(raw)[:500]
 
     def match_existing(self, rows: list[RowResult]) -> None:

@@ -139,6 +139,7 @@ class Archive(TrackedDocument):
     }
     scope_field = "township"
     kind_key = "all"
+    unaudited_fields = frozenset({"name_initials", "name_pinyin", "completeness", "complete", "missing_items"})
 
     def __str__(self):
         return self.name or ""
@@ -214,7 +215,8 @@ class Archive(TrackedDocument):
         self.complete = not missing
 
     def _has_value(self, field: str) -> bool:
-        value = getattr(self, field, None) if field in self._fields else (self.custom or {}).get(field)
+        # _data, not getattr: a reference is not loaded just to see that it is set.
+        value = self._data.get(field) if field in self._fields else (self.custom or {}).get(field)
         return value not in (None, "", [])
 
     def similar_archives(self):

@@ -27,10 +27,12 @@ class TrackedDocument(Document):
 
     meta = {"abstract": True}
 
-    #: Fields whose change is bookkeeping, not content: kept out of the audit diff.
+    #: Fields the service layer manages itself: never in a diff or a ``$set`` of changes.
     bookkeeping_fields = frozenset(
         {"_id", "_cls", "version", "created_at", "created_by", "updated_at", "updated_by"}
     )
+    #: Fields saved like any other but left out of the audit diff (derived or secret).
+    unaudited_fields: frozenset = frozenset()
 
     #: The division field used for township scoping, or None when unscoped.
     scope_field: str | None = None

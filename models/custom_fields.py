@@ -39,7 +39,7 @@ class CustomField(TrackedDocument):
         if self.kind == "choice" and len(self.choices) < 2:
             raise DomainError("单选字段请至少填写两个选项，每行一个。", field="choices_text")
 
-    def clean(self, raw):
+    def clean_value(self, raw):
         """The stored value for raw input (form or Excel), or a DomainError."""
         field = f"cf_{self.key}"
         if raw is None or (isinstance(raw, str) and not raw.strip()):

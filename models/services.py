@@ -89,7 +89,8 @@ def _blank(value) -> bool:
 
 def diff(doc, before: dict, after: dict) -> list[FieldChange]:
     """Field-by-field changes between two snapshots, bookkeeping left out."""
-    ignored = getattr(doc, "bookkeeping_fields", frozenset({"_id", "_cls"}))
+    ignored = getattr(doc, "bookkeeping_fields", frozenset({"_id", "_cls"})) | getattr(
+        doc, "unaudited_fields", frozenset())
     changes = []
     keys = list(after.keys()) + [k for k in before if k not in after]
     for key in keys:
@@ -169,9 +170,9 @@ def update_record(doc: TrackedDocument, before: dict, expected_version: int, act
     _validate(doc)
     after = snapshot(doc)
     changes = diff(doc, before, after)
-    if not changes:
-        return []
     ignored = doc.bookkeeping_fields
+    if not changes and all(before.get(k) == v for k, v in after.items() if k not in ignored):
+        return []
     set_fields = {k: v for k, v in after.items() if k not in ignored and before.get(k) != v}
     unset_fields = {k: "" for k in before if k not in after and k not in ignored}
     now = local_now()
@@ -190,6 +191,8 @@ def update_record(doc: TrackedDocument, before: dict, expected_version: int, act
     doc.updated_at = now
     doc.updated_by = set_fields["updated_by"]
     doc._clear_changed_fields()
+    if not changes:
+        return []
     write_audit(
         "update",
         actor,

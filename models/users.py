@@ -77,9 +77,7 @@ class User(TrackedDocument):
     last_login_at = DateTimeField(verbose_name="最近登录")
 
     meta = {"collection": "users", "ordering": ["username"], "indexes": ["role"]}
-    bookkeeping_fields = TrackedDocument.bookkeeping_fields | {
-        "password_hash", "failed_logins", "locked_until", "last_login_at",
-    }
+    unaudited_fields = frozenset({"password_hash", "failed_logins", "locked_until", "last_login_at"})
 
     def __str__(self):
         return f"{self.display_name}（{self.username}）" if self.display_name else (self.username or "")

@@ -204,3 +204,18 @@ def test_capability_assessment_page(app, login_as, townships):
                                         assessor_one="甲", assessor_two="乙"))
     assert response.status_code == 302
     assert ElderlyArchive.objects(pk=elder.pk).first().capability_level == "轻度失能"
+
+
+def test_editing_a_name_updates_its_pinyin_keys(app, login_as, townships):
+    child = make_child(townships["东江街道"], name="王小明", sequence=97)
+    client = login_as("staff")
+    data = {"name": "赵小龙", "id_number": child.id_number, "sex": "男", "birth_date": "2016-05-01",
+            "ethnicity": "汉族", "township": str(townships["东江街道"].pk), "status": "active",
+            "record_version": str(child.version)}
+    response = submit(client, f"/childarchive/edit/?id={child.pk}", data)
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    stored = ChildArchive.objects(pk=child.pk).first()
+    assert stored.name == "赵小龙" and stored.name_initials == "zxl"
+    assert stored.guardianship is None  # an optional choice left blank stays blank
+    page = client.get("/archive/", query_string={"search": "zxl"}).get_data(as_text=True)
+    assert "赵小龙" in page

@@ -1,11 +1,14 @@
 """Drive the running app in headless Chromium (Debian's), as each role, at a
 desktop and a phone width. Screenshots go to test-artifacts/ (git-ignored)."""
 
+import datetime
 import threading
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
+
+from models import idnumber
 
 from .conftest import PASSWORD
 
@@ -102,4 +105,43 @@ def test_staff_uploads_a_photo_on_a_phone(live_server, browser, tmp_path):
     assert "入户照片" in page.content()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375 + 1
     page.screenshot(path=str(ARTIFACTS / "staff-phone-after-upload.png"), full_page=True)
+    assert errors == [], errors
+
+
+def test_child_archive_with_risk_assessment_found_by_pinyin_and_printed(live_server, browser, townships):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page, errors = open_page(browser)
+    sign_in(page, live_server, "shegong")
+    page.goto(f"{live_server}/childarchive/new/")
+    page.fill("#name", "张三丰")
+    page.fill("#id_number", idnumber.make("450305", datetime.date(2016, 3, 15), 1))
+    page.fill("#birth_date", "2016-03-15")
+    page.select_option("#township", label="东江街道", force=True)
+    page.screenshot(path=str(ARTIFACTS / "child-archive-form.png"), full_page=True)
+    page.click("input[type=submit][value='保存']")
+    page.wait_for_load_state("networkidle")
+    assert "创建记录成功" in page.inner_text("body")
+
+    page.fill("input[name=search]", "zsf")
+    page.keyboard.press("Enter")
+    page.wait_for_load_state("networkidle")
+    page.click("text=张三丰")
+    page.wait_for_load_state("networkidle")
+    page.click("text=新增风险评估")
+    page.check("#f_neglect")
+    page.check("#f_home_hazard")
+    page.click("button[name=preview]")
+    page.wait_for_load_state("networkidle")
+    assert "二级（中）" in page.inner_text("#suggestion")
+    page.click("button:has-text('保存评估')")
+    page.wait_for_load_state("networkidle")
+    assert "风险评估已保存" in page.inner_text("body")
+    page.screenshot(path=str(ARTIFACTS / "child-archive-details.png"), full_page=True)
+    with page.expect_popup() as popup:
+        page.click("text=打印一人一档")
+    printed = popup.value
+    printed.wait_for_load_state("networkidle")
+    assert "一人一档" in printed.inner_text("body") and "被忽视、无人照料" in printed.inner_text("body")
+    printed.screenshot(path=str(ARTIFACTS / "child-archive-print.png"), full_page=True)
+    printed.pdf(path=str(ARTIFACTS / "child-archive-print.pdf"), format="A4")
     assert errors == [], errors

@@ -316,7 +316,7 @@ class ArchiveBaseView(SecureModelView):
             raw = form[f"cf_{definition.key}"].data
             if isinstance(raw, dt.date):
                 raw = raw.strftime("%Y-%m-%d")
-            value = definition.clean(raw)
+            value = definition.clean_value(raw)
             if value is None:
                 custom.pop(definition.key, None)
             else:

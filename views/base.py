@@ -35,10 +35,11 @@ from flask_admin.actions import action
 from flask_admin.contrib.mongoengine import ModelView
 from flask_admin.contrib.mongoengine import filters as me_filters
 from flask_admin.contrib.mongoengine.ajax import QueryAjaxModelLoader
+from flask_admin.contrib.mongoengine.form import CustomModelConverter
 from flask_admin.helpers import get_redirect_target
 from flask_login import current_user
 from mongoengine.connection import get_db
-from wtforms import HiddenField
+from wtforms import HiddenField, SelectField
 from wtforms.validators import Optional
 
 from models.audit import write_audit
@@ -285,8 +286,21 @@ def _type_formatters():
 TYPE_FORMATTERS = _type_formatters()
 
 
-class _DeleteForm(SecureForm):
-    id = HiddenField()
+def _blank_to_none(value):
+    return None if value in ("", None, "None") else value
+
+
+class BlankableConverter(CustomModelConverter):
+    """Optional choice fields get an empty first option instead of silently
+    taking the first choice (a child's guardianship must not default to 监护缺失)."""
+
+    def convert(self, model, field, field_args):
+        result = super().convert(model, field, field_args)
+        if (getattr(field, "choices", None) and not field.required and result is not None
+                and getattr(result, "field_class", None) is SelectField):
+            result.kwargs["choices"] = [("", "—"), *result.kwargs.get("choices", [])]
+            result.kwargs["coerce"] = _blank_to_none
+        return result
 
 
 # ---------------------------------------------------------------- the base view
@@ -298,6 +312,7 @@ class SecureModelView(ModelView):
     area = "records"
     form_base_class = SecureForm
     filter_converter = PortableFilterConverter()
+    model_form_converter = BlankableConverter
     column_type_formatters = TYPE_FORMATTERS
     column_type_formatters_detail = TYPE_FORMATTERS
     allowed_search_types = (mongoengine.StringField, mongoengine.EmailField, mongoengine.URLField)
