@@ -219,3 +219,17 @@ def test_editing_a_name_updates_its_pinyin_keys(app, login_as, townships):
     assert stored.guardianship is None  # an optional choice left blank stays blank
     page = client.get("/archive/", query_string={"search": "zxl"}).get_data(as_text=True)
     assert "赵小龙" in page
+
+
+def _figures(page):
+    pairs = re.findall(r'figure-value">(\d+)</div>\s*<div class="figure-label">([^<]+)</div>', page)
+    return {label: value for value, label in pairs}
+
+
+def test_start_pages_count_real_archives(app, login_as, townships, accounts):
+    make_child(townships["东江街道"], name="分给我的", sequence=98, worker=accounts["staff"], risk_level="1")
+    make_child(townships["东江街道"], name="未分派", sequence=99)
+    figures = _figures(login_as("staff").get("/").get_data(as_text=True))
+    assert figures["我负责的档案"] == "1" and figures["我负责的一级风险儿童"] == "1"
+    figures = _figures(login_as("coordinator").get("/").get_data(as_text=True))
+    assert figures["在档档案"] == "2" and figures["未分派社工"] == "1"

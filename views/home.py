@@ -1,5 +1,6 @@
 """Each role's start page, with figures counted from the database."""
 
+from models.archives import Archive, ChildArchive, ElderlyArchive, HomelessArchive
 from models.attachments import Attachment
 from models.audit import ACTION_LABELS, AuditEntry
 from models.reference import Community, PersonCategory, Township
@@ -27,6 +28,8 @@ def start_page_context(user) -> dict:
         "recent": [],
     }
     attachments = scope_query(Attachment.objects(voided__ne=True), Attachment)
+    archives = scope_query(Archive.objects(voided__ne=True, status="active"), Archive)
+    children = scope_query(ChildArchive.objects(voided__ne=True, status="active"), ChildArchive)
     if user.role == "admin":
         context["figures"] = [
             ("启用账户", User.objects(active=True, voided__ne=True).count(), "user.index_view"),
@@ -39,13 +42,31 @@ def start_page_context(user) -> dict:
         ]
         context["recent"] = list(AuditEntry.objects.order_by("-at").limit(10))
     elif user.role == "coordinator":
-        context["figures"] = [("资料附件", attachments.count(), "attachment.index_view")]
+        context["figures"] = [
+            ("在档档案", archives.count(), "archive.index_view"),
+            ("档案不完整", archives.filter(complete=False).count(), "archive.index_view"),
+            ("一级（高）风险儿童", children.filter(risk_level="1").count(), "childarchive.index_view"),
+            ("未分派社工", archives.filter(worker=None).count(), "archive.index_view"),
+        ]
         context["recent"] = list(scope_query(AuditEntry.objects, AuditEntry).order_by("-at").limit(10))
     elif user.role == "staff":
+        mine = archives.filter(worker=user.pk)
         context["figures"] = [
+            ("我负责的档案", mine.count(), "archive.index_view"),
+            ("其中档案不完整", mine.filter(complete=False).count(), "archive.index_view"),
+            ("我负责的一级风险儿童", children.filter(worker=user.pk, risk_level="1").count(), "childarchive.index_view"),
             ("我上传的资料", attachments.filter(created_by=user.username).count(), "attachment.index_view"),
         ]
         context["recent"] = list(AuditEntry.objects(actor_name=user.username).order_by("-at").limit(10))
     else:
-        context["figures"] = [("资料附件", attachments.count(), "attachment.index_view")]
+        context["figures"] = [
+            ("在档档案", archives.count(), "archive.index_view"),
+            ("儿童", scope_query(ChildArchive.objects(voided__ne=True, status="active"), ChildArchive).count(),
+             "childarchive.index_view"),
+            ("老年人", scope_query(ElderlyArchive.objects(voided__ne=True, status="active"), ElderlyArchive).count(),
+             "elderlyarchive.index_view"),
+            ("流浪乞讨人员",
+             scope_query(HomelessArchive.objects(voided__ne=True, status="active"), HomelessArchive).count(),
+             "homelessarchive.index_view"),
+        ]
     return context
