@@ -259,6 +259,7 @@ class ChildArchive(Archive):
     harm_details = StringField(verbose_name="侵害情况（敏感）")
     risk_level = StringField(choices=RISK_LEVELS, verbose_name="风险等级")
     risk_assessed_at = DateTimeField(verbose_name="风险评估日期")
+    risk_review_requested = StringField(verbose_name="待重新评估（探访建议）")
 
     file_fields = ("entrustment_scan",)
     sensitive_fields = ("harm_details",)

@@ -95,6 +95,7 @@ def _apply_latest_risk(child: ChildArchive, actor) -> None:
     before = snapshot(fresh)
     fresh.risk_level = latest.final_level if latest else None
     fresh.risk_assessed_at = latest.assessed_on if latest else None
+    fresh.risk_review_requested = None
     update_record(fresh, before, fresh.version, actor)
     child.risk_level, child.risk_assessed_at, child.version = fresh.risk_level, fresh.risk_assessed_at, fresh.version
 

@@ -11,6 +11,7 @@ from .errors import DomainError
 RULE_SETS = {
     "archive_rules": "档案完整性与儿童风险评估规则",
     "capability_standard": "老年人能力评估标准（GB/T 42195-2022）",
+    "visit_policy": "探访频次、巡查与儿童保护处置时限",
 }
 
 
@@ -65,7 +66,28 @@ def _check_capability(data: dict) -> None:
         raise DomainError("规则内容缺少必要项目（levels、dimensions、reassess_months）。", field="content") from exc
 
 
-CHECKS = {"archive_rules": _check_archive_rules, "capability_standard": _check_capability}
+def _check_visit_policy(data: dict) -> None:
+    try:
+        for policy in data["policies"]:
+            if policy["period"] not in ("week", "month", "quarter", "year"):
+                raise DomainError(f"探访规则“{policy['name']}”的周期只能是 week、month、quarter、year。", field="content")
+            if policy["kind"] not in ("child", "elderly", "homeless"):
+                raise DomainError(f"探访规则“{policy['name']}”的对象类型只能是 child、elderly、homeless。", field="content")
+            if int(policy["visits_required"]) < 1:
+                raise DomainError(f"探访规则“{policy['name']}”每期至少探访 1 次。", field="content")
+            list(policy["risk_levels"]), list(policy["categories"]), policy["code"]
+        if int(data["patrol_minimum_per_week"]) < 0:
+            raise ValueError
+        deadlines = data["concern_deadlines_hours"]
+        int(deadlines["report"]), int(deadlines["handle"]), int(deadlines["close"])
+        list(data["counting_modes"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DomainError("规则内容缺少必要项目（policies、counting_modes、patrol_minimum_per_week、"
+                          "concern_deadlines_hours）。", field="content") from exc
+
+
+CHECKS = {"archive_rules": _check_archive_rules, "capability_standard": _check_capability,
+          "visit_policy": _check_visit_policy}
 
 
 _cache: dict[str, tuple[float, int, dict]] = {}
@@ -97,4 +119,5 @@ def forget_cached_rules() -> None:
     _cache.clear()
 
 
-SEED_FILES = {"archive_rules": "archive_rules.json", "capability_standard": "capability_gbt42195.json"}
+SEED_FILES = {"archive_rules": "archive_rules.json", "capability_standard": "capability_gbt42195.json",
+              "visit_policy": "visit_policy.json"}

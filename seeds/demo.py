@@ -10,6 +10,7 @@ from models.archives import ChildArchive, ElderlyArchive, HomelessArchive, Paren
 from models.audit import write_audit
 from models.base import ref_id
 from models.clock import local_now, local_today
+from models.periods import period_keys
 from models.reference import Community, PersonCategory, Township
 from models.users import User
 
@@ -154,5 +155,55 @@ def _homeless(rng, ids, sex, categories, common):
 
 
 def generate_demo_data(size: int, seed: int = 2026) -> dict[str, int]:
-    """Everything demo mode shows: ``size`` archives for now."""
-    return generate_archives(size, seed)
+    """Everything demo mode shows: ``size`` archives, their visits, patrols."""
+    counts = generate_archives(size, seed)
+    counts.update(generate_visits_and_patrols(seed))
+    return counts
+
+
+def generate_visits_and_patrols(seed: int = 2026, weeks: int = 12) -> dict[str, int]:
+    """Visits to part of the due people and about two patrols a week, over the last weeks."""
+    from models.patrols import Encounter, Patrol
+    from models.visits import Visit
+
+    rng = random.Random(seed)
+    staff = list(User.objects(role="staff", active=True, voided__ne=True)) or list(User.objects(active=True))
+    people = list(ChildArchive._get_collection().find(
+        {"status": "active", "voided": {"$ne": True}, "_cls": {"$in": ["Archive.ChildArchive", "Archive.ElderlyArchive"]}},
+        {"_id": 1, "township": 1}))
+    homeless = [h["_id"] for h in HomelessArchive._get_collection().find({"_cls": "Archive.HomelessArchive"}, {"_id": 1})]
+    townships = list(Township.objects(voided__ne=True))
+    now = local_now()
+    visits, patrols = [], []
+    for person in rng.sample(people, k=min(len(people), len(people) * 2 // 3)):
+        for _ in range(rng.randint(1, 3)):
+            when = now - dt.timedelta(days=rng.randint(0, weeks * 7), hours=rng.randint(0, 8))
+            visit = Visit(people=[person["_id"]], township=person["township"], visited_at=when.replace(second=0),
+                          mode=rng.choices(("home", "phone", "school"), weights=(8, 1, 1))[0],
+                          contact=rng.choices(("made", "attempted"), weights=(9, 1))[0],
+                          visitors=[rng.choice(staff).pk] if staff else [],
+                          living="生活基本稳定", notes="了解近况，宣传安全知识，叮嘱按时就医就学。",
+                          version=1, created_at=now, created_by="演示数据", updated_at=now, updated_by="演示数据")
+            for name, key in period_keys(visit.visited_at).items():
+                setattr(visit, name, key)
+            visit.day = visit.visited_at.strftime("%Y-%m-%d")
+            visit.counts_as_home_visit = "yes" if visit.mode == "home" and visit.contact == "made" else "no"
+            visits.append(visit.to_mongo().to_dict())
+    for week in range(weeks):
+        for _ in range(rng.choice((1, 2, 2, 3))):
+            day = now - dt.timedelta(days=week * 7 + rng.randint(0, 6))
+            encounters = []
+            if homeless and rng.random() < 0.5:
+                encounters.append(Encounter(person=rng.choice(homeless), actions=["onsite_aid"], items_given="食品、饮用水",
+                                            health_state="healthy", outcome="已救助"))
+            patrol = Patrol(patrol_date=dt.datetime.combine(day.date(), dt.time()), start_time="19:00", end_time="21:00",
+                            township=rng.choice(townships), places=rng.choice(PLACES), campaign=None,
+                            staff=[rng.choice(staff).pk] if staff else [], encounters=encounters, summary="按计划巡查。",
+                            version=1, created_at=now, created_by="演示数据", updated_at=now, updated_by="演示数据")
+            patrol.prepare()
+            patrols.append(patrol.to_mongo().to_dict())
+    if visits:
+        Visit._get_collection().insert_many(visits)
+    if patrols:
+        Patrol._get_collection().insert_many(patrols)
+    return {"visits": len(visits), "patrols": len(patrols)}

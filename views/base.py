@@ -734,6 +734,10 @@ class SecureModelView(ModelView):
         field = owner._fields.get(self.file_fields[0].split(".")[0])
         return getattr(field, "collection_name", "fs")
 
+    def details_links(self, model) -> list[tuple[str, str]]:
+        """Extra buttons on a record's page (label, url). Views add their own."""
+        return []
+
     # -- rendering helpers ---------------------------------------------------
 
     def render(self, template, **kwargs):

@@ -10,10 +10,13 @@ from models.archive_import import ImportBatch  # noqa: F401  (registers the docu
 from models.archives import Archive, ChildArchive, ElderlyArchive, HomelessArchive
 from models.attachments import Attachment
 from models.audit import AuditEntry
+from models.concerns import Concern
 from models.custom_fields import CustomField
+from models.patrols import Patrol
 from models.reference import Community, PersonCategory, Township
 from models.rules import RuleSet
 from models.users import User
+from models.visits import Visit
 
 from .accounts import UserView
 from .archive_import import ArchiveImportView
@@ -21,7 +24,9 @@ from .archives import AllArchivesView, ChildArchiveView, ElderlyArchiveView, Hom
 from .attachments import AttachmentView
 from .audit import AuditView
 from .base import HomeView
+from .patrols import ConcernView, PatrolView
 from .reference import CategoryView, CommunityView, CustomFieldView, RuleSetView, TownshipView
+from .visits import ElderlyRegisterView, ScheduleView, VisitView
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "admin_app" / "translations"
 
@@ -42,6 +47,14 @@ def build_admin(app) -> Admin:
                                        category="一人一档"))
     admin.add_view(ArchiveImportView(name="Excel 导入", endpoint="archiveimport", url="/archive-import",
                                      category="一人一档"))
+    admin.add_view(ScheduleView(name="探访计划", endpoint="schedule", url="/schedule", category="探访巡查"))
+    admin.add_view(VisitView(Visit, name="探访记录", endpoint="visit", category="探访巡查"))
+    admin.add_view(ElderlyRegisterView(name="老人探访登记表", endpoint="elderlyregister", url="/elderly-register",
+                                       category="探访巡查"))
+    admin.add_view(PatrolView(Patrol, name="街头巡查", endpoint="patrol", category="探访巡查"))
+    admin.add_view(ConcernView(Concern, name="儿童保护处置", endpoint="concern", category="探访巡查"))
+    admin.add_link(MenuLink(name="儿童保护预警", endpoint="concern.alerts_view", category="探访巡查"))
+    admin.add_link(MenuLink(name="巡查周统计", endpoint="patrol.weeks_view", category="探访巡查"))
     admin.add_view(AttachmentView(Attachment, name="资料附件", endpoint="attachment", category="工作记录"))
     admin.add_view(TownshipView(Township, name="街道/乡镇", endpoint="township", category="参考数据"))
     admin.add_view(CommunityView(Community, name="社区/村委", endpoint="community", category="参考数据"))

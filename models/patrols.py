@@ -1,0 +1,134 @@
+"""Street patrols (街头巡查救助) with their encounters, and the weekly count
+against the contract's minimum (at least 2 patrols every ISO week)."""
+
+import datetime as dt
+
+from mongoengine import (
+    BooleanField,
+    DateTimeField,
+    EmbeddedDocument,
+    EmbeddedDocumentField,
+    ListField,
+    ReferenceField,
+    StringField,
+)
+
+from .archives import HOMELESS_HEALTH, HomelessArchive
+from .base import TrackedDocument
+from .clock import local_now
+from .errors import DomainError
+from .periods import period_bounds, period_key, period_keys, periods_between
+from .reference import Township
+from .rules import get_rules
+from .users import User
+
+CAMPAIGNS = (("winter", "寒冬送温暖"), ("summer", "夏季送清凉"), ("special", "专项整治"), ("major_event", "重大活动"))
+ACTIONS = (
+    ("escort_station", "劝导护送救助站"), ("onsite_aid", "现场救助"), ("police_110", "报警110/移交公安"),
+    ("medical_120", "呼叫120/送医"), ("contact_family", "联系家属"), ("notify_urban", "通知城管劝离"),
+    ("counselling", "心理疏导"), ("refused", "拒绝救助"),
+)
+ACTION_LABELS = dict(ACTIONS)
+MEDICAL_STATES = {"critical", "mental", "infectious"}
+
+
+class Encounter(EmbeddedDocument):
+    person = ReferenceField(HomelessArchive, verbose_name="已建档人员")
+    description = StringField(max_length=300, verbose_name="体貌特征（未建档时）")
+    minor = BooleanField(default=False, verbose_name="未成年人")
+    health_state = StringField(choices=HOMELESS_HEALTH, verbose_name="健康状况")
+    actions = ListField(StringField(choices=ACTIONS), verbose_name="处置")
+    items_given = StringField(max_length=200, verbose_name="发放物品")
+    no_call_reason = StringField(max_length=300, verbose_name="未报警/未呼叫120的原因")
+    outcome = StringField(max_length=300, verbose_name="结果")
+    rescue_system_entered = BooleanField(default=False, verbose_name="已录入全国救助管理信息系统")
+    rescue_system_number = StringField(max_length=40, verbose_name="救助系统编号")
+
+    def __str__(self):
+        who = str(self.person) if self.person else (self.description or "未建档人员")
+        acts = "、".join(ACTION_LABELS.get(a, a) for a in self.actions or [])
+        return f"{who}{'（未成年）' if self.minor else ''}：{acts or '未处置'}"
+
+
+def check_encounter(encounter: Encounter, index: int) -> None:
+    """The street-rescue rules: minors to the police, medical emergencies to 120."""
+    label = f"第 {index} 个发现对象"
+    if not encounter.person and not (encounter.description or "").strip():
+        raise DomainError(f"{label}：请选择已建档人员，或填写体貌特征。", field="encounters")
+    actions = set(encounter.actions or [])
+    reason = (encounter.no_call_reason or "").strip()
+    if encounter.minor and "police_110" not in actions and not reason:
+        raise DomainError(f"{label}是未成年人：须记录“报警110/移交公安”，或写明未报警的原因。", field="encounters")
+    if encounter.health_state in MEDICAL_STATES and "medical_120" not in actions and not reason:
+        raise DomainError(f"{label}属危重、精神或传染病人：须记录“呼叫120/送医”，或写明原因。", field="encounters")
+    if "onsite_aid" in actions and not (encounter.items_given or "").strip():
+        raise DomainError(f"{label}：现场救助请填写发放的物品。", field="encounters")
+    if encounter.rescue_system_entered and not encounter.rescue_system_number:
+        raise DomainError(f"{label}：已录入救助系统时请填写系统编号。", field="encounters")
+
+
+class Patrol(TrackedDocument):
+    patrol_date = DateTimeField(required=True, verbose_name="巡查日期")
+    start_time = StringField(required=True, regex=r"^\d{1,2}:\d{2}$", max_length=5, verbose_name="开始时间")
+    end_time = StringField(required=True, regex=r"^\d{1,2}:\d{2}$", max_length=5, verbose_name="结束时间")
+    township = ReferenceField(Township, required=True, verbose_name="街道/乡镇")
+    places = StringField(required=True, max_length=300, verbose_name="巡查地点")
+    staff = ListField(ReferenceField(User), verbose_name="巡查社工")
+    volunteers = StringField(max_length=200, verbose_name="参与志愿者")
+    campaign = StringField(choices=CAMPAIGNS, verbose_name="专项活动")
+    encounters = ListField(EmbeddedDocumentField(Encounter), verbose_name="发现对象")
+    summary = StringField(verbose_name="巡查情况")
+    year = StringField()
+    month = StringField()
+    quarter = StringField()
+    week = StringField()
+
+    meta = {"collection": "patrols", "ordering": ["-patrol_date"],
+            "indexes": ["township", "-patrol_date", "week", "month", "year", "encounters.person"]}
+    scope_field = "township"
+    unaudited_fields = frozenset({"year", "month", "quarter", "week"})
+
+    def __str__(self):
+        return f"{self.patrol_date:%Y-%m-%d} {self.places or ''}巡查" if self.patrol_date else "巡查"
+
+    def prepare(self):
+        if self.patrol_date:
+            for name, key in period_keys(self.patrol_date).items():
+                setattr(self, name, key)
+
+    def check_rules(self):
+        if self.patrol_date and self.patrol_date.date() > local_now().date():
+            raise DomainError("巡查日期不能晚于今天。", field="patrol_date")
+        if self.start_time and self.end_time and _minutes(self.end_time) <= _minutes(self.start_time):
+            raise DomainError("结束时间应晚于开始时间。", field="end_time")
+        if not self.staff:
+            raise DomainError("请选择参加巡查的社工。", field="staff")
+        for index, encounter in enumerate(self.encounters or [], start=1):
+            check_encounter(encounter, index)
+
+
+def _minutes(text: str) -> int:
+    hours, minutes = (int(x) for x in text.split(":"))
+    if not (0 <= hours < 24 and 0 <= minutes < 60):
+        raise DomainError(f"时间格式不正确：{text}（应为 09:30 这样的格式）。", field="start_time")
+    return hours * 60 + minutes
+
+
+def weekly_grid(start: dt.date, end: dt.date, townships: list | None = None) -> list[dict]:
+    """Every ISO week from ``start`` to ``end`` with its patrol count against the minimum."""
+    minimum = int(get_rules("visit_policy")["patrol_minimum_per_week"])
+    keys = periods_between("week", start, end)
+    match = {"week": {"$in": keys}, "voided": {"$ne": True}}
+    if townships is not None:
+        match["township"] = {"$in": list(townships)}
+    counts = {row["_id"]: row["n"] for row in Patrol._get_collection().aggregate(
+        [{"$match": match}, {"$group": {"_id": "$week", "n": {"$sum": 1}}}])}
+    today_key = period_key("week", local_now().date())
+    grid = []
+    for key in keys:
+        first, last = period_bounds("week", key)
+        count = counts.get(key, 0)
+        status = "met" if count >= minimum else ("open" if key >= today_key else "short")
+        grid.append({"key": key, "start": first, "end": last, "count": count, "minimum": minimum,
+                     "status": status})
+    return grid

@@ -1,0 +1,329 @@
+"""Visits: the record of a visit with its photo evidence, and the cadence the
+contract sets (visit policy as data): who is due in which period, who was
+visited, who was missed."""
+
+import datetime as dt
+import hashlib
+import io
+
+from bson import ObjectId
+from mongoengine import (
+    DateTimeField,
+    EmbeddedDocument,
+    EmbeddedDocumentField,
+    FileField,
+    IntField,
+    ListField,
+    ReferenceField,
+    StringField,
+)
+
+from .archives import RISK_LEVELS, Archive
+from .base import TrackedDocument, ref_id
+from .clock import local_now, local_today
+from .errors import DomainError
+from .files import check_upload
+from .periods import period_bounds, period_key, period_keys, periods_between
+from .reference import Township
+from .rules import get_rules
+from .users import User
+
+VISIT_MODES = (("home", "入户"), ("phone", "电话"), ("video", "视频"), ("school", "在校"), ("other", "其他"))
+MODE_LABELS = dict(VISIT_MODES)
+CONTACT = (("made", "已见到本人/家属"), ("attempted", "未见到（仅尝试）"))
+PHOTO_COLLECTION = "visit_photos"
+THUMBNAIL_SIZE = (320, 320)
+
+
+class Photo(EmbeddedDocument):
+    file = FileField(collection_name=PHOTO_COLLECTION, verbose_name="照片")
+    thumbnail = FileField(collection_name=PHOTO_COLLECTION, verbose_name="缩略图")
+    filename = StringField(verbose_name="文件名")
+    content_type = StringField()
+    size = IntField(verbose_name="大小")
+    sha256 = StringField(verbose_name="摘要")
+    taken_at = DateTimeField(verbose_name="拍摄时间")
+    duplicate_of = StringField(verbose_name="与其他探访重复的照片")
+
+    def __str__(self):
+        return self.filename or "照片"
+
+
+class Visit(TrackedDocument):
+    people = ListField(ReferenceField(Archive), verbose_name="探访对象")
+    township = ReferenceField(Township, verbose_name="街道/乡镇")
+    visited_at = DateTimeField(required=True, verbose_name="探访时间")
+    mode = StringField(required=True, choices=VISIT_MODES, default="home", verbose_name="方式")
+    contact = StringField(required=True, choices=CONTACT, default="made", verbose_name="是否见到")
+    visitors = ListField(ReferenceField(User), verbose_name="探访社工")
+    volunteers = StringField(max_length=200, verbose_name="参与志愿者")
+    living = StringField(verbose_name="生活状况")
+    guardianship = StringField(verbose_name="监护/照料情况")
+    safety = StringField(verbose_name="安全情况")
+    health = StringField(verbose_name="身体健康")
+    school_life = StringField(verbose_name="学习或日常生活")
+    needs = StringField(verbose_name="需求")
+    notes = StringField(verbose_name="探访记录")
+    findings = StringField(verbose_name="发现的问题")
+    suggested_risk = StringField(choices=RISK_LEVELS, verbose_name="建议调整风险等级")
+    follow_up = StringField(verbose_name="后续跟进")
+    photos = ListField(EmbeddedDocumentField(Photo), verbose_name="照片")
+    counts_as_home_visit = StringField(verbose_name="计入入户探访")
+    year = StringField()
+    quarter = StringField()
+    month = StringField()
+    week = StringField()
+    day = StringField()
+
+    meta = {
+        "collection": "visits",
+        "ordering": ["-visited_at"],
+        "indexes": ["people", "township", "-visited_at", "week", "month", "quarter", "year", "day", "visitors",
+                    ("counts_as_home_visit", "year"), "photos.sha256"],
+    }
+    scope_field = "township"
+    file_fields = ("photos.file", "photos.thumbnail")
+    unaudited_fields = frozenset({"year", "quarter", "month", "week", "day", "counts_as_home_visit"})
+
+    def __str__(self):
+        when = self.visited_at.strftime("%Y-%m-%d") if self.visited_at else ""
+        return f"{when} {MODE_LABELS.get(self.mode, '')}探访"
+
+    def prepare(self):
+        if self.visited_at:
+            for name, key in period_keys(self.visited_at).items():
+                setattr(self, name, key)
+            self.day = self.visited_at.strftime("%Y-%m-%d")
+        modes = get_rules("visit_policy")["counting_modes"]
+        self.counts_as_home_visit = "yes" if (self.mode in modes and self.contact == "made") else "no"
+        if self.people and not self.township:
+            first = self.people[0]
+            self.township = first.township if hasattr(first, "township") else None
+
+    def check_rules(self):
+        if not self.people:
+            raise DomainError("请选择探访对象。", field="people")
+        if self.visited_at and self.visited_at > local_now() + dt.timedelta(minutes=5):
+            raise DomainError("探访时间不能晚于现在。", field="visited_at")
+        for person in self.people:
+            if getattr(person, "status", "active") != "active" or getattr(person, "voided", False):
+                raise DomainError(f"“{person.name}”的档案已结案、转出或作废，不能再登记探访。", field="people")
+        if self.mode == "home" and self.contact == "made" and not self.photos:
+            raise DomainError("入户探访请至少上传一张照片。", field="photo_upload")
+        township_ids = {ref_id(p._data.get("township")) for p in self.people}
+        if len(township_ids) > 1:
+            raise DomainError("一次探访登记只能选同一街道/乡镇的对象（同一户）。", field="people")
+
+
+# ---------------------------------------------------------------- photos
+
+
+def read_exif_time(image) -> dt.datetime | None:
+    try:
+        exif = image.getexif()
+        raw = exif.get(36867) or exif.get_ifd(0x8769).get(36867) or exif.get(306)
+    except Exception:
+        return None
+    if not raw:
+        return None
+    try:
+        return dt.datetime.strptime(str(raw).strip("\x00"), "%Y:%m:%d %H:%M:%S")
+    except ValueError:
+        return None
+
+
+def add_photo(visit: Visit, data: bytes, filename: str, max_bytes: int) -> Photo:
+    """Check an image, keep it with a thumbnail and its EXIF time, flag reuse."""
+    from mongoengine.fields import GridFSProxy
+    from PIL import Image
+
+    content_type = check_upload(data, filename, max_bytes, images_only=True, field="photo_upload")
+    digest = hashlib.sha256(data).hexdigest()
+    with Image.open(io.BytesIO(data)) as image:
+        taken_at = read_exif_time(image)
+        image.thumbnail(THUMBNAIL_SIZE)
+        buffer = io.BytesIO()
+        image.convert("RGB").save(buffer, format="JPEG", quality=80)
+    original = GridFSProxy(collection_name=PHOTO_COLLECTION)
+    original.put(data, filename=filename, content_type=content_type)
+    thumbnail = GridFSProxy(collection_name=PHOTO_COLLECTION)
+    thumbnail.put(buffer.getvalue(), filename=f"thumb-{filename}", content_type="image/jpeg")
+    earlier = Visit.objects(photos__sha256=digest, voided__ne=True)
+    if visit.pk:
+        earlier = earlier.filter(pk__ne=visit.pk)
+    earlier = earlier.only("id").first()
+    photo = Photo(file=original, thumbnail=thumbnail, filename=filename, content_type=content_type, size=len(data),
+                  sha256=digest, taken_at=taken_at, duplicate_of=str(earlier.pk) if earlier else None)
+    visit.photos = [*list(visit.photos or []), photo]
+    return photo
+
+
+def request_risk_review(visit: Visit, actor) -> list:
+    """A visit that suggests another risk level opens a reassessment task on the child."""
+    from .archives import RISK_LABELS, ChildArchive
+    from .services import snapshot, update_record
+
+    flagged = []
+    if not visit.suggested_risk:
+        return flagged
+    for person in visit.people:
+        if not isinstance(person, ChildArchive) or person.risk_level == visit.suggested_risk:
+            continue
+        fresh = ChildArchive.objects(pk=person.pk).first()
+        before = snapshot(fresh)
+        fresh.risk_review_requested = (f"{visit.visited_at:%Y-%m-%d} 探访建议调整为{RISK_LABELS[visit.suggested_risk]}："
+                                       f"{(visit.findings or '').strip()[:100]}")
+        update_record(fresh, before, fresh.version, actor)
+        flagged.append(fresh)
+    return flagged
+
+
+def discard_photos(visit: Visit, keep: set) -> None:
+    """Remove the GridFS files of photos added to a save that was refused."""
+    for photo in visit.photos or []:
+        if photo.file and photo.file.grid_id not in keep:
+            photo.file.delete()
+            if photo.thumbnail:
+                photo.thumbnail.delete()
+
+
+# ---------------------------------------------------------------- policy and compliance
+
+
+def policies() -> list[dict]:
+    return get_rules("visit_policy")["policies"]
+
+
+def policy(code: str) -> dict:
+    for item in policies():
+        if item["code"] == code:
+            return item
+    raise DomainError("未知的探访规则。")
+
+
+KIND_CLASS = {"child": "Archive.ChildArchive", "elderly": "Archive.ElderlyArchive",
+              "homeless": "Archive.HomelessArchive"}
+
+
+def _category_ids(codes: list[str]) -> list[ObjectId]:
+    from .reference import PersonCategory
+
+    return [c.pk for c in PersonCategory.objects(code__in=codes).only("id")] if codes else []
+
+
+def cohort_filter(item: dict, townships: list | None = None) -> dict:
+    """The raw filter of the people a policy covers today."""
+    query = {"_cls": KIND_CLASS[item["kind"]], "status": "active", "voided": {"$ne": True}}
+    if item.get("risk_levels"):
+        query["risk_level"] = {"$in": list(item["risk_levels"])}
+    if item.get("categories"):
+        query["categories"] = {"$in": _category_ids(item["categories"])}
+    if townships is not None:
+        query["township"] = {"$in": list(townships)}
+    return query
+
+
+def visit_counts(period: str, keys: list[str], person_ids: list | None = None) -> dict[tuple, int]:
+    """{(period key, person id): counted visits} in one aggregation."""
+    match = {period: {"$in": keys}, "counts_as_home_visit": "yes", "voided": {"$ne": True}}
+    pipeline = [{"$match": match}, {"$unwind": "$people"}]
+    if person_ids is not None:
+        pipeline.append({"$match": {"people": {"$in": list(person_ids)}}})
+    pipeline.append({"$group": {"_id": {"key": f"${period}", "person": "$people"}, "n": {"$sum": 1}}})
+    return {(row["_id"]["key"], row["_id"]["person"]): row["n"]
+            for row in Visit._get_collection().aggregate(pipeline)}
+
+
+def visited_ids(item: dict, key: str) -> set:
+    counts = visit_counts(item["period"], [key])
+    return {person for (k, person), n in counts.items() if k == key and n >= int(item["visits_required"])}
+
+
+def due_query(item: dict, key: str, townships: list | None = None, worker=None):
+    """Archives due in the period ``key`` and not yet visited enough (a queryset)."""
+    done = visited_ids(item, key)
+    raw = cohort_filter(item, townships)
+    _, end = period_bounds(item["period"], key)
+    raw["archive_date"] = {"$lte": dt.datetime.combine(end, dt.time.max)}
+    if done:
+        raw["_id"] = {"$nin": list(done)}
+    if worker is not None:
+        raw["worker"] = worker
+    return Archive.objects(__raw__=raw)
+
+
+def workload(item: dict, key: str, townships: list | None = None) -> list[dict]:
+    """Due and not yet visited, counted per worker and township (one aggregation)."""
+    done = visited_ids(item, key)
+    raw = cohort_filter(item, townships)
+    _, end = period_bounds(item["period"], key)
+    raw["archive_date"] = {"$lte": dt.datetime.combine(end, dt.time.max)}
+    if done:
+        raw["_id"] = {"$nin": list(done)}
+    rows = Archive._get_collection().aggregate([
+        {"$match": raw},
+        {"$group": {"_id": {"worker": "$worker", "township": "$township"}, "n": {"$sum": 1}}},
+    ])
+    return [{"worker": r["_id"].get("worker"), "township": r["_id"].get("township"), "due": r["n"]} for r in rows]
+
+
+def compliance(item: dict, start: dt.date, end: dt.date, townships: list | None = None) -> list[dict]:
+    """Per period from ``start`` to ``end``: people due, visited, share, and the misses.
+
+    A person is due in a period when the policy covers them at the end of that
+    period (for child risk levels: the level in force then, from the assessment
+    history) and their archive existed by then."""
+    from .assessments import RiskAssessment
+
+    period = item["period"]
+    keys = periods_between(period, start, end)
+    raw = cohort_filter(item, townships)
+    levels = list(item.get("risk_levels") or [])
+    if levels:
+        raw.pop("risk_level")  # judged period by period from the history below
+    people = list(Archive._get_collection().find(raw, {"name": 1, "archive_date": 1, "risk_level": 1, "worker": 1,
+                                                        "township": 1}))
+    history: dict = {}
+    if levels and people:
+        for assessment in RiskAssessment._get_collection().find(
+                {"person": {"$in": [p["_id"] for p in people]}, "voided": {"$ne": True}},
+                {"person": 1, "assessed_on": 1, "final_level": 1}).sort("assessed_on", 1):
+            history.setdefault(assessment["person"], []).append((assessment["assessed_on"], assessment["final_level"]))
+    counts = visit_counts(period, keys, [p["_id"] for p in people])
+    required = int(item["visits_required"])
+    today = local_today()
+    result = []
+    for key in keys:
+        period_start, period_end = period_bounds(period, key)
+        judge_day = min(period_end, today)
+        cutoff = dt.datetime.combine(judge_day, dt.time.max)
+        due, missed = [], []
+        for person in people:
+            if person.get("archive_date") and person["archive_date"] > dt.datetime.combine(period_end, dt.time.max):
+                continue
+            if levels:
+                level = _level_on(history.get(person["_id"]), cutoff, person.get("risk_level"))
+                if level not in levels:
+                    continue
+            due.append(person)
+            if counts.get((key, person["_id"]), 0) < required:
+                missed.append(person)
+        visited = len(due) - len(missed)
+        result.append({"key": key, "start": period_start, "end": period_end, "due": len(due), "visited": visited,
+                       "share": (visited / len(due)) if due else None, "missed": missed,
+                       "current": period_start <= today <= period_end})
+    return result
+
+
+def _level_on(history, cutoff, current):
+    if not history:
+        return current
+    level = None
+    for assessed_on, final_level in history:
+        if assessed_on <= cutoff:
+            level = final_level
+    return level if level is not None else history[0][1]
+
+
+def current_key(period: str, day: dt.date | None = None) -> str:
+    return period_key(period, day or local_today())

@@ -1,0 +1,120 @@
+"""Street patrols with their encounters, the weekly grid, and the child
+protection response (concerns) with its deadlines and alerts."""
+
+import datetime as dt
+
+from flask import abort, request
+from flask_admin import expose
+from flask_admin.contrib.mongoengine import EmbeddedForm
+from flask_login import current_user
+
+from models.archives import ChildArchive
+from models.clock import local_now, local_today
+from models.concerns import STAGE_LABELS, high_risk_without_open_concern, overdue_concerns
+from models.patrols import ACTION_LABELS, weekly_grid
+from models.periods import period_label
+
+from .base import SecureModelView, SecureView, scope_query, user_townships
+
+
+class EncounterForm(EmbeddedForm):
+    form_ajax_refs = {"person": {"fields": ("name", "name_initials", "description"), "minimum_input_length": 0,
+                                 "placeholder": "已建档人员：输入姓名"}}
+    form_widget_args = {"description": {"rows": 2}, "outcome": {"rows": 2}, "no_call_reason": {"rows": 2}}
+
+
+def _encounters(view, context, model, name):
+    return "；".join(str(e) for e in model.encounters or []) or "未发现"
+
+
+class PatrolView(SecureModelView):
+    area = "records"
+    date_fields = ("patrol_date",)
+    column_list = ("patrol_date", "start_time", "end_time", "township", "places", "staff", "campaign", "encounters")
+    column_formatters = {"encounters": _encounters}
+    column_formatters_detail = {"encounters": _encounters}
+    column_formatters_export = {"encounters": _encounters}
+    column_filters = ("township", "campaign", "patrol_date", "week", "staff")
+    column_searchable_list = ("places", "summary", "volunteers")
+    column_default_sort = ("patrol_date", True)
+    column_details_exclude_list = ("version", "year", "month", "quarter", "week")
+    form_columns = ("patrol_date", "start_time", "end_time", "township", "places", "staff", "volunteers", "campaign",
+                    "summary", "encounters")
+    form_ajax_refs = {"staff": {"fields": ("display_name", "username"), "minimum_input_length": 0,
+                                "placeholder": "输入社工姓名"}}
+    form_subdocuments = {"encounters": {"form_subdocuments": {None: EncounterForm()}}}
+    form_args = {"start_time": {"description": "例如 19:30"}, "end_time": {"description": "例如 21:00"}}
+    form_widget_args = {"summary": {"rows": 3}}
+
+    def create_form(self, obj=None):
+        form = super().create_form(obj)
+        if request.method == "GET":
+            form.patrol_date.data = local_today()
+            form.staff.data = [current_user._get_current_object()]
+            townships = current_user.township_ids()
+            if townships and len(townships) == 1 and hasattr(form.township, "queryset"):
+                form.township.data = form.township.queryset.filter(pk=townships[0]).first()
+        return form
+
+    @expose("/weeks/")
+    def weeks_view(self):
+        year = request.args.get("year", type=int) or local_today().year
+        start = dt.date(year, 1, 1)
+        end = min(dt.date(year, 12, 31), local_today() + dt.timedelta(days=6))
+        if start > end:
+            abort(404)
+        grid = weekly_grid(start, end, user_townships())
+        for week in grid:
+            week["label"] = period_label("week", week["key"])
+        short = sum(1 for w in grid if w["status"] == "short")
+        return self.render("admin/patrol_weeks.html", grid=grid, year=year, short=short)
+
+
+def _stage(view, context, model, name):
+    return STAGE_LABELS.get(model.stage, "")
+
+
+class ConcernView(SecureModelView):
+    area = "records"
+    column_list = ("discovered_at", "child", "township", "source", "description", "stage", "report_due",
+                   "handle_due", "overdue_step")
+    column_formatters = {"stage": _stage}
+    column_filters = ("township", "stage", "source", "discovered_at", "overdue_step")
+    column_searchable_list = ("description", "discovered_by", "child_description")
+    column_default_sort = ("discovered_at", True)
+    form_columns = ("child", "child_description", "township", "source", "source_record", "discovered_at",
+                    "discovered_by", "description", "reported_to", "reported_at", "services", "closed_at", "outcome")
+    form_ajax_refs = {"child": {"fields": ("name", "name_initials"), "minimum_input_length": 1,
+                                "placeholder": "输入儿童姓名"}}
+    form_widget_args = {"description": {"rows": 3}, "outcome": {"rows": 3}, "source_record": {"readonly": True}}
+
+    def create_form(self, obj=None):
+        form = super().create_form(obj)
+        if request.method == "GET":
+            form.discovered_at.data = local_now().replace(second=0)
+            form.discovered_by.data = current_user.display_name
+            if request.args.get("source") in dict(form.source.choices):
+                form.source.data = request.args["source"]
+            form.source_record.data = request.args.get("record", "")[:60] or None
+            child_id = request.args.get("child")
+            if child_id:
+                child = scope_query(ChildArchive.objects(pk=child_id), ChildArchive).first() \
+                    if len(child_id) == 24 else None
+                if child is not None:
+                    form.child.data = child
+                    if hasattr(form.township, "queryset"):
+                        form.township.data = child.township
+        return form
+
+    @expose("/alerts/")
+    def alerts_view(self):
+        townships = user_townships()
+        overdue = overdue_concerns(townships)
+        uncovered = list(high_risk_without_open_concern(townships).only("name", "township", "worker",
+                                                                         "risk_assessed_at").limit(200)
+                         .select_related())
+        return self.render("admin/concern_alerts.html", overdue=overdue, uncovered=uncovered,
+                           stage_labels=STAGE_LABELS)
+
+
+__all__ = ["ACTION_LABELS", "ConcernView", "PatrolView", "SecureView"]

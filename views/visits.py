@@ -1,0 +1,295 @@
+"""Visits and the schedule: record a visit with photos (phone camera), see who
+is due this week, month and quarter, the misses, the workload, compliance."""
+
+import datetime as dt
+
+from bson import ObjectId
+from bson.errors import InvalidId
+from flask import abort, current_app, redirect, request, send_file, url_for
+from flask_admin import expose
+from flask_admin.helpers import get_form_data
+from flask_login import current_user
+from markupsafe import Markup, escape
+from wtforms import MultipleFileField
+
+from models.archives import Archive
+from models.base import ref_id
+from models.clock import local_now, local_today
+from models.errors import DomainError
+from models.periods import PERIOD_LABELS, period_bounds, period_label, previous_period
+from models.reference import Township
+from models.users import User
+from models.visits import (
+    MODE_LABELS,
+    Visit,
+    add_photo,
+    compliance,
+    current_key,
+    discard_photos,
+    due_query,
+    policies,
+    policy,
+    request_risk_review,
+    visit_counts,
+    workload,
+)
+
+from .base import SecureModelView, SecureView, audit, scope_query, user_townships
+from .forms import SecureForm
+
+
+def _photos(view, context, model, name):
+    if not model.photos:
+        return ""
+    parts = []
+    for photo in model.photos[:4]:
+        if photo.thumbnail and photo.thumbnail.grid_id:
+            thumb = view.get_url(".api_file_view", id=str(photo.thumbnail.grid_id))
+            full = view.get_url(".api_file_view", id=str(photo.file.grid_id))
+            flag = '<span class="badge badge-danger">重复使用</span>' if photo.duplicate_of else ""
+            parts.append(f'<a href="{escape(full)}" target="_blank"><img class="visit-thumb" src="{escape(thumb)}" '
+                         f'alt="{escape(photo.filename or "照片")}"></a>{flag}')
+    more = f"<small>共 {len(model.photos)} 张</small>" if len(model.photos) > 4 else ""
+    return Markup("".join(parts) + more)
+
+
+def _counts(view, context, model, name):
+    return "是" if model.counts_as_home_visit == "yes" else "否"
+
+
+class VisitView(SecureModelView):
+    area = "records"
+    file_fields = ("photos.file", "photos.thumbnail")
+    column_list = ("visited_at", "people", "township", "mode", "contact", "visitors", "counts_as_home_visit",
+                   "photos", "findings")
+    column_labels = {"counts_as_home_visit": "计入入户"}
+    column_formatters = {"photos": _photos, "counts_as_home_visit": _counts}
+    column_formatters_detail = {"photos": _photos, "counts_as_home_visit": _counts}
+    column_formatters_export = {"photos": lambda v, c, m, n: len(m.photos or []),
+                                "counts_as_home_visit": lambda v, c, m, n: "是" if m.counts_as_home_visit == "yes" else "否"}
+    column_filters = ("township", "mode", "contact", "visitors", "visited_at", "week", "month", "day")
+    column_searchable_list = ("notes", "findings", "volunteers")
+    column_default_sort = ("visited_at", True)
+    column_details_exclude_list = ("version", "year", "quarter", "month", "week", "day")
+    form_columns = ("people", "visited_at", "mode", "contact", "visitors", "volunteers", "living", "guardianship",
+                    "safety", "health", "school_life", "needs", "notes", "findings", "suggested_risk", "follow_up",
+                    "photo_upload")
+    form_ajax_refs = {
+        "people": {"fields": ("name", "name_initials", "id_number"), "placeholder": "输入姓名或拼音首字母",
+                   "minimum_input_length": 1},
+        "visitors": {"fields": ("display_name", "username"), "placeholder": "输入社工姓名",
+                     "minimum_input_length": 0},
+    }
+    form_extra_fields = {"photo_upload": MultipleFileField(
+        "照片", description="入户探访至少一张；可直接用手机拍照，只接受图片。",
+        render_kw={"accept": "image/*", "capture": "environment", "multiple": True})}
+    form_widget_args = {name: {"rows": 2} for name in ("living", "guardianship", "safety", "health", "school_life",
+                                                        "needs", "findings", "follow_up")}
+    form_widget_args["notes"] = {"rows": 4}
+    non_model_fields = ("record_version", "csrf_token", "photo_upload")
+    extra_css = None
+
+    def create_form(self, obj=None):
+        form = super().create_form(obj)
+        if request.method == "GET":
+            ids = [i for i in request.args.get("person", "").split(",") if i]
+            people = []
+            for pk in ids[:10]:
+                try:
+                    person = scope_query(Archive.objects(pk=ObjectId(pk)), Archive).first()
+                except InvalidId:
+                    person = None
+                if person is not None:
+                    people.append(person)
+            if people:
+                form.people.data = people
+            form.visited_at.data = local_now().replace(second=0)
+            form.visitors.data = [current_user._get_current_object()]
+        return form
+
+    def populate(self, form, model):
+        super().populate(form, model)
+        if model.people:
+            model.township = model.people[0].township
+
+    def check_scope(self, model):
+        townships = user_townships()
+        if townships is not None:
+            for person in model.people or []:
+                if ref_id(person._data.get("township")) not in townships:
+                    raise DomainError(f"“{person.name}”不在您负责的街道/乡镇。", field="people")
+
+    def on_model_change(self, form, model, is_created):
+        self._kept_photos = {p.file.grid_id for p in (model.photos or [])}
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        for upload in form.photo_upload.data or []:
+            if upload and getattr(upload, "filename", ""):
+                add_photo(model, upload.read(), upload.filename, limit)
+
+    def discard_uploads(self, model, before):
+        discard_photos(model, getattr(self, "_kept_photos", set()))
+
+    def after_model_change(self, form, model, is_created):
+        flagged = request_risk_review(model, current_user._get_current_object())
+        from flask import flash
+
+        for child in flagged:
+            flash(f"已为“{child.name}”开启重新评估任务（探访建议调整风险等级）。", "warning")
+        if any(p.duplicate_of for p in model.photos or []):
+            flash("提示：有照片与其他探访记录中的照片相同，已标记“重复使用”。", "warning")
+
+    def details_links(self, model):
+        links = [(f"{person.name}的档案", url_for("archive.details_view", id=person.pk)) for person in model.people]
+        if current_user.can("records", "create"):
+            for person in model.people:
+                if person.kind_key == "child":
+                    links.append((f"为{person.name}启动儿童保护处置",
+                                  url_for("concern.create_view", child=person.pk, source="visit", record=model.pk)))
+        return links
+
+    def get_save_return_url(self, model, is_created=False):
+        return request.args.get("url") or self.get_url(".details_view", id=str(model.pk))
+
+
+# ---------------------------------------------------------------- schedule
+
+
+class ScheduleView(SecureView):
+    """Who is due in the current week, month, quarter and year, and not yet visited."""
+
+    area = "records"
+    page_size = 50
+
+    def _policy(self):
+        code = request.args.get("policy") or policies()[0]["code"]
+        try:
+            return policy(code)
+        except DomainError:
+            abort(404)
+
+    @expose("/")
+    def index(self):
+        item = self._policy()
+        key = request.args.get("period") or current_key(item["period"])
+        try:
+            start, end = period_bounds(item["period"], key)
+        except (ValueError, KeyError):
+            abort(404)
+        townships = user_townships()
+        worker = request.args.get("worker") or None
+        query = due_query(item, key, townships, ObjectId(worker) if worker and ObjectId.is_valid(worker) else None)
+        total = query.count()
+        page = max(0, request.args.get("page", 0, type=int))
+        rows = list(query.only("name", "township", "community", "worker", "risk_level", "birth_date", "archive_date")
+                    .order_by("township", "name").skip(page * self.page_size).limit(self.page_size).select_related())
+        previous = previous_period(item["period"], key)
+        previous_counts = visit_counts(item["period"], [previous], [r.pk for r in rows])
+        missed_last = {r.pk for r in rows if previous_counts.get((previous, r.pk), 0) < int(item["visits_required"])
+                       and r.archive_date is not None}
+        load = workload(item, key, townships)
+        workers = {u.pk: u for u in User.objects(pk__in=[w["worker"] for w in load if w["worker"]])}
+        names = {t.pk: t.name for t in Township.objects}
+        summary = []
+        for item_policy in policies():
+            item_key = current_key(item_policy["period"])
+            summary.append({"policy": item_policy, "key": item_key,
+                            "due": due_query(item_policy, item_key, townships).count()})
+        return self.render(
+            "admin/schedule.html", item=item, key=key, label=period_label(item["period"], key), start=start,
+            end=end, rows=rows, total=total, page=page, pages=(total + self.page_size - 1) // self.page_size,
+            missed_last=missed_last, previous_label=period_label(item["period"], previous),
+            workload=sorted(load, key=lambda w: -w["due"]), workers=workers, township_names=names,
+            summary=summary, worker=worker, period_labels=PERIOD_LABELS,
+            can_assign=current_user.can("archives", "edit") and current_user.role == "coordinator")
+
+    @expose("/export")
+    def export(self):
+        from models.spreadsheets import write_rows
+
+        item = self._policy()
+        key = request.args.get("period") or current_key(item["period"])
+        query = due_query(item, key, user_townships()).order_by("township", "name").select_related()
+
+        def rows():
+            for person in query:
+                yield [person.name, str(person.township or ""), str(person.community or ""),
+                       str(person.worker or ""), person.current_address or "", person.phone or "", "", ""]
+
+        path = write_rows("待探访名单", ["姓名", "街道/乡镇", "社区/村委", "责任社工", "现住址", "电话", "探访日期", "签名"],
+                          rows())
+        audit("export", collection="archives", detail=f"导出待探访名单：{item['name']} {key}")
+        response = send_file(path, as_attachment=True, download_name=f"待探访名单_{item['name']}_{key}.xlsx")
+        response.call_on_close(lambda: path.unlink(missing_ok=True))
+        return response
+
+    @expose("/calendar")
+    def calendar(self):
+        """A month of counted home visits, day by day."""
+        month = request.args.get("month") or local_today().strftime("%Y-%m")
+        try:
+            first, last = period_bounds("month", month)
+        except ValueError:
+            abort(404)
+        match = {"month": month, "voided": {"$ne": True}}
+        townships = user_townships()
+        if townships is not None:
+            match["township"] = {"$in": townships}
+        per_day = {}
+        for row in Visit._get_collection().aggregate([
+                {"$match": match},
+                {"$group": {"_id": {"day": "$day", "counted": "$counts_as_home_visit"}, "n": {"$sum": 1}}}]):
+            entry = per_day.setdefault(row["_id"]["day"], {"yes": 0, "no": 0})
+            entry[row["_id"]["counted"] or "no"] += row["n"]
+        weeks, day = [], first - dt.timedelta(days=first.weekday())
+        while day <= last:
+            weeks.append([(day + dt.timedelta(days=i)) for i in range(7)])
+            day += dt.timedelta(days=7)
+        previous_month = (first - dt.timedelta(days=1)).strftime("%Y-%m")
+        next_month = (last + dt.timedelta(days=1)).strftime("%Y-%m")
+        return self.render("admin/visit_calendar.html", weeks=weeks, per_day=per_day, first=first, month=month,
+                           previous_month=previous_month, next_month=next_month, label=period_label("month", month))
+
+    @expose("/compliance")
+    def compliance_view(self):
+        item = self._policy()
+        today = local_today()
+        start = dt.date(today.year, 1, 1)
+        if request.args.get("from"):
+            try:
+                start = dt.date.fromisoformat(request.args["from"])
+            except ValueError:
+                abort(404)
+        rows = compliance(item, start, today, user_townships())
+        for row in rows:
+            row["label"] = period_label(item["period"], row["key"])
+        return self.render("admin/compliance.html", item=item, rows=rows, start=start, policies=policies())
+
+
+class ElderlyRegisterView(SecureView):
+    """探访登记表: the month's visits to 特困 and 高龄 elderly, printable."""
+
+    area = "records"
+
+    @expose("/")
+    def index(self):
+        month = request.args.get("month") or local_today().strftime("%Y-%m")
+        try:
+            period_bounds("month", month)
+        except ValueError:
+            abort(404)
+        item = policy("elderly_monthly")
+        from models.visits import cohort_filter
+
+        people = list(Archive.objects(__raw__=cohort_filter(item, user_townships()))
+                      .order_by("township", "name").select_related())
+        ids = [p.pk for p in people]
+        visits = {}
+        for visit in Visit.objects(month=month, voided__ne=True, people__in=ids).order_by("visited_at").select_related():
+            for person in visit.people:
+                visits.setdefault(getattr(person, "pk", person), []).append(visit)
+        return self.render("admin/elderly_register.html", people=people, visits=visits, month=month,
+                           label=period_label("month", month), mode_labels=MODE_LABELS,
+                           printed_at=local_now())
+
+
+__all__ = ["ElderlyRegisterView", "ScheduleView", "SecureForm", "VisitView", "get_form_data", "redirect", "url_for"]
