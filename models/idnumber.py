@@ -39,7 +39,7 @@ def parse(number: str) -> tuple[dt.date, str]:
         birth = dt.datetime.strptime(birth_text, "%Y%m%d").date()
     except ValueError as exc:
         raise IdNumberError("身份证号中的出生日期不存在，请核对。") from exc
-    if birth > dt.date.today() or birth.year < 1890:
+    if birth > _today() or birth.year < 1890:
         raise IdNumberError("身份证号中的出生日期不合理，请核对。")
     return birth, ("男" if int(sequence) % 2 else "女")
 
@@ -56,3 +56,9 @@ def mask(number: str | None) -> str:
     if len(number) < 8:
         return "*" * len(number)
     return number[:4] + "*" * (len(number) - 8) + number[-4:]
+
+
+def _today() -> dt.date:
+    from .clock import local_today
+
+    return local_today()

@@ -205,10 +205,24 @@ KIND_CLASS = {"child": "Archive.ChildArchive", "elderly": "Archive.ElderlyArchiv
               "homeless": "Archive.HomelessArchive"}
 
 
+_category_cache: dict = {}
+
+
 def _category_ids(codes: list[str]) -> list[ObjectId]:
+    """Category ids by code, cached briefly (a page asks for several policies)."""
+    import time
+
     from .reference import PersonCategory
 
-    return [c.pk for c in PersonCategory.objects(code__in=codes).only("id")] if codes else []
+    if not codes:
+        return []
+    key = tuple(sorted(codes))
+    cached = _category_cache.get(key)
+    if cached and time.monotonic() - cached[0] < 30:
+        return cached[1]
+    ids = [c.pk for c in PersonCategory.objects(code__in=list(codes)).only("id")]
+    _category_cache[key] = (time.monotonic(), ids)
+    return ids
 
 
 def cohort_filter(item: dict, townships: list | None = None) -> dict:
@@ -239,9 +253,10 @@ def visited_ids(item: dict, key: str) -> set:
     return {person for (k, person), n in counts.items() if k == key and n >= int(item["visits_required"])}
 
 
-def due_query(item: dict, key: str, townships: list | None = None, worker=None):
-    """Archives due in the period ``key`` and not yet visited enough (a queryset)."""
-    done = visited_ids(item, key)
+def due_filter(item: dict, key: str, townships: list | None = None, worker=None, done: set | None = None) -> dict:
+    """The raw filter of archives due in the period ``key`` and not yet visited enough."""
+    if done is None:
+        done = visited_ids(item, key)
     raw = cohort_filter(item, townships)
     _, end = period_bounds(item["period"], key)
     raw["archive_date"] = {"$lte": dt.datetime.combine(end, dt.time.max)}
@@ -249,17 +264,17 @@ def due_query(item: dict, key: str, townships: list | None = None, worker=None):
         raw["_id"] = {"$nin": list(done)}
     if worker is not None:
         raw["worker"] = worker
-    return Archive.objects(__raw__=raw)
+    return raw
 
 
-def workload(item: dict, key: str, townships: list | None = None) -> list[dict]:
+def due_query(item: dict, key: str, townships: list | None = None, worker=None, done: set | None = None):
+    """Archives due in the period ``key`` and not yet visited enough (a queryset)."""
+    return Archive.objects(__raw__=due_filter(item, key, townships, worker, done))
+
+
+def workload(item: dict, key: str, townships: list | None = None, done: set | None = None) -> list[dict]:
     """Due and not yet visited, counted per worker and township (one aggregation)."""
-    done = visited_ids(item, key)
-    raw = cohort_filter(item, townships)
-    _, end = period_bounds(item["period"], key)
-    raw["archive_date"] = {"$lte": dt.datetime.combine(end, dt.time.max)}
-    if done:
-        raw["_id"] = {"$nin": list(done)}
+    raw = due_filter(item, key, townships, done=done)
     rows = Archive._get_collection().aggregate([
         {"$match": raw},
         {"$group": {"_id": {"worker": "$worker", "township": "$township"}, "n": {"$sum": 1}}},

@@ -19,6 +19,7 @@ _MOCK_OPERATIONS = (
 class Count:
     def __init__(self):
         self.value = 0
+        self.depth = 0  # mongomock's aggregate and count call its own find: count the outer call only
 
 
 @contextlib.contextmanager
@@ -31,8 +32,13 @@ def count_commands():
             originals[name] = original
 
             def wrapper(self, *args, _original=original, **kwargs):
-                count.value += 1
-                return _original(self, *args, **kwargs)
+                if count.depth == 0:
+                    count.value += 1
+                count.depth += 1
+                try:
+                    return _original(self, *args, **kwargs)
+                finally:
+                    count.depth -= 1
 
             setattr(mongomock.collection.Collection, name, wrapper)
         try:

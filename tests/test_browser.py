@@ -145,3 +145,32 @@ def test_child_archive_with_risk_assessment_found_by_pinyin_and_printed(live_ser
     printed.screenshot(path=str(ARTIFACTS / "child-archive-print.png"), full_page=True)
     printed.pdf(path=str(ARTIFACTS / "child-archive-print.pdf"), format="A4")
     assert errors == [], errors
+
+
+def test_staff_records_a_visit_with_a_photo_from_the_schedule_on_a_phone(live_server, browser, townships, tmp_path):
+    from .archive_helpers import make_child
+    from .helpers import png_bytes
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    make_child(townships["东江街道"], name="周小雨", sequence=77, risk_level="1")
+    photo = tmp_path / "visit.png"
+    photo.write_bytes(png_bytes(size=(120, 90)))
+    page, errors = open_page(browser, width=375)
+    sign_in(page, live_server, "shegong")
+    page.goto(f"{live_server}/schedule/?policy=child_risk_1")
+    assert "周小雨" in page.inner_text("#due-table")
+    page.screenshot(path=str(ARTIFACTS / "phone-schedule.png"), full_page=True)
+    page.click("#due-table a:has-text('登记探访')")
+    page.wait_for_load_state("networkidle")
+    assert "周小雨" in page.content()
+    page.fill("#notes", "孩子在家，外婆照看，作业已完成。")
+    page.set_input_files("#photo_upload", str(photo))
+    page.screenshot(path=str(ARTIFACTS / "phone-visit-form.png"), full_page=True)
+    page.click("input[type=submit][value='保存']")
+    page.wait_for_load_state("networkidle")
+    assert "创建记录成功" in page.inner_text("body")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375 + 1
+    page.goto(f"{live_server}/schedule/?policy=child_risk_1")
+    assert "周小雨" not in page.inner_text("body")
+    page.screenshot(path=str(ARTIFACTS / "phone-schedule-after.png"), full_page=True)
+    assert errors == [], errors

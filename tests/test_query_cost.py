@@ -69,8 +69,31 @@ def test_archive_list_cost_is_constant_in_page_size_and_collection_size(app, log
 
 
 def test_archive_detail_cost_is_bounded(app, login_as, townships, accounts):
+    from models.visits import Visit
+
     from .archive_helpers import make_child
 
     child = make_child(townships["东江街道"], sequence=9)
     client = login_as("staff")
-    assert _commands(client, f"/childarchive/details/?id={child.pk}") <= 12
+    few = _commands(client, f"/childarchive/details/?id={child.pk}")
+    Visit._get_collection().insert_many([
+        {"people": [child.pk], "township": child.township.pk, "visited_at": __import__("datetime").datetime(2026, 3, i),
+         "mode": "home", "contact": "made", "counts_as_home_visit": "yes", "version": 1} for i in range(1, 21)])
+    many = _commands(client, f"/childarchive/details/?id={child.pk}")
+    assert few == many <= 12
+
+
+def test_schedule_page_cost_does_not_grow_with_people(app, login_as, accounts):
+    from seeds.demo import generate_archives, generate_visits_and_patrols
+
+    generate_archives(1000, seed=3)
+    generate_visits_and_patrols(seed=3, weeks=2)
+    client = login_as("coordinator")
+    small = {code: _commands(client, f"/schedule/?policy={code}") for code in ("child_risk_1", "elderly_monthly")}
+    generate_archives(9000 if on_ferretdb() else 2000, seed=4)
+    generate_visits_and_patrols(seed=4, weeks=2)
+    large = {code: _commands(client, f"/schedule/?policy={code}") for code in ("child_risk_1", "elderly_monthly")}
+    assert small == large
+    assert max(large.values()) <= 30
+    assert _commands(client, "/patrol/weeks/") <= 6
+    assert _commands(client, "/schedule/compliance?policy=child_risk_2") <= 10

@@ -33,6 +33,7 @@ from models.assessments import (
 )
 from models.audit import ACTION_LABELS, AuditEntry
 from models.base import ref_id
+from models.clock import local_now, local_today
 from models.custom_fields import definitions_for
 from models.errors import DomainError
 from models.rules import get_rules
@@ -55,7 +56,7 @@ class AgeBandFilter(me_filters.BaseMongoEngineFilter):
 
     def apply(self, query, value):
         low, high = (int(x) for x in value.split("-"))
-        today = dt.date.today()
+        today = local_today()
         latest_birth = _years_before(today, low)
         earliest_birth = _years_before(today, high + 1) + dt.timedelta(days=1)
         return query.filter(birth_date__gte=dt.datetime.combine(earliest_birth, dt.time()),
@@ -370,7 +371,7 @@ class ArchiveBaseView(SecureModelView):
             if record.kind_key == "elderly" else []
         return {"record": record, "model": record, "sections": sections, "custom_values": custom,
                 "risk_assessments": risk, "capability_assessments": capability,
-                "timeline": timeline(record), "id_display": record.id_number if sees_sensitive else record.masked_id,
+                "timeline": timeline(record, risk, capability), "id_display": record.id_number if sees_sensitive else record.masked_id,
                 "risk_labels": RISK_LABELS, "kind_endpoint": KIND_ENDPOINTS.get(record.kind_key, "archive")}
 
     @expose("/print/")
@@ -378,7 +379,7 @@ class ArchiveBaseView(SecureModelView):
         record = self.get_one(request.args.get("id", ""))
         if record is None:
             abort(404)
-        return self.render("admin/archive_print.html", **self.file_context(record), printed_at=dt.datetime.now())
+        return self.render("admin/archive_print.html", **self.file_context(record), printed_at=local_now())
 
     # -- bulk actions ---------------------------------------------------------
 
@@ -533,18 +534,18 @@ def archive_sections(record, sees_sensitive: bool) -> list[tuple[str, list[tuple
     return sections
 
 
-def timeline(record) -> list[dict]:
+def timeline(record, risk_assessments=(), capability_assessments=()) -> list[dict]:
     """What happened to this person, newest first. Later features add their records."""
     events = []
     for entry in AuditEntry.objects(record_id=str(record.pk)).order_by("-at").limit(200):
         changed = "、".join(c.label or c.field for c in entry.changes[:8])
         events.append({"at": entry.at, "kind": "档案" + ACTION_LABELS.get(entry.action, entry.action),
                        "text": (changed and f"修改了：{changed}") or entry.detail or "", "who": entry.actor_name})
-    for assessment in RiskAssessment.objects(person=record.pk, voided__ne=True):
+    for assessment in risk_assessments:
         events.append({"at": assessment.assessed_on, "kind": "风险评估",
                        "text": f"{RISK_LABELS.get(assessment.final_level)}，分值 {assessment.score}",
                        "who": assessment.assessor})
-    for assessment in CapabilityAssessment.objects(person=record.pk, voided__ne=True):
+    for assessment in capability_assessments:
         events.append({"at": assessment.assessed_on, "kind": "能力评估",
                        "text": f"{assessment.level}（{assessment.total}分）",
                        "who": f"{assessment.assessor_one}、{assessment.assessor_two}"})
@@ -652,7 +653,7 @@ def apply_bulk(records, op, form, actor) -> int:
             record.worker = worker
         else:
             record.status = form.status.data
-            record.status_date = dt.datetime.combine(form.status_date.data or dt.date.today(), dt.time())
+            record.status_date = dt.datetime.combine(form.status_date.data or local_today(), dt.time())
             record.status_reason = (form.reason.data or "").strip() or None
         update_record(record, before, record.version, actor)
         done += 1
@@ -693,7 +694,7 @@ class ChildArchiveView(ArchiveBaseView):
         form = RiskForm(request.form if request.method == "POST" else None)
         if request.method == "GET":
             form.assessor.data = current_user.display_name
-            form.assessed_on.data = dt.date.today()
+            form.assessed_on.data = local_today()
         chosen = request.form.getlist("factors") if request.method == "POST" else []
         error = None
         suggestion = score_risk(chosen, risk_rules) if chosen else None
@@ -749,7 +750,7 @@ class ElderlyArchiveView(ArchiveBaseView):
         standard = get_rules("capability_standard")
         form = CapabilityForm(request.form if request.method == "POST" else None)
         if request.method == "GET":
-            form.assessed_on.data = dt.date.today()
+            form.assessed_on.data = local_today()
             form.assessor_one.data = current_user.display_name
         scores = {}
         error = None

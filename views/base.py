@@ -43,6 +43,7 @@ from wtforms import HiddenField, SelectField
 from wtforms.validators import Optional
 
 from models.audit import write_audit
+from models.clock import local_now
 from models.errors import DomainError
 from models.services import create_record, restore_record, snapshot, update_record, void_record
 
@@ -665,7 +666,7 @@ class SecureModelView(ModelView):
     # -- export ------------------------------------------------------------
 
     def get_export_name(self, export_type="csv"):
-        stamp = dt.datetime.now().strftime("%Y%m%d_%H%M")
+        stamp = local_now().strftime("%Y%m%d_%H%M")
         return f"{self.name}_{stamp}.{export_type}"
 
     def get_export_value(self, model, name):
@@ -711,7 +712,7 @@ class SecureModelView(ModelView):
         owner = self.file_owner(file_id)
         if owner is None:
             abort(404)
-        collection = request.args.get("coll") or self.gridfs_collection(owner)
+        collection = self.gridfs_collection(owner)
         fs = gridfs.GridFS(get_db(), collection)
         try:
             data = fs.get(file_id)
@@ -731,7 +732,14 @@ class SecureModelView(ModelView):
         return query.filter(__raw__={"$or": conditions}).first()
 
     def gridfs_collection(self, owner):
-        field = owner._fields.get(self.file_fields[0].split(".")[0])
+        """The GridFS bucket of the file fields, following embedded paths ("photos.file")."""
+        document, field = type(owner), None
+        for part in self.file_fields[0].split("."):
+            field = document._fields.get(part)
+            inner = getattr(field, "field", None)
+            target = getattr(inner, "document_type", None) or getattr(field, "document_type", None)
+            if target is not None and part != self.file_fields[0].split(".")[-1]:
+                document = target
         return getattr(field, "collection_name", "fs")
 
     def details_links(self, model) -> list[tuple[str, str]]:

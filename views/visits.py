@@ -17,7 +17,7 @@ from models.base import ref_id
 from models.clock import local_now, local_today
 from models.errors import DomainError
 from models.periods import PERIOD_LABELS, period_bounds, period_label, previous_period
-from models.reference import Township
+from models.reference import Community, Township
 from models.users import User
 from models.visits import (
     MODE_LABELS,
@@ -31,6 +31,7 @@ from models.visits import (
     policy,
     request_risk_review,
     visit_counts,
+    visited_ids,
     workload,
 )
 
@@ -177,18 +178,22 @@ class ScheduleView(SecureView):
             abort(404)
         townships = user_townships()
         worker = request.args.get("worker") or None
-        query = due_query(item, key, townships, ObjectId(worker) if worker and ObjectId.is_valid(worker) else None)
+        worker_id = ObjectId(worker) if worker and ObjectId.is_valid(worker) else None
+        done = visited_ids(item, key)
+        query = due_query(item, key, townships, worker_id, done=done)
         total = query.count()
         page = max(0, request.args.get("page", 0, type=int))
-        rows = list(query.only("name", "township", "community", "worker", "risk_level", "birth_date", "archive_date")
-                    .order_by("township", "name").skip(page * self.page_size).limit(self.page_size).select_related())
+        rows = list(query.only("name", "township", "community", "worker", "archive_date").order_by("township", "name")
+                    .skip(page * self.page_size).limit(self.page_size).as_pymongo())
         previous = previous_period(item["period"], key)
-        previous_counts = visit_counts(item["period"], [previous], [r.pk for r in rows])
-        missed_last = {r.pk for r in rows if previous_counts.get((previous, r.pk), 0) < int(item["visits_required"])
-                       and r.archive_date is not None}
-        load = workload(item, key, townships)
-        workers = {u.pk: u for u in User.objects(pk__in=[w["worker"] for w in load if w["worker"]])}
-        names = {t.pk: t.name for t in Township.objects}
+        previous_counts = visit_counts(item["period"], [previous], [r["_id"] for r in rows])
+        missed_last = {r["_id"] for r in rows if previous_counts.get((previous, r["_id"]), 0) < int(item["visits_required"])}
+        load = workload(item, key, townships, done=done)
+        user_ids = {r.get("worker") for r in rows} | {w["worker"] for w in load}
+        workers = {u.pk: u for u in User.objects(pk__in=[i for i in user_ids if i]).only("display_name", "username")}
+        communities = {c.pk: c.name for c in Community.objects(pk__in=[r["community"] for r in rows
+                                                                       if r.get("community")]).only("name")}
+        names = {t.pk: t.name for t in Township.objects.only("name")}
         summary = []
         for item_policy in policies():
             item_key = current_key(item_policy["period"])
@@ -197,7 +202,7 @@ class ScheduleView(SecureView):
         return self.render(
             "admin/schedule.html", item=item, key=key, label=period_label(item["period"], key), start=start,
             end=end, rows=rows, total=total, page=page, pages=(total + self.page_size - 1) // self.page_size,
-            missed_last=missed_last, previous_label=period_label(item["period"], previous),
+            missed_last=missed_last, previous_label=period_label(item["period"], previous), communities=communities,
             workload=sorted(load, key=lambda w: -w["due"]), workers=workers, township_names=names,
             summary=summary, worker=worker, period_labels=PERIOD_LABELS,
             can_assign=current_user.can("archives", "edit") and current_user.role == "coordinator")
