@@ -125,6 +125,9 @@ class Archive(TrackedDocument):
     complete = BooleanField(default=False, verbose_name="档案完整")
     missing_items = ListField(StringField(), verbose_name="缺项")
     custom = DictField(verbose_name="自定义字段")
+    # Period keys with counted home visits ("2026-W10", "2026-03", "2026-Q1", "2026", "2026#2" for a
+    # second visit in the year): kept by models.visits, so that "due and not visited" is one query.
+    visited_periods = ListField(StringField(), verbose_name="已探访周期")
 
     meta = {
         "collection": "archives",
@@ -134,12 +137,13 @@ class Archive(TrackedDocument):
             "township", "community", "categories", "status", "worker", "archive_date", "complete",
             "birth_date", "name_initials", "name", "voided",
             ("township", "status"), ("voided", "township", "-archive_date"),
-            ("name", "birth_date", "township"),
+            ("name", "birth_date", "township"), "visited_periods",
         ],
     }
     scope_field = "township"
     kind_key = "all"
-    unaudited_fields = frozenset({"name_initials", "name_pinyin", "completeness", "complete", "missing_items"})
+    unaudited_fields = frozenset({"name_initials", "name_pinyin", "completeness", "complete", "missing_items",
+                                  "visited_periods"})
 
     def __str__(self):
         return self.name or ""

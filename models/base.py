@@ -43,6 +43,9 @@ class TrackedDocument(Document):
     def check_rules(self) -> None:
         """Raise ``DomainError`` when a domain rule refuses this record."""
 
+    def after_write(self, before: dict | None) -> None:
+        """Keep derived data elsewhere in step after this record was written."""
+
     def duplicate_message(self) -> str:
         return "保存失败：与已有记录重复，请检查唯一的字段（如编号、证件号）。"
 

@@ -159,6 +159,7 @@ def create_record(doc: TrackedDocument, actor) -> TrackedDocument:
         changes=diff(doc, {}, snapshot(doc)),
         township=doc.scope_id(),
     )
+    doc.after_write(None)
     return doc
 
 
@@ -191,6 +192,7 @@ def update_record(doc: TrackedDocument, before: dict, expected_version: int, act
     doc.updated_at = now
     doc.updated_by = set_fields["updated_by"]
     doc._clear_changed_fields()
+    doc.after_write(before)
     if not changes:
         return []
     write_audit(
@@ -223,6 +225,7 @@ def _set_voided(doc: TrackedDocument, actor, voided: bool, reason: str, action: 
     if result.matched_count == 0:
         raise StaleRecordError()
     doc.version = expected + 1
+    doc.after_write(before)
     write_audit(
         action,
         actor,

@@ -74,6 +74,12 @@ class Visit(TrackedDocument):
     month = StringField()
     week = StringField()
     day = StringField()
+    # "period key|person id" for each person: a single field to group on (FerretDB
+    # drops all but one key of a compound $group _id).
+    week_people = ListField(StringField())
+    month_people = ListField(StringField())
+    quarter_people = ListField(StringField())
+    year_people = ListField(StringField())
 
     meta = {
         "collection": "visits",
@@ -83,22 +89,34 @@ class Visit(TrackedDocument):
     }
     scope_field = "township"
     file_fields = ("photos.file", "photos.thumbnail")
-    unaudited_fields = frozenset({"year", "quarter", "month", "week", "day", "counts_as_home_visit"})
+    unaudited_fields = frozenset({"year", "quarter", "month", "week", "day", "counts_as_home_visit", "week_people",
+                                  "month_people", "quarter_people", "year_people"})
 
     def __str__(self):
         when = self.visited_at.strftime("%Y-%m-%d") if self.visited_at else ""
         return f"{when} {MODE_LABELS.get(self.mode, '')}探访"
 
     def prepare(self):
-        if self.visited_at:
-            for name, key in period_keys(self.visited_at).items():
-                setattr(self, name, key)
-            self.day = self.visited_at.strftime("%Y-%m-%d")
+        self.set_period_keys()
         modes = get_rules("visit_policy")["counting_modes"]
         self.counts_as_home_visit = "yes" if (self.mode in modes and self.contact == "made") else "no"
         if self.people and not self.township:
             first = self.people[0]
             self.township = first.township if hasattr(first, "township") else None
+
+    def set_period_keys(self):
+        if not self.visited_at:
+            return
+        ids = [str(ref_id(p)) for p in self._data.get("people") or []]  # ids, without loading the people
+        for name, key in period_keys(self.visited_at).items():
+            setattr(self, name, key)
+            setattr(self, f"{name}_people", [f"{key}|{pid}" for pid in ids])
+        self.day = self.visited_at.strftime("%Y-%m-%d")
+
+    def after_write(self, before):
+        people = set(ref_id(p) for p in self._data.get("people") or [])
+        people |= set((before or {}).get("people") or [])
+        refresh_visit_marks(list(people))
 
     def check_rules(self):
         if not self.people:
@@ -237,15 +255,63 @@ def cohort_filter(item: dict, townships: list | None = None) -> dict:
     return query
 
 
+MAX_TALLY = 4
+
+
+def visit_tags(period_counts: dict[str, int]) -> list[str]:
+    """Tags for an archive's ``visited_periods``: "K" once visited in period K, "K#n" for n visits."""
+    tags = []
+    for key, count in period_counts.items():
+        tags.append(key)
+        tags.extend(f"{key}#{n}" for n in range(2, min(count, MAX_TALLY) + 1))
+    return sorted(tags)
+
+
+def refresh_visit_marks(person_ids: list | None = None) -> int:
+    """Recompute ``visited_periods`` on archives from their counted visits
+    (all archives with visits when ``person_ids`` is None): four aggregations
+    and one update per person (bulk_write is not in mongomock's reach)."""
+    match = {"counts_as_home_visit": "yes", "voided": {"$ne": True}}
+    if person_ids is not None:
+        if not person_ids:
+            return 0
+        match["people"] = {"$in": list(person_ids)}
+    tallies: dict = {pid: {} for pid in person_ids or []}
+    for period in ("week", "month", "quarter", "year"):
+        field = f"{period}_people"
+        for row in Visit._get_collection().aggregate([{"$match": match}, {"$unwind": f"${field}"},
+                                                      {"$group": {"_id": f"${field}", "n": {"$sum": 1}}}]):
+            key, _, person = row["_id"].partition("|")
+            person = ObjectId(person)
+            if person_ids is not None and person not in tallies:
+                continue
+            tallies.setdefault(person, {})[key] = row["n"]
+    if not tallies:
+        return 0
+    collection = Archive._get_collection()
+    for pid, counts in tallies.items():  # one per person: a visit holds one household
+        collection.update_one({"_id": pid}, {"$set": {"visited_periods": visit_tags(counts)}})
+    return len(tallies)
+
+
+def tag_for(item: dict, key: str) -> str:
+    required = int(item["visits_required"])
+    return key if required <= 1 else f"{key}#{min(required, MAX_TALLY)}"
+
+
 def visit_counts(period: str, keys: list[str], person_ids: list | None = None) -> dict[tuple, int]:
     """{(period key, person id): counted visits} in one aggregation."""
+    field = f"{period}_people"
     match = {period: {"$in": keys}, "counts_as_home_visit": "yes", "voided": {"$ne": True}}
-    pipeline = [{"$match": match}, {"$unwind": "$people"}]
     if person_ids is not None:
-        pipeline.append({"$match": {"people": {"$in": list(person_ids)}}})
-    pipeline.append({"$group": {"_id": {"key": f"${period}", "person": "$people"}, "n": {"$sum": 1}}})
-    return {(row["_id"]["key"], row["_id"]["person"]): row["n"]
-            for row in Visit._get_collection().aggregate(pipeline)}
+        match["people"] = {"$in": list(person_ids)}
+    pipeline = [{"$match": match}, {"$unwind": f"${field}"}]
+    pipeline.append({"$group": {"_id": f"${field}", "n": {"$sum": 1}}})
+    counts = {}
+    for row in Visit._get_collection().aggregate(pipeline):
+        key, _, person = row["_id"].partition("|")
+        counts[(key, ObjectId(person))] = row["n"]
+    return counts
 
 
 def visited_ids(item: dict, key: str) -> set:
@@ -253,33 +319,31 @@ def visited_ids(item: dict, key: str) -> set:
     return {person for (k, person), n in counts.items() if k == key and n >= int(item["visits_required"])}
 
 
-def due_filter(item: dict, key: str, townships: list | None = None, worker=None, done: set | None = None) -> dict:
+def due_filter(item: dict, key: str, townships: list | None = None, worker=None) -> dict:
     """The raw filter of archives due in the period ``key`` and not yet visited enough."""
-    if done is None:
-        done = visited_ids(item, key)
     raw = cohort_filter(item, townships)
     _, end = period_bounds(item["period"], key)
     raw["archive_date"] = {"$lte": dt.datetime.combine(end, dt.time.max)}
-    if done:
-        raw["_id"] = {"$nin": list(done)}
+    raw["visited_periods"] = {"$ne": tag_for(item, key)}
     if worker is not None:
         raw["worker"] = worker
     return raw
 
 
-def due_query(item: dict, key: str, townships: list | None = None, worker=None, done: set | None = None):
+def due_query(item: dict, key: str, townships: list | None = None, worker=None):
     """Archives due in the period ``key`` and not yet visited enough (a queryset)."""
-    return Archive.objects(__raw__=due_filter(item, key, townships, worker, done))
+    return Archive.objects(__raw__=due_filter(item, key, townships, worker))
 
 
-def workload(item: dict, key: str, townships: list | None = None, done: set | None = None) -> list[dict]:
-    """Due and not yet visited, counted per worker and township (one aggregation)."""
-    raw = due_filter(item, key, townships, done=done)
-    rows = Archive._get_collection().aggregate([
-        {"$match": raw},
-        {"$group": {"_id": {"worker": "$worker", "township": "$township"}, "n": {"$sum": 1}}},
-    ])
-    return [{"worker": r["_id"].get("worker"), "township": r["_id"].get("township"), "due": r["n"]} for r in rows]
+def workload(item: dict, key: str, townships: list | None = None) -> dict[str, list]:
+    """Due and not yet visited, counted per worker and per township (two aggregations
+    on single fields: the portable subset has no compound group keys)."""
+    raw = due_filter(item, key, townships)
+    result = {}
+    for field in ("worker", "township"):
+        rows = Archive._get_collection().aggregate([{"$match": raw}, {"$group": {"_id": f"${field}", "n": {"$sum": 1}}}])
+        result[field] = sorted(({"id": r["_id"], "due": r["n"]} for r in rows), key=lambda r: -r["due"])
+    return result
 
 
 def compliance(item: dict, start: dt.date, end: dt.date, townships: list | None = None) -> list[dict]:
@@ -304,7 +368,7 @@ def compliance(item: dict, start: dt.date, end: dt.date, townships: list | None 
                 {"person": {"$in": [p["_id"] for p in people]}, "voided": {"$ne": True}},
                 {"person": 1, "assessed_on": 1, "final_level": 1}).sort("assessed_on", 1):
             history.setdefault(assessment["person"], []).append((assessment["assessed_on"], assessment["final_level"]))
-    counts = visit_counts(period, keys, [p["_id"] for p in people])
+    counts = visit_counts(period, keys)  # all visits of those periods: filtering by thousands of people costs more
     required = int(item["visits_required"])
     today = local_today()
     result = []

@@ -10,7 +10,6 @@ from models.archives import ChildArchive, ElderlyArchive, HomelessArchive, Paren
 from models.audit import write_audit
 from models.base import ref_id
 from models.clock import local_now, local_today
-from models.periods import period_keys
 from models.reference import Community, PersonCategory, Township
 from models.users import User
 
@@ -154,6 +153,30 @@ def _homeless(rng, ids, sex, categories, common):
     )
 
 
+def _mark_visited(visits: list[dict]) -> None:
+    """Set ``visited_periods`` on the archives just visited, in bulk: the archives are
+    read once and written back whole (a per-archive update is slow on the local database)."""
+    from models.visits import visit_tags
+
+    tallies: dict = {}
+    for visit in visits:
+        if visit.get("counts_as_home_visit") != "yes":
+            continue
+        for period in ("week", "month", "quarter", "year"):
+            for person in visit["people"]:
+                counts = tallies.setdefault(person, {})
+                counts[visit[period]] = counts.get(visit[period], 0) + 1
+    collection = ChildArchive._get_collection()
+    ids = list(tallies)
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start:start + BATCH]
+        documents = list(collection.find({"_id": {"$in": chunk}}))
+        for document in documents:
+            document["visited_periods"] = visit_tags(tallies[document["_id"]])
+        collection.delete_many({"_id": {"$in": chunk}})
+        collection.insert_many(documents)
+
+
 def generate_demo_data(size: int, seed: int = 2026) -> dict[str, int]:
     """Everything demo mode shows: ``size`` archives, their visits, patrols."""
     counts = generate_archives(size, seed)
@@ -184,9 +207,7 @@ def generate_visits_and_patrols(seed: int = 2026, weeks: int = 12) -> dict[str, 
                           visitors=[rng.choice(staff).pk] if staff else [],
                           living="生活基本稳定", notes="了解近况，宣传安全知识，叮嘱按时就医就学。",
                           version=1, created_at=now, created_by="演示数据", updated_at=now, updated_by="演示数据")
-            for name, key in period_keys(visit.visited_at).items():
-                setattr(visit, name, key)
-            visit.day = visit.visited_at.strftime("%Y-%m-%d")
+            visit.set_period_keys()
             visit.counts_as_home_visit = "yes" if visit.mode == "home" and visit.contact == "made" else "no"
             visits.append(visit.to_mongo().to_dict())
     for week in range(weeks):
@@ -204,6 +225,7 @@ def generate_visits_and_patrols(seed: int = 2026, weeks: int = 12) -> dict[str, 
             patrols.append(patrol.to_mongo().to_dict())
     if visits:
         Visit._get_collection().insert_many(visits)
+        _mark_visited(visits)
     if patrols:
         Patrol._get_collection().insert_many(patrols)
     return {"visits": len(visits), "patrols": len(patrols)}

@@ -77,3 +77,15 @@ def test_concurrent_saves_conflict(app):
     with pytest.raises(StaleRecordError):
         update_record(second, before_second, 1, None)
     assert Township.objects(pk=township.pk).first().note == "甲的修改"
+
+
+def test_group_on_a_single_field_path(app):
+    """FerretDB 1.24 silently drops all but one key of a compound $group _id;
+    the code groups on single fields only, and this keeps that true."""
+    from models.visits import Visit
+
+    collection = Visit._get_collection()
+    collection.insert_many([{"tag": "a", "n": 1}, {"tag": "a", "n": 2}, {"tag": "b", "n": 3}])
+    rows = {r["_id"]: r["n"] for r in collection.aggregate([{"$match": {"tag": {"$in": ["a", "b"]}}},
+                                                            {"$group": {"_id": "$tag", "n": {"$sum": "$n"}}}])}
+    assert rows == {"a": 3, "b": 3}

@@ -205,3 +205,15 @@ def test_schedule_page_lists_due_people_and_exports(app, login_as, townships):
     assert [row[0].value for row in sheet.iter_rows(min_row=2)] == ["该探访"]
     assert "2026" in client.get("/schedule/calendar").get_data(as_text=True)
     assert "达标率" in client.get("/schedule/compliance?policy=child_risk_1").get_data(as_text=True)
+
+
+def test_voiding_a_visit_makes_the_person_due_again(app, townships, accounts):
+    from models.services import void_record
+
+    child = make_child(townships["东江街道"], sequence=27, risk_level="2")
+    ChildArchive.objects(pk=child.pk).update(set__archive_date=dt.datetime(2026, 1, 1))
+    visit = record_visit(child, dt.datetime(2026, 4, 2, 10), color=(7, 7, 7))
+    item = policy("child_risk_2")
+    assert child.pk not in {p.pk for p in due_query(item, "2026-04")}
+    void_record(visit, "登记错了对象", accounts["coordinator"])
+    assert child.pk in {p.pk for p in due_query(item, "2026-04")}

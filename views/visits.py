@@ -31,7 +31,6 @@ from models.visits import (
     policy,
     request_risk_review,
     visit_counts,
-    visited_ids,
     workload,
 )
 
@@ -179,8 +178,7 @@ class ScheduleView(SecureView):
         townships = user_townships()
         worker = request.args.get("worker") or None
         worker_id = ObjectId(worker) if worker and ObjectId.is_valid(worker) else None
-        done = visited_ids(item, key)
-        query = due_query(item, key, townships, worker_id, done=done)
+        query = due_query(item, key, townships, worker_id)
         total = query.count()
         page = max(0, request.args.get("page", 0, type=int))
         rows = list(query.only("name", "township", "community", "worker", "archive_date").order_by("township", "name")
@@ -188,8 +186,8 @@ class ScheduleView(SecureView):
         previous = previous_period(item["period"], key)
         previous_counts = visit_counts(item["period"], [previous], [r["_id"] for r in rows])
         missed_last = {r["_id"] for r in rows if previous_counts.get((previous, r["_id"]), 0) < int(item["visits_required"])}
-        load = workload(item, key, townships, done=done)
-        user_ids = {r.get("worker") for r in rows} | {w["worker"] for w in load}
+        load = workload(item, key, townships)
+        user_ids = {r.get("worker") for r in rows} | {w["id"] for w in load["worker"]}
         workers = {u.pk: u for u in User.objects(pk__in=[i for i in user_ids if i]).only("display_name", "username")}
         communities = {c.pk: c.name for c in Community.objects(pk__in=[r["community"] for r in rows
                                                                        if r.get("community")]).only("name")}
@@ -203,7 +201,7 @@ class ScheduleView(SecureView):
             "admin/schedule.html", item=item, key=key, label=period_label(item["period"], key), start=start,
             end=end, rows=rows, total=total, page=page, pages=(total + self.page_size - 1) // self.page_size,
             missed_last=missed_last, previous_label=period_label(item["period"], previous), communities=communities,
-            workload=sorted(load, key=lambda w: -w["due"]), workers=workers, township_names=names,
+            workload=load, workers=workers, township_names=names,
             summary=summary, worker=worker, period_labels=PERIOD_LABELS,
             can_assign=current_user.can("archives", "edit") and current_user.role == "coordinator")
 
@@ -240,11 +238,11 @@ class ScheduleView(SecureView):
         if townships is not None:
             match["township"] = {"$in": townships}
         per_day = {}
-        for row in Visit._get_collection().aggregate([
-                {"$match": match},
-                {"$group": {"_id": {"day": "$day", "counted": "$counts_as_home_visit"}, "n": {"$sum": 1}}}]):
-            entry = per_day.setdefault(row["_id"]["day"], {"yes": 0, "no": 0})
-            entry[row["_id"]["counted"] or "no"] += row["n"]
+        for counted in ("yes", "no"):
+            for row in Visit._get_collection().aggregate([
+                    {"$match": dict(match, counts_as_home_visit=counted)},
+                    {"$group": {"_id": "$day", "n": {"$sum": 1}}}]):
+                per_day.setdefault(row["_id"], {"yes": 0, "no": 0})[counted] = row["n"]
         weeks, day = [], first - dt.timedelta(days=first.weekday())
         while day <= last:
             weeks.append([(day + dt.timedelta(days=i)) for i in range(7)])
