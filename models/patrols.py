@@ -21,6 +21,7 @@ from .periods import period_bounds, period_key, period_keys, periods_between
 from .reference import Township
 from .rules import get_rules
 from .users import User
+from .visits import Photo  # noqa: F401  (registers the embedded photo document)
 
 CAMPAIGNS = (("winter", "寒冬送温暖"), ("summer", "夏季送清凉"), ("special", "专项整治"), ("major_event", "重大活动"))
 ACTIONS = (
@@ -77,6 +78,7 @@ class Patrol(TrackedDocument):
     volunteers = StringField(max_length=200, verbose_name="参与志愿者")
     campaign = StringField(choices=CAMPAIGNS, verbose_name="专项活动")
     encounters = ListField(EmbeddedDocumentField(Encounter), verbose_name="发现对象")
+    photos = ListField(EmbeddedDocumentField("Photo"), verbose_name="现场照片")
     summary = StringField(verbose_name="巡查情况")
     year = StringField()
     month = StringField()
@@ -84,7 +86,8 @@ class Patrol(TrackedDocument):
     week = StringField()
 
     meta = {"collection": "patrols", "ordering": ["-patrol_date"],
-            "indexes": ["township", "-patrol_date", "week", "month", "year", "encounters.person"]}
+            "indexes": ["township", "-patrol_date", "week", "month", "year", "encounters.person", "photos.sha256"]}
+    file_fields = ("photos.file", "photos.thumbnail")
     scope_field = "township"
     unaudited_fields = frozenset({"year", "month", "quarter", "week"})
 

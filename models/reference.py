@@ -76,3 +76,8 @@ class PersonCategory(TrackedDocument):
 
     def duplicate_message(self):
         return f"类别代码 {self.code} 已存在。"
+
+    def after_write(self, before):
+        from .rules import forget_cached_rules
+
+        forget_cached_rules()

@@ -25,6 +25,9 @@ class RuleSet(TrackedDocument):
     def __str__(self):
         return RULE_SETS.get(self.key, self.key or "")
 
+    def after_write(self, before):
+        forget_cached_rules()
+
     def parsed(self) -> dict:
         return json.loads(self.content)
 
@@ -91,7 +94,7 @@ CHECKS = {"archive_rules": _check_archive_rules, "capability_standard": _check_c
 
 
 _cache: dict[str, tuple[float, int, dict]] = {}
-CACHE_SECONDS = 30
+CACHE_SECONDS = 600  # and cleared at once when a rule set is saved (RuleSet.after_write)
 
 
 def get_rules(key: str) -> dict:
@@ -116,7 +119,19 @@ def get_rules(key: str) -> dict:
 
 
 def forget_cached_rules() -> None:
+    """Drop every short-lived cache of rules and reference ids (a new database, an admin's edit)."""
     _cache.clear()
+    for forget in _forgetters:
+        forget()
+
+
+_forgetters: list = []
+
+
+def on_forget(function):
+    """Register a cache-clearing function to run with ``forget_cached_rules``."""
+    _forgetters.append(function)
+    return function
 
 
 SEED_FILES = {"archive_rules": "archive_rules.json", "capability_standard": "capability_gbt42195.json",

@@ -25,7 +25,7 @@ from .errors import DomainError
 from .files import check_upload
 from .periods import period_bounds, period_key, period_keys, periods_between
 from .reference import Township
-from .rules import get_rules
+from .rules import get_rules, on_forget
 from .users import User
 
 VISIT_MODES = (("home", "入户"), ("phone", "电话"), ("video", "视频"), ("school", "在校"), ("other", "其他"))
@@ -114,7 +114,7 @@ class Visit(TrackedDocument):
         self.day = self.visited_at.strftime("%Y-%m-%d")
 
     def after_write(self, before):
-        people = set(ref_id(p) for p in self._data.get("people") or [])
+        people = {ref_id(p) for p in self._data.get("people") or []}
         people |= set((before or {}).get("people") or [])
         refresh_visit_marks(list(people))
 
@@ -150,8 +150,9 @@ def read_exif_time(image) -> dt.datetime | None:
         return None
 
 
-def add_photo(visit: Visit, data: bytes, filename: str, max_bytes: int) -> Photo:
-    """Check an image, keep it with a thumbnail and its EXIF time, flag reuse."""
+def add_photo(visit, data: bytes, filename: str, max_bytes: int) -> Photo:
+    """Check an image, keep it with a thumbnail and its EXIF time, flag reuse
+    (the same picture already kept on another record of the same kind)."""
     from mongoengine.fields import GridFSProxy
     from PIL import Image
 
@@ -166,7 +167,7 @@ def add_photo(visit: Visit, data: bytes, filename: str, max_bytes: int) -> Photo
     original.put(data, filename=filename, content_type=content_type)
     thumbnail = GridFSProxy(collection_name=PHOTO_COLLECTION)
     thumbnail.put(buffer.getvalue(), filename=f"thumb-{filename}", content_type="image/jpeg")
-    earlier = Visit.objects(photos__sha256=digest, voided__ne=True)
+    earlier = type(visit).objects(photos__sha256=digest, voided__ne=True)
     if visit.pk:
         earlier = earlier.filter(pk__ne=visit.pk)
     earlier = earlier.only("id").first()
@@ -224,6 +225,8 @@ KIND_CLASS = {"child": "Archive.ChildArchive", "elderly": "Archive.ElderlyArchiv
 
 
 _category_cache: dict = {}
+CATEGORY_CACHE_SECONDS = 600  # and cleared at once when a category is saved (PersonCategory.after_write)
+on_forget(_category_cache.clear)
 
 
 def _category_ids(codes: list[str]) -> list[ObjectId]:
@@ -236,7 +239,7 @@ def _category_ids(codes: list[str]) -> list[ObjectId]:
         return []
     key = tuple(sorted(codes))
     cached = _category_cache.get(key)
-    if cached and time.monotonic() - cached[0] < 30:
+    if cached and time.monotonic() - cached[0] < CATEGORY_CACHE_SECONDS:
         return cached[1]
     ids = [c.pk for c in PersonCategory.objects(code__in=list(codes)).only("id")]
     _category_cache[key] = (time.monotonic(), ids)

@@ -108,3 +108,23 @@ def test_concern_opened_from_a_child_page(app, login_as, townships):
     assert child.name in page
     page = client.get("/concern/alerts/").get_data(as_text=True)
     assert child.name in page and "启动保护机制" in page
+
+
+def test_patrol_photos_are_kept_and_protected(app, login_as, townships, accounts):
+    import io
+
+    from .conftest import csrf_token
+    from .helpers import png_bytes
+
+    client = login_as("staff")
+    token = csrf_token(client, "/patrol/new/")
+    response = client.post("/patrol/new/", data={
+        "csrf_token": token, "patrol_date": "2026-03-03", "start_time": "19:00", "end_time": "21:00",
+        "township": str(townships["东江街道"].pk), "places": "七星路口", "staff": str(accounts["staff"].pk),
+        "encounters-0-description": "男，约40岁，穿灰色外套", "encounters-0-actions": "counselling",
+        "photo_upload": (io.BytesIO(png_bytes()), "street.png")}, content_type="multipart/form-data")
+    assert response.status_code == 302, response.get_data(as_text=True)[-1500:]
+    saved = Patrol.objects(places="七星路口").first()
+    assert len(saved.photos) == 1 and saved.encounters[0].description.startswith("男")
+    assert client.get(f"/patrol/api/file/?id={saved.photos[0].thumbnail.grid_id}").status_code == 200
+    assert login_as("staff2").get(f"/patrol/api/file/?id={saved.photos[0].file.grid_id}").status_code == 404
