@@ -3,6 +3,10 @@ created and changed it, and voiding instead of deleting."""
 
 from mongoengine import BooleanField, DateTimeField, Document, IntField, StringField
 
+#: Cursor batch size for reads that need the whole result at once: one reply
+#: instead of a getMore per default batch, so a page's command count stays fixed.
+WHOLE_RESULT = 100_000
+
 
 def ref_id(value):
     """The id behind a reference value (document, DBRef or id) without loading it."""

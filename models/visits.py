@@ -19,7 +19,7 @@ from mongoengine import (
 )
 
 from .archives import RISK_LEVELS, Archive
-from .base import TrackedDocument, ref_id
+from .base import WHOLE_RESULT, TrackedDocument, ref_id
 from .clock import local_now, local_today
 from .errors import DomainError
 from .files import check_upload
@@ -283,7 +283,8 @@ def refresh_visit_marks(person_ids: list | None = None) -> int:
     for period in ("week", "month", "quarter", "year"):
         field = f"{period}_people"
         for row in Visit._get_collection().aggregate([{"$match": match}, {"$unwind": f"${field}"},
-                                                      {"$group": {"_id": f"${field}", "n": {"$sum": 1}}}]):
+                                                      {"$group": {"_id": f"${field}", "n": {"$sum": 1}}}],
+                                                     batchSize=WHOLE_RESULT):
             key, _, person = row["_id"].partition("|")
             person = ObjectId(person)
             if person_ids is not None and person not in tallies:
@@ -311,7 +312,7 @@ def visit_counts(period: str, keys: list[str], person_ids: list | None = None) -
     pipeline = [{"$match": match}, {"$unwind": f"${field}"}]
     pipeline.append({"$group": {"_id": f"${field}", "n": {"$sum": 1}}})
     counts = {}
-    for row in Visit._get_collection().aggregate(pipeline):
+    for row in Visit._get_collection().aggregate(pipeline, batchSize=WHOLE_RESULT):
         key, _, person = row["_id"].partition("|")
         counts[(key, ObjectId(person))] = row["n"]
     return counts
@@ -344,7 +345,8 @@ def workload(item: dict, key: str, townships: list | None = None) -> dict[str, l
     raw = due_filter(item, key, townships)
     result = {}
     for field in ("worker", "township"):
-        rows = Archive._get_collection().aggregate([{"$match": raw}, {"$group": {"_id": f"${field}", "n": {"$sum": 1}}}])
+        rows = Archive._get_collection().aggregate([{"$match": raw}, {"$group": {"_id": f"${field}", "n": {"$sum": 1}}}],
+                                                   batchSize=WHOLE_RESULT)
         result[field] = sorted(({"id": r["_id"], "due": r["n"]} for r in rows), key=lambda r: -r["due"])
     return result
 
@@ -364,12 +366,12 @@ def compliance(item: dict, start: dt.date, end: dt.date, townships: list | None 
     if levels:
         raw.pop("risk_level")  # judged period by period from the history below
     people = list(Archive._get_collection().find(raw, {"name": 1, "archive_date": 1, "risk_level": 1, "worker": 1,
-                                                        "township": 1}))
+                                                        "township": 1}, batch_size=WHOLE_RESULT))
     history: dict = {}
     if levels and people:
         for assessment in RiskAssessment._get_collection().find(
                 {"person": {"$in": [p["_id"] for p in people]}, "voided": {"$ne": True}},
-                {"person": 1, "assessed_on": 1, "final_level": 1}).sort("assessed_on", 1):
+                {"person": 1, "assessed_on": 1, "final_level": 1}, batch_size=WHOLE_RESULT).sort("assessed_on", 1):
             history.setdefault(assessment["person"], []).append((assessment["assessed_on"], assessment["final_level"]))
     counts = visit_counts(period, keys)  # all visits of those periods: filtering by thousands of people costs more
     required = int(item["visits_required"])

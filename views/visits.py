@@ -13,7 +13,7 @@ from markupsafe import Markup, escape
 from wtforms import MultipleFileField
 
 from models.archives import Archive
-from models.base import ref_id
+from models.base import WHOLE_RESULT, ref_id
 from models.clock import local_now, local_today
 from models.errors import DomainError
 from models.periods import PERIOD_LABELS, period_bounds, period_label, previous_period
@@ -284,10 +284,11 @@ class ElderlyRegisterView(SecureView):
         from models.visits import cohort_filter
 
         people = list(Archive.objects(__raw__=cohort_filter(item, user_townships()))
-                      .order_by("township", "name").select_related())
+                      .order_by("township", "name").batch_size(WHOLE_RESULT).select_related())
         ids = [p.pk for p in people]
         visits = {}
-        for visit in Visit.objects(month=month, voided__ne=True, people__in=ids).order_by("visited_at").select_related():
+        for visit in (Visit.objects(month=month, voided__ne=True, people__in=ids).order_by("visited_at")
+                      .batch_size(WHOLE_RESULT).select_related()):
             for person in visit.people:
                 visits.setdefault(getattr(person, "pk", person), []).append(visit)
         return self.render("admin/elderly_register.html", people=people, visits=visits, month=month,
