@@ -4,9 +4,9 @@ import datetime as dt
 import re
 
 _PATTERNS = (
-    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$"),
-    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
-    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+    r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})",
+    r"(\d{4})年(\d{1,2})月(\d{1,2})日?",
+    r"(\d{4})(\d{2})(\d{2})",
 )
 
 
@@ -15,7 +15,7 @@ def parse_date(text: str | None) -> dt.date | None:
     if " " in text:
         text = text.split(" ", 1)[0]
     for pattern in _PATTERNS:
-        match = pattern.match(text)
+        match = re.fullmatch(pattern, text)
         if match:
             try:
                 return dt.date(*(int(g) for g in match.groups()))

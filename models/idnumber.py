@@ -8,8 +8,9 @@ import re
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
-_PATTERN_18 = re.compile(r"^\d{17}[\dX]$")
-_PATTERN_15 = re.compile(r"^\d{15}$")
+# Patterns for Python-side checks only (never sent to the database).
+_PATTERN_18 = r"\d{17}[\dX]"
+_PATTERN_15 = r"\d{15}"
 
 
 class IdNumberError(ValueError):
@@ -27,11 +28,11 @@ def check_character(first17: str) -> str:
 def parse(number: str) -> tuple[dt.date, str]:
     """Return (birth date, sex '男'/'女') or raise IdNumberError with a Chinese message."""
     number = normalise(number)
-    if _PATTERN_18.match(number):
+    if re.fullmatch(_PATTERN_18, number):
         birth_text, sequence = number[6:14], number[14:17]
         if check_character(number[:17]) != number[17]:
             raise IdNumberError(f"身份证号校验位错误：应为 {check_character(number[:17])}，请核对。")
-    elif _PATTERN_15.match(number):
+    elif re.fullmatch(_PATTERN_15, number):
         birth_text, sequence = "19" + number[6:12], number[12:15]
     else:
         raise IdNumberError("身份证号应为 18 位（最后一位可为 X）或旧版 15 位数字。")
