@@ -80,10 +80,10 @@ class Patrol(TrackedDocument):
     encounters = ListField(EmbeddedDocumentField(Encounter), verbose_name="发现对象")
     photos = ListField(EmbeddedDocumentField("Photo"), verbose_name="现场照片")
     summary = StringField(verbose_name="巡查情况")
-    year = StringField()
-    month = StringField()
-    quarter = StringField()
-    week = StringField()
+    year = StringField(verbose_name="年度")
+    month = StringField(verbose_name="月份")
+    quarter = StringField(verbose_name="季度")
+    week = StringField(verbose_name="周（ISO）")
 
     meta = {"collection": "patrols", "ordering": ["-patrol_date"],
             "indexes": ["township", "-patrol_date", "week", "month", "year", "encounters.person", "photos.sha256"]}

@@ -69,11 +69,11 @@ class Visit(TrackedDocument):
     follow_up = StringField(verbose_name="后续跟进")
     photos = ListField(EmbeddedDocumentField(Photo), verbose_name="照片")
     counts_as_home_visit = StringField(verbose_name="计入入户探访")
-    year = StringField()
-    quarter = StringField()
-    month = StringField()
-    week = StringField()
-    day = StringField()
+    year = StringField(verbose_name="年度")
+    quarter = StringField(verbose_name="季度")
+    month = StringField(verbose_name="月份")
+    week = StringField(verbose_name="周（ISO）")
+    day = StringField(verbose_name="日期")
     # "period key|person id" for each person: a single field to group on (FerretDB
     # drops all but one key of a compound $group _id).
     week_people = ListField(StringField())

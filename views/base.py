@@ -38,6 +38,7 @@ from flask_admin.contrib.mongoengine.ajax import QueryAjaxModelLoader
 from flask_admin.contrib.mongoengine.form import CustomModelConverter
 from flask_admin.helpers import get_redirect_target
 from flask_login import current_user
+from jinja2 import pass_context
 from mongoengine.connection import get_db
 from wtforms import HiddenField, SelectField
 from wtforms.validators import Optional
@@ -741,6 +742,16 @@ class SecureModelView(ModelView):
             if target is not None and part != self.file_fields[0].split(".")[-1]:
                 document = target
         return getattr(field, "collection_name", "fs")
+
+    @pass_context
+    def get_list_value(self, context, model, name):
+        value = super().get_list_value(context, model, name)
+        return "" if value is None or value == "None" else value
+
+    @pass_context
+    def get_detail_value(self, context, model, name):
+        value = super().get_detail_value(context, model, name)
+        return "" if value is None or value == "None" else value
 
     def details_links(self, model) -> list[tuple[str, str]]:
         """Extra buttons on a record's page (label, url). Views add their own."""

@@ -70,7 +70,8 @@ class VisitView(SecureModelView):
     column_filters = ("township", "mode", "contact", "visitors", "visited_at", "week", "month", "day")
     column_searchable_list = ("notes", "findings", "volunteers")
     column_default_sort = ("visited_at", True)
-    column_details_exclude_list = ("version", "year", "quarter", "month", "week", "day")
+    column_details_exclude_list = ("version", "year", "quarter", "month", "week", "day", "week_people",
+                                   "month_people", "quarter_people", "year_people")
     form_columns = ("people", "visited_at", "mode", "contact", "visitors", "volunteers", "living", "guardianship",
                     "safety", "health", "school_life", "needs", "notes", "findings", "suggested_risk", "follow_up",
                     "photo_upload")
