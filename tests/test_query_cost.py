@@ -38,6 +38,7 @@ def test_attachment_list_cost_does_not_grow(app, login_as, townships):
 
 
 def test_audit_list_cost_does_not_grow(app, login_as, townships):
+    _bulk_attachments(townships, 30)  # both pages then show entries that reference a township
     client = login_as("admin")
     small = _commands(client, "/audit/?page_size=20")
     _bulk_attachments(townships, 60)
