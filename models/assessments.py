@@ -15,7 +15,7 @@ from mongoengine import (
     StringField,
 )
 
-from .archives import RISK_LABELS, RISK_LEVELS, Archive, ChildArchive, ElderlyArchive
+from .archives import RISK_LABELS, RISK_LEVELS, ChildArchive, ElderlyArchive
 from .base import TrackedDocument
 from .clock import local_today
 from .errors import DomainError
@@ -231,6 +231,3 @@ def record_capability_assessment(person: ElderlyArchive, scores: dict[str, int],
     person.capability_level, person.version = fresh.capability_level, fresh.version
     return assessment
 
-
-__all__ = ["Archive", "CapabilityAssessment", "RiskAssessment", "record_capability_assessment",
-           "record_risk_assessment", "score_capability", "score_risk"]

@@ -20,6 +20,8 @@ class Township(TrackedDocument):
     sort_order = IntField(default=0, verbose_name="排序")
 
     meta = {"collection": "townships", "ordering": ["sort_order", "code"], "indexes": ["sort_order"]}
+    #: A township is scoped by itself: a user limited to some townships sees only those.
+    scope_field = "id"
 
     def __str__(self):
         return self.name or ""

@@ -1,6 +1,6 @@
 """Excel import pages: template download, upload with preview, confirm."""
 
-from flask import Response, abort, current_app, flash, redirect, request, url_for
+from flask import Response, abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 from markupsafe import Markup
@@ -101,5 +101,3 @@ class ArchiveImportView(SecureView):
         return Response(batch.file.read(), headers={"Content-Disposition": content_disposition(batch.filename)},
                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
-
-__all__ = ["ArchiveImportView", "current_app"]

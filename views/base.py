@@ -44,6 +44,7 @@ from wtforms import HiddenField, SelectField
 from wtforms.validators import Optional
 
 from models.audit import write_audit
+from models.base import ref_id
 from models.clock import local_now
 from models.errors import DomainError
 from models.services import create_record, restore_record, snapshot, update_record, void_record
@@ -66,6 +67,14 @@ def scope_query(query, model):
     townships = user_townships()
     if field and townships is not None:
         query = query.filter(**{f"{field}__in": townships})
+    return query
+
+
+def choosable(model):
+    """The records of ``model`` a user may pick: in scope and not voided."""
+    query = scope_query(model.objects, model)
+    if "voided" in model._fields:
+        query = query.filter(voided__ne=True)
     return query
 
 
@@ -122,16 +131,7 @@ class ReferenceEqual(me_filters.BaseMongoEngineFilter):
     def _options(self):
         if not has_request_context() or not current_user or not current_user.is_authenticated:
             return []
-        query = self.document_type.objects
-        if self.document_type.__name__ == "Township":
-            townships = user_townships()
-            if townships is not None:
-                query = query.filter(pk__in=townships)
-        elif getattr(self.document_type, "scope_field", None):
-            query = scope_query(query, self.document_type)
-        if "voided" in self.document_type._fields:
-            query = query.filter(voided__ne=True)
-        return [(str(d.pk), str(d)) for d in query.limit(500)]
+        return [(str(d.pk), str(d)) for d in choosable(self.document_type).limit(500)]
 
     def validate(self, value):
         try:
@@ -221,14 +221,7 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
     voided records and keeps to the user's townships."""
 
     def _base_query(self):
-        query = self.model.objects
-        if "voided" in self.model._fields:
-            query = query.filter(voided__ne=True)
-        if self.model.__name__ == "Township":
-            townships = user_townships()
-            if townships is not None:
-                query = query.filter(pk__in=townships)
-        return scope_query(query, self.model)
+        return choosable(self.model)
 
     def get_one(self, pk):
         try:
@@ -443,8 +436,7 @@ class SecureModelView(ModelView):
         townships = user_townships()
         if not field or townships is None:
             return
-        value = getattr(model, field, None)
-        if value is None or value.pk not in townships:
+        if ref_id(model._data.get(field)) not in townships:
             raise DomainError("只能选择您负责的街道/乡镇。", field=field)
 
     def scaffold_form(self):
@@ -459,11 +451,7 @@ class SecureModelView(ModelView):
             return
         from models.reference import Township
 
-        query = Township.objects(voided__ne=True)
-        townships = user_townships()
-        if townships is not None:
-            query = query.filter(pk__in=townships)
-        form[field].queryset = query
+        form[field].queryset = choosable(Township)
 
     def create_form(self, obj=None):
         form = super().create_form(obj)

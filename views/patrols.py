@@ -13,10 +13,10 @@ from wtforms import MultipleFileField
 from models.archives import ChildArchive
 from models.clock import local_now, local_today
 from models.concerns import STAGE_LABELS, high_risk_without_open_concern, overdue_concerns
-from models.patrols import ACTION_LABELS, weekly_grid
+from models.patrols import weekly_grid
 from models.periods import period_label
 
-from .base import SecureModelView, SecureView, scope_query, user_townships
+from .base import SecureModelView, scope_query, user_townships
 
 
 class EncounterForm(EmbeddedForm):
@@ -146,5 +146,3 @@ class ConcernView(SecureModelView):
         return self.render("admin/concern_alerts.html", overdue=overdue, uncovered=uncovered,
                            stage_labels=STAGE_LABELS)
 
-
-__all__ = ["ACTION_LABELS", "ConcernView", "PatrolView", "SecureView"]

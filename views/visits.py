@@ -5,9 +5,8 @@ import datetime as dt
 
 from bson import ObjectId
 from bson.errors import InvalidId
-from flask import abort, current_app, redirect, request, send_file, url_for
+from flask import abort, current_app, request, send_file, url_for
 from flask_admin import expose
-from flask_admin.helpers import get_form_data
 from flask_login import current_user
 from markupsafe import Markup, escape
 from wtforms import MultipleFileField
@@ -35,7 +34,6 @@ from models.visits import (
 )
 
 from .base import SecureModelView, SecureView, audit, scope_query, user_townships
-from .forms import SecureForm
 
 
 def _photos(view, context, model, name):
@@ -296,5 +294,3 @@ class ElderlyRegisterView(SecureView):
                            label=period_label("month", month), mode_labels=MODE_LABELS,
                            printed_at=local_now())
 
-
-__all__ = ["ElderlyRegisterView", "ScheduleView", "SecureForm", "VisitView", "get_form_data", "redirect", "url_for"]
