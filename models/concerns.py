@@ -19,6 +19,7 @@ from .clock import local_now
 from .errors import DomainError
 from .reference import Township
 from .rules import get_rules
+from .timeline import on_timeline
 
 SOURCES = (("visit", "入户探访"), ("patrol", "街头巡查"), ("report", "群众/单位报告"), ("reception", "来访来电"),
            ("school", "学校反映"), ("other", "其他"))
@@ -40,6 +41,7 @@ class ConcernService(EmbeddedDocument):
         return f"{when} {dict(SERVICES).get(self.service, '')} {self.provider or ''} {self.outcome or ''}".strip()
 
 
+@on_timeline("child", "concern", "-discovered_at")
 class Concern(TrackedDocument):
     child = ReferenceField(ChildArchive, verbose_name="儿童")
     child_description = StringField(max_length=200, verbose_name="儿童情况（未建档时）")
@@ -68,6 +70,10 @@ class Concern(TrackedDocument):
     def __str__(self):
         who = str(self.child) if self.child else (self.child_description or "未建档儿童")
         return f"{who}（{STAGE_LABELS.get(self.stage, '')}）"
+
+    def timeline_events(self, person_id) -> list[dict]:
+        return [{"at": self.discovered_at, "kind": "儿童保护处置",
+                 "text": f"{STAGE_LABELS.get(self.stage)}：{(self.description or '')[:60]}", "who": self.discovered_by}]
 
     def prepare(self):
         hours = get_rules("visit_policy")["concern_deadlines_hours"]

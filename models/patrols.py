@@ -14,12 +14,13 @@ from mongoengine import (
 )
 
 from .archives import HOMELESS_HEALTH, HomelessArchive
-from .base import TrackedDocument
+from .base import TrackedDocument, ref_id
 from .clock import local_now
 from .errors import DomainError
 from .periods import period_bounds, period_key, period_keys, periods_between
 from .reference import Township
 from .rules import get_rules
+from .timeline import on_timeline
 from .users import User
 from .visits import Photo  # noqa: F401  (registers the embedded photo document)
 
@@ -68,6 +69,7 @@ def check_encounter(encounter: Encounter, index: int) -> None:
         raise DomainError(f"{label}：已录入救助系统时请填写系统编号。", field="encounters")
 
 
+@on_timeline("encounters__person", "patrol", "-patrol_date")
 class Patrol(TrackedDocument):
     patrol_date = DateTimeField(required=True, verbose_name="巡查日期")
     start_time = StringField(required=True, regex=r"^\d{1,2}:\d{2}$", max_length=5, verbose_name="开始时间")
@@ -98,6 +100,10 @@ class Patrol(TrackedDocument):
         if self.patrol_date:
             for name, key in period_keys(self.patrol_date).items():
                 setattr(self, name, key)
+
+    def timeline_events(self, person_id) -> list[dict]:
+        return [{"at": self.patrol_date, "kind": "街头巡查发现", "text": str(encounter), "who": self.places}
+                for encounter in self.encounters or [] if ref_id(encounter._data.get("person")) == person_id]
 
     def check_rules(self):
         if self.patrol_date and self.patrol_date.date() > local_now().date():

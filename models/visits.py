@@ -26,6 +26,7 @@ from .files import check_upload
 from .periods import period_bounds, period_key, period_keys, periods_between
 from .reference import Township
 from .rules import get_rules, on_forget
+from .timeline import on_timeline
 from .users import User
 
 VISIT_MODES = (("home", "入户"), ("phone", "电话"), ("video", "视频"), ("school", "在校"), ("other", "其他"))
@@ -49,6 +50,7 @@ class Photo(EmbeddedDocument):
         return self.filename or "照片"
 
 
+@on_timeline("people", "visit", "-visited_at")
 class Visit(TrackedDocument):
     people = ListField(ReferenceField(Archive), verbose_name="探访对象")
     township = ReferenceField(Township, verbose_name="街道/乡镇")
@@ -103,6 +105,12 @@ class Visit(TrackedDocument):
         if self.people and not self.township:
             first = self.people[0]
             self.township = first.township if hasattr(first, "township") else None
+
+    def timeline_events(self, person_id) -> list[dict]:
+        counted = "（计入入户）" if self.counts_as_home_visit == "yes" else ""
+        return [{"at": self.visited_at, "kind": f"{MODE_LABELS.get(self.mode, '')}探访{counted}",
+                 "text": (self.notes or self.findings or self.living or "")[:80],
+                 "who": f"照片 {len(self.photos or [])} 张"}]
 
     def set_period_keys(self):
         if not self.visited_at:

@@ -32,12 +32,12 @@ from models.assessments import (
     score_risk,
 )
 from models.audit import ACTION_LABELS, AuditEntry
-from models.base import ref_id
 from models.clock import local_now, local_today
 from models.custom_fields import definitions_for
 from models.errors import DomainError
 from models.rules import get_rules
 from models.services import snapshot, update_record
+from models.timeline import person_events
 from models.users import User
 
 from .base import SecureModelView, audit, me_filters, portable_regex, scope_query, user_townships
@@ -549,24 +549,8 @@ def timeline(record, risk_assessments=(), capability_assessments=()) -> list[dic
         events.append({"at": assessment.assessed_on, "kind": "能力评估",
                        "text": f"{assessment.level}（{assessment.total}分）",
                        "who": f"{assessment.assessor_one}、{assessment.assessor_two}"})
-    from models.concerns import STAGE_LABELS, Concern
-    from models.patrols import Patrol
-    from models.visits import MODE_LABELS, Visit
-
-    for visit in Visit.objects(people=record.pk, voided__ne=True).order_by("-visited_at").limit(200):
-        counted = "（计入入户）" if visit.counts_as_home_visit == "yes" else ""
-        events.append({"at": visit.visited_at, "kind": f"{MODE_LABELS.get(visit.mode, '')}探访{counted}",
-                       "text": (visit.notes or visit.findings or visit.living or "")[:80],
-                       "who": f"照片 {len(visit.photos or [])} 张", "url": url_for("visit.details_view", id=visit.pk)})
-    for patrol in Patrol.objects(encounters__person=record.pk, voided__ne=True).limit(100):
-        for encounter in patrol.encounters:
-            if ref_id(encounter._data.get("person")) == record.pk:
-                events.append({"at": patrol.patrol_date, "kind": "街头巡查发现", "text": str(encounter),
-                               "who": patrol.places, "url": url_for("patrol.details_view", id=patrol.pk)})
-    for concern in Concern.objects(child=record.pk, voided__ne=True):
-        events.append({"at": concern.discovered_at, "kind": "儿童保护处置",
-                       "text": f"{STAGE_LABELS.get(concern.stage)}：{concern.description[:60]}",
-                       "who": concern.discovered_by, "url": url_for("concern.details_view", id=concern.pk)})
+    for event in person_events(record.pk):
+        events.append({**event, "url": url_for(f"{event['endpoint']}.details_view", id=event["record_id"])})
     events.sort(key=lambda e: e["at"], reverse=True)
     return events
 

@@ -1,0 +1,45 @@
+"""A person's timeline gathers every kind of record that names the person.
+Each kind registers the field that points at the archive and a method that
+turns one record into timeline events; the timeline then asks one query per
+kind, however many records there are."""
+
+from dataclasses import dataclass
+
+#: Most records of one kind shown on one timeline.
+PER_KIND_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class TimelineSource:
+    document: type
+    person_field: str  # query path, e.g. "people" or "encounters__person"
+    endpoint: str  # the admin view that shows one record
+    order_by: str
+
+
+SOURCES: list[TimelineSource] = []
+
+
+def on_timeline(person_field: str, endpoint: str, order_by: str):
+    """Class decorator: records of this kind appear on the person's timeline.
+    The class implements ``timeline_events(person_id) -> list[dict]`` with the
+    keys ``at``, ``kind``, ``text`` and ``who``."""
+
+    def register(document):
+        if not any(s.document is document for s in SOURCES):
+            SOURCES.append(TimelineSource(document, person_field, endpoint, order_by))
+        return document
+
+    return register
+
+
+def person_events(person_id) -> list[dict]:
+    """Events of every registered kind for one person, each with ``endpoint``
+    and ``record_id`` so a view can link to the record."""
+    events = []
+    for source in SOURCES:
+        query = source.document.objects(**{source.person_field: person_id}, voided__ne=True)
+        for record in query.order_by(source.order_by).limit(PER_KIND_LIMIT):
+            for event in record.timeline_events(person_id):
+                events.append({**event, "endpoint": source.endpoint, "record_id": record.pk})
+    return events
