@@ -13,6 +13,7 @@ from .audit import FieldChange, write_audit
 from .base import TrackedDocument
 from .clock import local_now
 from .errors import DomainError, DuplicateRecordError, StaleRecordError
+from .money import FenField, format_yuan
 
 MAX_AUDIT_VALUE = 500
 
@@ -55,6 +56,8 @@ def display_value(doc, name: str, value) -> str:
     """A value as a person reads it in the audit trail."""
     if value is None or value == "" or value == []:
         return ""
+    if isinstance(doc._fields.get(name) if hasattr(doc, "_fields") else None, FenField):
+        return format_yuan(value)
     if isinstance(value, ObjectId) or (
         isinstance(value, list) and value and all(isinstance(v, ObjectId) for v in value)
     ):

@@ -37,6 +37,12 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
     "reference": {"staff": {"view", "details"}, "coordinator": _READ, "manager": _READ, "admin": _WRITE},
     "users": {"admin": _WRITE},
     "audit": {"coordinator": _READ, "admin": _READ},
+    # The duty roster of the station and the 未成年人保护站: kept by the coordinator.
+    "roster": {"staff": {"view", "details"}, "coordinator": _WRITE, "manager": _READ, "admin": _WRITE},
+    # The contract and its budget lines: defined by the admin.
+    "contract": {"coordinator": _READ, "manager": _READ, "admin": _WRITE},
+    # The expense ledger and transfers between budget lines.
+    "finance": {"coordinator": _WRITE, "manager": _READ, "admin": _WRITE},
 }
 
 #: Roles that may see full ID numbers and other sensitive parts of an archive.

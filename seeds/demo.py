@@ -181,6 +181,95 @@ def generate_demo_data(size: int, seed: int = 2026) -> dict[str, int]:
     """Everything demo mode shows: ``size`` archives, their visits, patrols."""
     counts = generate_archives(size, seed)
     counts.update(generate_visits_and_patrols(seed))
+    counts.update(generate_operations(seed))
+    return counts
+
+
+DEMO_BUDGET_YUAN = {"人员经费": "240000.00", "活动经费": "45000.00", "培训督导": "12000.00", "宣传费用": "10000.00",
+                    "物资费用": "15000.00", "收养评估": "6000.00", "办公运营": "12000.00", "其他": "5000.00"}
+MATTERS = [("policy", "咨询低保申请条件"), ("child", "反映邻居家孩子长期无人照看"), ("elderly", "高龄老人申请居家养老服务"),
+           ("assistance", "申请临时救助"), ("homeless", "反映桥下有流浪人员"), ("marriage", "咨询婚姻登记材料")]
+
+
+def generate_operations(seed: int = 2026) -> dict[str, int]:
+    """A budget split and expenses, a month of duty roster, reception contacts
+    and escort requests, through the service layer (few records, all checked)."""
+    from models.budget import BudgetLine, Expense
+    from models.contracts import current_contract
+    from models.errors import DomainError
+    from models.escorts import ReturneeEscort
+    from models.money import parse_yuan
+    from models.reception import DutyDay, ReceptionContact
+    from models.services import create_record, snapshot, update_record
+
+    rng = random.Random(seed)
+    contract = current_contract()
+    counts = {"expenses": 0, "duty_days": 0, "reception": 0, "escorts": 0}
+    staff = list(User.objects(role="staff", active=True, voided__ne=True)) or list(User.objects(active=True))
+    townships = list(Township.objects(voided__ne=True))
+    today = local_today()
+    if contract is None or not staff:
+        return counts
+    last_day = min(today, contract.end_date.date())
+    first_day = contract.start_date.date()
+    lines = {line.name: line for line in BudgetLine.objects(contract=contract.pk, voided__ne=True)}
+    for name, yuan in DEMO_BUDGET_YUAN.items():
+        line = lines.get(name)
+        if line is not None and not line.planned_fen:
+            before = snapshot(line)
+            line.planned_fen = parse_yuan(yuan)
+            update_record(line, before, line.version, None)
+    if first_day <= last_day:
+        span = (last_day - first_day).days
+        for _ in range(40):
+            name = rng.choice(["活动经费", "物资费用", "宣传费用", "培训督导", "办公运营"])
+            if name not in lines:
+                continue
+            day = first_day + dt.timedelta(days=rng.randint(0, span))
+            try:
+                create_record(Expense(line=lines[name], spent_on=dt.datetime.combine(day, dt.time()),
+                                      amount_fen=rng.randint(5_000, 90_000), purpose=f"{name}支出（演示）",
+                                      payee=rng.choice(["七星文具店", "漓江印务", "惠民超市"]),
+                                      status=rng.choice(["paid", "paid", "committed"])), None)
+            except DomainError:  # the line's budget is used up: a real station would not pay it either
+                continue
+            counts["expenses"] += 1
+        for month in range(first_day.month, last_day.month + 1) if first_day.year == last_day.year else ():
+            salary = dt.datetime(last_day.year, month, 15)
+            if "人员经费" in lines:
+                create_record(Expense(line=lines["人员经费"], spent_on=salary, amount_fen=1_950_000, payee="项目工作人员",
+                                      purpose=f"{month}月工资及社保", over_budget_reason="演示：按月发放"), None)
+                counts["expenses"] += 1
+    start = today.replace(day=1)
+    day = start
+    while day.month == start.month:
+        if day.weekday() < 5:
+            create_record(DutyDay(day=dt.datetime.combine(day, dt.time()), place="station",
+                                  on_duty=rng.sample(staff, k=min(2, len(staff))), phone="0773-5800000"), None)
+            counts["duty_days"] += 1
+        day += dt.timedelta(days=1)
+    now = local_now().replace(second=0, microsecond=0)
+    for index in range(20):
+        category, matter = rng.choice(MATTERS)
+        received = now - dt.timedelta(days=rng.randint(0, 60), hours=rng.randint(0, 6))
+        closed = index % 3 != 0
+        create_record(ReceptionContact(
+            received_at=received, place=rng.choice(["station", "protection"]), channel=rng.choice(["visit", "phone"]),
+            caller_name=random_name(rng), caller_phone=f"138{rng.randrange(10**8):08d}", category=category,
+            matter=matter, person_description="" if category == "policy" else "当事人未建档",
+            township=rng.choice(townships), action_taken="已登记并解答，告知办理流程" if closed else None,
+            follow_up_due=dt.datetime.combine((received + dt.timedelta(days=7)).date(), dt.time()),
+            closed_at=received + dt.timedelta(days=2) if closed and received + dt.timedelta(days=2) < now else None,
+            outcome="已办结" if closed else None), None)
+        counts["reception"] += 1
+    homeless = list(HomelessArchive.objects(voided__ne=True).only("township").limit(3))
+    for person in homeless:
+        request = dt.datetime.combine(today - dt.timedelta(days=rng.randint(20, 90)), dt.time())
+        create_record(ReturneeEscort(request_date=request, person=person, township=ref_id(person._data.get("township")),
+                                     from_place="广东省广州市救助管理站", handover_date=request + dt.timedelta(days=2),
+                                     handover_place="街道办事处", received_by="family", receiver_name="家属",
+                                     station_staff="演示社工"), None)
+        counts["escorts"] += 1
     return counts
 
 

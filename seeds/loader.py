@@ -60,6 +60,32 @@ def load_rule_sets() -> int:
     return added
 
 
+def load_contract() -> int:
+    """The default contract and its budget lines (by name; edits are kept)."""
+    import datetime as dt
+
+    from models.budget import BudgetLine
+    from models.contracts import Contract
+    from models.money import parse_yuan
+
+    data = read_seed("contract.json")
+    fields = dict(data["contract"])
+    added = 0
+    contract = Contract.objects(name=fields["name"]).first()
+    if contract is None:
+        budget = parse_yuan(fields.pop("budget_yuan"))
+        dates = {k: dt.datetime.fromisoformat(fields.pop(k)) for k in ("start_date", "end_date")}
+        contract = create_record(Contract(budget_fen=budget, **dates, **fields), None)
+        added += 1
+    known = {line.name for line in BudgetLine.objects(contract=contract.pk).only("name")}
+    for order, row in enumerate(data["budget_lines"], start=1):
+        if row["name"] not in known:
+            create_record(BudgetLine(contract=contract, sort_order=order, planned_fen=0, **row), None)
+            added += 1
+    return added
+
+
 def load_reference_data() -> dict[str, int]:
     """Load every reference file; returns how many rows each added."""
-    return {"townships": load_townships(), "categories": load_categories(), "rules": load_rule_sets()}
+    return {"townships": load_townships(), "categories": load_categories(), "rules": load_rule_sets(),
+            "contract": load_contract()}

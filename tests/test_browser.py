@@ -174,3 +174,41 @@ def test_staff_records_a_visit_with_a_photo_from_the_schedule_on_a_phone(live_se
     assert "周小雨" not in page.inner_text("body")
     page.screenshot(path=str(ARTIFACTS / "phone-schedule-after.png"), full_page=True)
     assert errors == [], errors
+
+
+def test_coordinator_records_an_expense_with_a_receipt_and_sees_the_budget(live_server, browser, tmp_path):
+    from models.budget import BudgetLine
+    from models.services import snapshot, update_record
+
+    from .helpers import png_bytes
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    line = BudgetLine.objects(name="活动经费").get()
+    before = snapshot(line)
+    line.planned_fen = 5_000_000
+    update_record(line, before, line.version, None)
+    receipt = tmp_path / "receipt.png"
+    receipt.write_bytes(png_bytes(size=(160, 120)))
+    page, errors = open_page(browser)
+    sign_in(page, live_server, "zhuguan")
+    page.goto(f"{live_server}/budget/")
+    page.click("text=登记支出")
+    page.wait_for_load_state("networkidle")
+    page.select_option("#line", label="活动经费", force=True)
+    page.fill("#spent_on", "2026-06-01")
+    page.fill("#amount_fen", "1280.50")
+    page.fill("#payee", "七星文具店")
+    page.fill("#purpose", "六一儿童节活动物资")
+    page.set_input_files("#receipt_upload", str(receipt))
+    page.screenshot(path=str(ARTIFACTS / "expense-form.png"), full_page=True)
+    page.click("input[type=submit][value='保存']")
+    page.wait_for_load_state("networkidle")
+    assert "经费预算执行" in page.inner_text("body")
+    assert "¥1,280.50" in page.inner_text("#budget-lines")
+    assert "¥48,719.50" in page.inner_text("#budget-lines")
+    page.screenshot(path=str(ARTIFACTS / "budget-page.png"), full_page=True)
+    page.goto(f"{live_server}/expense/")
+    with page.expect_popup() as popup:
+        page.click("text=查看票据")
+    assert popup.value is not None
+    assert errors == [], errors

@@ -98,3 +98,35 @@ def test_schedule_page_cost_does_not_grow_with_people(app, login_as, accounts):
     assert max(large.values()) <= 30
     assert _commands(client, "/patrol/weeks/") <= 6
     assert _commands(client, "/schedule/compliance?policy=child_risk_2") <= 10
+
+
+def test_money_and_reception_pages_cost_does_not_grow(app, login_as, townships, accounts):
+    import datetime as dt
+
+    from models.budget import BudgetLine, Expense
+    from models.reception import ReceptionContact
+
+    line = BudgetLine.objects(name="活动经费").get()
+
+    def add(n, start):
+        expenses, contacts = [], []
+        for i in range(start, start + n):
+            expense = Expense(line=line, spent_on=dt.datetime(2026, 1 + i % 12, 1), amount_fen=100 + i, payee="店",
+                              purpose="物资", over_budget_reason="测试", version=1)
+            expense.prepare()
+            expenses.append(expense.to_mongo().to_dict())
+            contact = ReceptionContact(received_at=dt.datetime(2026, 2, 1, 9), caller_name=f"来电{i}", category="policy",
+                                       matter="咨询", township=townships["东江街道"], person=None,
+                                       handled_by=accounts["staff"], version=1)
+            contact.prepare()
+            contacts.append(contact.to_mongo().to_dict())
+        Expense._get_collection().insert_many(expenses)
+        ReceptionContact._get_collection().insert_many(contacts)
+
+    add(30, 0)
+    client = login_as("coordinator")
+    small = [_commands(client, url) for url in ("/expense/?page_size=20", "/reception/?page_size=20", "/budget/")]
+    add(300, 30)
+    large = [_commands(client, url) for url in ("/expense/?page_size=100", "/reception/?page_size=100", "/budget/")]
+    assert small == large
+    assert max(large) <= 12

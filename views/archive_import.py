@@ -16,7 +16,7 @@ from models.archive_import import (
 )
 from models.errors import DomainError
 
-from .base import SecureView, audit, content_disposition, user_townships
+from .base import XLSX_MIMETYPE, SecureView, audit, content_disposition, user_townships
 from .forms import SecureForm, csrf_failed
 
 KIND_ENDPOINTS = {"child": "childarchive", "elderly": "elderlyarchive", "homeless": "homelessarchive"}
@@ -70,7 +70,7 @@ class ArchiveImportView(SecureView):
             abort(404)
         filename = f"{KIND_NAMES[kind]}档案导入模板.xlsx"
         return Response(build_template(kind), headers={"Content-Disposition": content_disposition(filename)},
-                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                        mimetype=XLSX_MIMETYPE)
 
     @expose("/confirm/<batch_id>", methods=("POST",))
     def confirm(self, batch_id):
@@ -99,5 +99,5 @@ class ArchiveImportView(SecureView):
         if batch is None or (user_townships() is not None and batch.created_by != current_user.username):
             abort(404)
         return Response(batch.file.read(), headers={"Content-Disposition": content_disposition(batch.filename)},
-                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                        mimetype=XLSX_MIMETYPE)
 

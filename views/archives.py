@@ -5,7 +5,7 @@ import datetime as dt
 
 from bson import ObjectId
 from bson.errors import InvalidId
-from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.form import rules
@@ -40,7 +40,15 @@ from models.services import snapshot, update_record
 from models.timeline import person_events
 from models.users import User
 
-from .base import SecureModelView, audit, me_filters, portable_regex, scope_query, user_townships
+from .base import (
+    SecureModelView,
+    audit,
+    me_filters,
+    portable_regex,
+    scope_query,
+    send_xlsx,
+    user_townships,
+)
 from .forms import SecureForm, csrf_failed
 
 AGE_BANDS = (("0-5", "0–5岁"), ("6-15", "6–15岁"), ("16-17", "16–17岁"), ("18-59", "18–59岁"),
@@ -458,10 +466,7 @@ class ArchiveBaseView(SecureModelView):
         path = write_rows(self.name, [label for _, label in columns], rows())
         filename = self.get_export_name("xlsx")
         audit("export", collection="archives", detail=f"导出“{self.name}” {count} 条（Excel）")
-        response = send_file(path, as_attachment=True, download_name=filename,
-                             mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-        response.call_on_close(lambda: path.unlink(missing_ok=True))
-        return response
+        return send_xlsx(path, filename)
 
 
 KIND_ENDPOINTS = {"child": "childarchive", "elderly": "elderlyarchive", "homeless": "homelessarchive"}

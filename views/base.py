@@ -12,6 +12,7 @@ so that the version check and the audit trail always happen.
 import csv
 import datetime as dt
 import io
+import mimetypes
 import re
 from urllib.parse import quote
 
@@ -47,9 +48,10 @@ from models.audit import write_audit
 from models.base import ref_id
 from models.clock import local_now
 from models.errors import DomainError
+from models.money import FenField, format_yuan
 from models.services import create_record, restore_record, snapshot, update_record, void_record
 
-from .forms import DateOnlyField, SecureForm, csrf_failed
+from .forms import DateOnlyField, SecureForm, YuanField, csrf_failed
 
 # ---------------------------------------------------------------- scoping
 
@@ -281,6 +283,14 @@ def _type_formatters():
 TYPE_FORMATTERS = _type_formatters()
 
 
+def _yuan_formatter(view, context, model, name):
+    return format_yuan(getattr(model, name, None))
+
+
+def _yuan_export_formatter(view, context, model, name):
+    return format_yuan(getattr(model, name, None), symbol=False)
+
+
 def _blank_to_none(value):
     return None if value in ("", None, "None") else value
 
@@ -354,6 +364,18 @@ class SecureModelView(ModelView):
         for name, label in labels.items():
             args.setdefault(name, {}).setdefault("label", label)
         overrides = dict(self.form_overrides or {})
+        formatters = dict(self.column_formatters or {})
+        detail_formatters = dict(self.column_formatters_detail or {})
+        export_formatters = dict(self.column_formatters_export or {})
+        for name, field in model._fields.items():
+            if isinstance(field, FenField):
+                overrides.setdefault(name, YuanField)
+                args.setdefault(name, {}).setdefault("allow_zero", field.allow_zero)
+                formatters.setdefault(name, _yuan_formatter)
+                detail_formatters.setdefault(name, _yuan_formatter)
+                export_formatters.setdefault(name, _yuan_export_formatter)
+        self.column_formatters, self.column_formatters_detail = formatters, detail_formatters
+        self.column_formatters_export = export_formatters
         for name in self.date_fields:
             if name in model._fields:
                 overrides.setdefault(name, DateOnlyField)
@@ -709,7 +731,8 @@ class SecureModelView(ModelView):
             abort(404)
         audit("download", collection=self.model._get_collection_name(), record_id=owner.pk,
               record_label=str(owner), detail=data.filename)
-        mimetype = getattr(owner, "content_type", None) or "application/octet-stream"
+        mimetype = (getattr(owner, "content_type", None) or mimetypes.guess_type(data.filename or "")[0]
+                    or "application/octet-stream")
         return send_file(data, mimetype=mimetype,
                          download_name=data.filename or "file", as_attachment=False)
 
@@ -751,6 +774,16 @@ class SecureModelView(ModelView):
         kwargs.setdefault("can_void", self.can_void)
         kwargs.setdefault("showing_voided", self.showing_voided())
         return super().render(template, **kwargs)
+
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def send_xlsx(path, filename: str):
+    """Send an .xlsx file written to disk, and remove it once sent."""
+    response = send_file(path, as_attachment=True, download_name=filename, mimetype=XLSX_MIMETYPE)
+    response.call_on_close(lambda: path.unlink(missing_ok=True))
+    return response
 
 
 def content_disposition(filename: str) -> str:

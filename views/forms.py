@@ -5,9 +5,12 @@ import datetime as dt
 
 from flask_admin.form import SecureForm as AdminSecureForm
 from flask_admin.form.widgets import DatePickerWidget
-from wtforms import DateField
+from wtforms import DateField, StringField
 from wtforms.csrf.session import SessionCSRF
-from wtforms.validators import ValidationError
+from wtforms.validators import StopValidation, ValidationError
+
+from models.errors import DomainError
+from models.money import format_yuan, parse_yuan
 
 CSRF_MESSAGE = "页面已过期或安全校验失败，请重新提交（您填写的内容已保留）。"
 
@@ -72,3 +75,27 @@ class DateOnlyField(DateField):
 
     def populate_obj(self, obj, name):
         setattr(obj, name, dt.datetime.combine(self.data, dt.time()) if self.data else None)
+
+
+class YuanField(StringField):
+    """An amount typed in yuan ("1280.50") for a field stored as integer fen."""
+
+    def __init__(self, label=None, validators=None, allow_zero=False, **kwargs):
+        kwargs.pop("queryset", None)
+        kwargs.setdefault("render_kw", {"inputmode": "decimal", "placeholder": "例如 1280.50"})
+        super().__init__(label, validators, **kwargs)
+        self.allow_zero = allow_zero
+        self.fen = None
+
+    def process_data(self, value):
+        self.data = format_yuan(value, symbol=False).replace(",", "") if isinstance(value, int) else (value or "")
+
+    def pre_validate(self, form):
+        try:
+            self.fen = parse_yuan(self.data, allow_zero=self.allow_zero)
+        except DomainError as exc:
+            raise StopValidation(exc.message) from exc
+
+    def populate_obj(self, obj, name):
+        setattr(obj, name, self.fen if self.fen is not None else parse_yuan(self.data, field=name,
+                                                                              allow_zero=self.allow_zero))

@@ -3,10 +3,12 @@
 from models.archives import Archive, ChildArchive, ElderlyArchive, HomelessArchive
 from models.attachments import Attachment
 from models.audit import ACTION_LABELS, AuditEntry
+from models.reception import due_follow_ups
 from models.reference import Community, PersonCategory, Township
 from models.users import ROLE_LABELS, User
 
 from .base import scope_query
+from .operations import reception_due_url
 
 ROLE_INTRO = {
     "staff": "记录探访、巡查和服务，上传照片与签到表。以下是您最近的工作。",
@@ -48,6 +50,7 @@ def start_page_context(user) -> dict:
             ("一级（高）风险儿童", children.filter(risk_level="1").count(), "childarchive.index_view"),
             ("未分派社工", archives.filter(worker=None).count(), "archive.index_view"),
         ]
+        context["figures"].append(("来访来电待跟进", due_follow_ups(townships).count(), reception_due_url()))
         context["recent"] = list(scope_query(AuditEntry.objects, AuditEntry).order_by("-at").limit(10))
     elif user.role == "staff":
         mine = archives.filter(worker=user.pk)
@@ -56,6 +59,7 @@ def start_page_context(user) -> dict:
             ("其中档案不完整", mine.filter(complete=False).count(), "archive.index_view"),
             ("我负责的一级风险儿童", children.filter(worker=user.pk, risk_level="1").count(), "childarchive.index_view"),
             ("我上传的资料", attachments.filter(created_by=user.username).count(), "attachment.index_view"),
+            ("来访来电待跟进", due_follow_ups(townships).count(), reception_due_url()),
         ]
         context["recent"] = list(AuditEntry.objects(actor_name=user.username).order_by("-at").limit(10))
     else:

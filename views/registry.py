@@ -10,9 +10,13 @@ from models.archive_import import ImportBatch  # noqa: F401  (registers the docu
 from models.archives import Archive, ChildArchive, ElderlyArchive, HomelessArchive
 from models.attachments import Attachment
 from models.audit import AuditEntry
+from models.budget import BudgetLine, BudgetTransfer, Expense
 from models.concerns import Concern
+from models.contracts import Contract
 from models.custom_fields import CustomField
+from models.escorts import ReturneeEscort
 from models.patrols import Patrol
+from models.reception import DutyDay, ReceptionContact
 from models.reference import Community, PersonCategory, Township
 from models.rules import RuleSet
 from models.users import User
@@ -24,6 +28,8 @@ from .archives import AllArchivesView, ChildArchiveView, ElderlyArchiveView, Hom
 from .attachments import AttachmentView
 from .audit import AuditView
 from .base import HomeView
+from .finance import BudgetLineView, BudgetTransferView, BudgetView, ContractView, ExpenseView
+from .operations import DutyDayView, EscortView, ReceptionView
 from .patrols import ConcernView, PatrolView
 from .reference import CategoryView, CommunityView, CustomFieldView, RuleSetView, TownshipView
 from .visits import ElderlyRegisterView, ScheduleView, VisitView
@@ -55,6 +61,16 @@ def build_admin(app) -> Admin:
     admin.add_view(ConcernView(Concern, name="儿童保护处置", endpoint="concern", category="探访巡查"))
     admin.add_link(MenuLink(name="儿童保护预警", endpoint="concern.alerts_view", category="探访巡查"))
     admin.add_link(MenuLink(name="巡查周统计", endpoint="patrol.weeks_view", category="探访巡查"))
+    admin.add_view(ReceptionView(ReceptionContact, name="来访来电登记", endpoint="reception", category="日常运营"))
+    admin.add_view(DutyDayView(DutyDay, name="值班安排", endpoint="dutyday", category="日常运营"))
+    admin.add_link(MenuLink(name="值班表（月历）", endpoint="dutyday.month_view", category="日常运营"))
+    admin.add_view(EscortView(ReturneeEscort, name="返乡护送协助", endpoint="escort", category="日常运营"))
+    admin.add_link(MenuLink(name="返乡护送统计", endpoint="escort.summary_view", category="日常运营"))
+    admin.add_view(BudgetView(name="预算执行", endpoint="budget", url="/budget", category="经费"))
+    admin.add_view(ExpenseView(Expense, name="支出登记", endpoint="expense", category="经费"))
+    admin.add_view(BudgetTransferView(BudgetTransfer, name="科目调剂", endpoint="budgettransfer", category="经费"))
+    admin.add_view(BudgetLineView(BudgetLine, name="预算科目", endpoint="budgetline", category="经费"))
+    admin.add_view(ContractView(Contract, name="合同", endpoint="contract", category="经费"))
     admin.add_view(AttachmentView(Attachment, name="资料附件", endpoint="attachment", category="工作记录"))
     admin.add_view(TownshipView(Township, name="街道/乡镇", endpoint="township", category="参考数据"))
     admin.add_view(CommunityView(Community, name="社区/村委", endpoint="community", category="参考数据"))
