@@ -210,7 +210,7 @@ class Preview:
         return [r for r in self.rows if r.problems]
 
 
-def _read_workbook(data: bytes):
+def read_workbook(data: bytes):
     from openpyxl import load_workbook
 
     if not zipfile.is_zipfile(io.BytesIO(data)):
@@ -226,7 +226,7 @@ def preview_import(data: bytes, kind: str, allowed_townships: list | None) -> Pr
     if kind not in ARCHIVE_KINDS:
         raise DomainError("未知的档案类型。")
     preview = Preview(kind)
-    workbook = _read_workbook(data)
+    workbook = read_workbook(data)
     columns = columns_for(kind)
     sheet = _pick_sheet(workbook, columns, preview)
     if sheet is None:

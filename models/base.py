@@ -60,4 +60,7 @@ class TrackedDocument(Document):
         """The id of the township this record belongs to, or None."""
         if not self.scope_field:
             return None
-        return ref_id(self._data.get(self.scope_field))
+        value = self._data.get(self.scope_field)
+        if isinstance(value, list):  # a record spanning several townships is filed under its first
+            return ref_id(value[0]) if value else None
+        return ref_id(value)

@@ -23,6 +23,7 @@ from .rules import get_rules
 from .timeline import on_timeline
 from .users import User
 from .visits import Photo  # noqa: F401  (registers the embedded photo document)
+from .volunteers import Volunteer, write_ledger
 
 CAMPAIGNS = (("winter", "寒冬送温暖"), ("summer", "夏季送清凉"), ("special", "专项整治"), ("major_event", "重大活动"))
 ACTIONS = (
@@ -78,6 +79,7 @@ class Patrol(TrackedDocument):
     places = StringField(required=True, max_length=300, verbose_name="巡查地点")
     staff = ListField(ReferenceField(User), verbose_name="巡查社工")
     volunteers = StringField(max_length=200, verbose_name="参与志愿者")
+    volunteer_members = ListField(ReferenceField(Volunteer), verbose_name="登记的志愿者（计入志愿时数）")
     campaign = StringField(choices=CAMPAIGNS, verbose_name="专项活动")
     encounters = ListField(EmbeddedDocumentField(Encounter), verbose_name="发现对象")
     photos = ListField(EmbeddedDocumentField("Photo"), verbose_name="现场照片")
@@ -100,6 +102,13 @@ class Patrol(TrackedDocument):
         if self.patrol_date:
             for name, key in period_keys(self.patrol_date).items():
                 setattr(self, name, key)
+
+    def after_write(self, before):
+        hours = 0.0
+        if self.start_time and self.end_time:
+            hours = round((_minutes(self.end_time) - _minutes(self.start_time)) / 60, 2)
+        write_ledger("patrol", self, [(ref_id(v), self.patrol_date, hours, f"街头巡查：{self.places or ''}")
+                                      for v in self._data.get("volunteer_members") or []])
 
     def timeline_events(self, person_id) -> list[dict]:
         return [{"at": self.patrol_date, "kind": "街头巡查发现", "text": str(encounter), "who": self.places}

@@ -83,3 +83,24 @@ class PersonCategory(TrackedDocument):
         from .rules import forget_cached_rules
 
         forget_cached_rules()
+
+
+THEME_KINDS = (("festival", "传统节日"), ("holiday", "节假日/纪念日"), ("topic", "宣传主题"), ("campaign", "专项行动"))
+
+
+class ThemeTag(TrackedDocument):
+    """A theme an event or a publicity activity can carry (春节, 预防溺水, 寒冬送温暖, ...).
+    Contract checklists refer to these by code."""
+
+    code = StringField(required=True, unique=True, max_length=40, regex=r"^[a-z_]+$", verbose_name="代码")
+    name = StringField(required=True, max_length=40, verbose_name="名称")
+    kind = StringField(required=True, choices=THEME_KINDS, verbose_name="类型")
+    sort_order = IntField(default=0, verbose_name="排序")
+
+    meta = {"collection": "theme_tags", "ordering": ["sort_order", "code"]}
+
+    def __str__(self):
+        return self.name or ""
+
+    def duplicate_message(self):
+        return f"主题代码 {self.code} 已存在。"

@@ -12,6 +12,7 @@ RULE_SETS = {
     "archive_rules": "档案完整性与儿童风险评估规则",
     "capability_standard": "老年人能力评估标准（GB/T 42195-2022）",
     "visit_policy": "探访频次、巡查与儿童保护处置时限",
+    "service_rules": "个案、小组、活动、陪护、抽查与人员配备规则",
 }
 
 
@@ -89,8 +90,52 @@ def _check_visit_policy(data: dict) -> None:
                           "concern_deadlines_hours）。", field="content") from exc
 
 
+COMPARISONS = {">": lambda a, b: a > b, ">=": lambda a, b: a >= b, "<": lambda a, b: a < b,
+               "<=": lambda a, b: a <= b, "==": lambda a, b: a == b}
+
+
+def compare(value, condition: dict) -> bool:
+    """``value`` against a rule condition such as ``{"op": ">", "value": 2}``."""
+    return COMPARISONS[condition["op"]](value, condition["value"])
+
+
+def describe(condition: dict, unit: str = "") -> str:
+    """A condition as a person reads it: "> 2 次"."""
+    return f"{condition['op']} {condition['value']:g}{(' ' + unit) if unit else ''}"
+
+
+def _check_service_rules(data: dict) -> None:
+    try:
+        conditions = [data["cases"]["consultation"]["sessions"], data["cases"]["consultation"]["hours"],
+                      data["cases"]["professional"]["sessions"], data["cases"]["professional"]["hours"],
+                      data["groups"]["sessions"], data["groups"]["session_hours"], data["events"]["large"],
+                      data["events"]["small_min"], data["events"]["small_max"], data["volunteer_activity_hours"],
+                      data["training_hours"]]
+        for condition in conditions:
+            if condition["op"] not in COMPARISONS:
+                raise DomainError(f"比较方式只能是 {'、'.join(COMPARISONS)}。", field="content")
+            if float(condition["value"]) < 0:
+                raise DomainError("规则中的数值不能为负数。", field="content")
+        if not 0 < float(data["max_hours_per_day"]) <= 24:
+            raise DomainError("每日最多服务时数须在 0 到 24 之间。", field="content")
+        accompaniment = data["accompaniment"]
+        if min(int(accompaniment[k]) for k in ("per_person_per_year", "max_days", "max_concurrent")) < 1:
+            raise DomainError("陪护规则的次数、天数、人数都至少为 1。", field="content")
+        for key in ("onsite_min_share", "quality_min_share"):
+            if not 0 < float(data["subsidy"][key]) <= 1:
+                raise DomainError("抽查比例须在 0 到 1 之间（如 0.02 表示 2%）。", field="content")
+        staffing = data["staffing"]
+        for key in ("min_total", "min_full_time", "min_male_full_time", "min_street_rescue"):
+            int(staffing[key])
+        list(staffing["qualified_education"]), list(staffing["qualified_majors"])
+        float(data["visit_volunteer_hours"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DomainError("规则内容缺少必要项目（cases、groups、events、accompaniment、subsidy、staffing 等）。",
+                          field="content") from exc
+
+
 CHECKS = {"archive_rules": _check_archive_rules, "capability_standard": _check_capability,
-          "visit_policy": _check_visit_policy}
+          "visit_policy": _check_visit_policy, "service_rules": _check_service_rules}
 
 
 _cache: dict[str, tuple[float, int, dict]] = {}
@@ -135,4 +180,4 @@ def on_forget(function):
 
 
 SEED_FILES = {"archive_rules": "archive_rules.json", "capability_standard": "capability_gbt42195.json",
-              "visit_policy": "visit_policy.json"}
+              "visit_policy": "visit_policy.json", "service_rules": "service_rules.json"}

@@ -39,6 +39,11 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
     "audit": {"coordinator": _READ, "admin": _READ},
     # The duty roster of the station and the 未成年人保护站: kept by the coordinator.
     "roster": {"staff": {"view", "details"}, "coordinator": _WRITE, "manager": _READ, "admin": _WRITE},
+    # Subsidy supervision: the coordinator imports and draws samples; staff record their checks.
+    "supervision": {"staff": {"view", "details", "edit", "export"}, "coordinator": _WRITE, "manager": _READ,
+                    "admin": _READ},
+    # The staff roster of the project.
+    "staffing": {"coordinator": _WRITE, "manager": _READ, "admin": _WRITE},
     # The contract and its budget lines: defined by the admin.
     "contract": {"coordinator": _READ, "manager": _READ, "admin": _WRITE},
     # The expense ledger and transfers between budget lines.

@@ -28,6 +28,7 @@ from .reference import Township
 from .rules import get_rules, on_forget
 from .timeline import on_timeline
 from .users import User
+from .volunteers import Volunteer, write_ledger
 
 VISIT_MODES = (("home", "入户"), ("phone", "电话"), ("video", "视频"), ("school", "在校"), ("other", "其他"))
 MODE_LABELS = dict(VISIT_MODES)
@@ -59,6 +60,7 @@ class Visit(TrackedDocument):
     contact = StringField(required=True, choices=CONTACT, default="made", verbose_name="是否见到")
     visitors = ListField(ReferenceField(User), verbose_name="探访社工")
     volunteers = StringField(max_length=200, verbose_name="参与志愿者")
+    volunteer_members = ListField(ReferenceField(Volunteer), verbose_name="登记的志愿者（计入志愿时数）")
     living = StringField(verbose_name="生活状况")
     guardianship = StringField(verbose_name="监护/照料情况")
     safety = StringField(verbose_name="安全情况")
@@ -125,6 +127,11 @@ class Visit(TrackedDocument):
         people = {ref_id(p) for p in self._data.get("people") or []}
         people |= set((before or {}).get("people") or [])
         refresh_visit_marks(list(people))
+        volunteers = self._data.get("volunteer_members") or []
+        if volunteers or (before or {}).get("volunteer_members"):
+            hours = float(get_rules("service_rules")["visit_volunteer_hours"])
+            write_ledger("visit", self, [(ref_id(v), self.visited_at, hours, f"协助{MODE_LABELS.get(self.mode, '')}探访")
+                                         for v in volunteers])
 
     def check_rules(self):
         if not self.people:

@@ -47,6 +47,18 @@ def load_categories() -> int:
     return added
 
 
+def load_themes() -> int:
+    from models.reference import ThemeTag
+
+    known = {t.code for t in ThemeTag.objects.only("code")}
+    added = 0
+    for order, row in enumerate(read_seed("themes.json")["themes"], start=1):
+        if row["code"] not in known:
+            create_record(ThemeTag(sort_order=order, **row), None)
+            added += 1
+    return added
+
+
 def load_rule_sets() -> int:
     from models.rules import RULE_SETS, SEED_FILES, RuleSet
 
@@ -88,4 +100,4 @@ def load_contract() -> int:
 def load_reference_data() -> dict[str, int]:
     """Load every reference file; returns how many rows each added."""
     return {"townships": load_townships(), "categories": load_categories(), "rules": load_rule_sets(),
-            "contract": load_contract()}
+            "themes": load_themes(), "contract": load_contract()}

@@ -209,6 +209,6 @@ def test_coordinator_records_an_expense_with_a_receipt_and_sees_the_budget(live_
     page.screenshot(path=str(ARTIFACTS / "budget-page.png"), full_page=True)
     page.goto(f"{live_server}/expense/")
     with page.expect_popup() as popup:
-        page.click("text=查看票据")
+        page.click("text=查看文件")
     assert popup.value is not None
     assert errors == [], errors

@@ -164,7 +164,7 @@ def test_receipt_scan_is_stored_and_served_to_finance_roles_only(app, client, lo
     file_url = f"/expense/api/file/?id={saved.receipt.grid_id}"
     download = client.get(file_url)
     assert download.status_code == 200 and download.mimetype == "image/png"
-    assert "查看票据" in client.get("/expense/").get_data(as_text=True)
+    assert "查看文件" in client.get("/expense/").get_data(as_text=True)
     assert login_as("manager").get(file_url).status_code == 200
     assert login_as("staff").get(file_url).status_code == 403
 

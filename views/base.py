@@ -23,6 +23,7 @@ from bson.errors import InvalidId
 from flask import (
     Response,
     abort,
+    current_app,
     flash,
     has_request_context,
     redirect,
@@ -40,8 +41,9 @@ from flask_admin.contrib.mongoengine.form import CustomModelConverter
 from flask_admin.helpers import get_redirect_target
 from flask_login import current_user
 from jinja2 import pass_context
+from markupsafe import Markup, escape
 from mongoengine.connection import get_db
-from wtforms import HiddenField, SelectField
+from wtforms import FileField, HiddenField, MultipleFileField, SelectField
 from wtforms.validators import Optional
 
 from models.audit import write_audit
@@ -283,6 +285,30 @@ def _type_formatters():
 TYPE_FORMATTERS = _type_formatters()
 
 
+def photo_thumbnails(view, context, model, name):
+    """Up to four thumbnails of a record's photos, each a link to the full picture."""
+    photos = getattr(model, "photos", None) or []
+    parts = []
+    for photo in photos[:4]:
+        if photo.thumbnail and photo.thumbnail.grid_id:
+            thumb = view.get_url(".api_file_view", id=str(photo.thumbnail.grid_id))
+            full = view.get_url(".api_file_view", id=str(photo.file.grid_id))
+            flag = '<span class="badge badge-danger">重复使用</span>' if photo.duplicate_of else ""
+            parts.append(f'<a href="{escape(full)}" target="_blank"><img class="visit-thumb" src="{escape(thumb)}" '
+                         f'alt="{escape(photo.filename or "照片")}"></a>{flag}')
+    more = f"<small>共 {len(photos)} 张</small>" if len(photos) > 4 else ""
+    return Markup("".join(parts) + more)
+
+
+def file_link(view, context, model, name):
+    """A stored file as a link that opens it (through the access-checked download)."""
+    proxy = getattr(model, name, None)
+    if not getattr(proxy, "grid_id", None):
+        return Markup('<span class="text-muted">未上传</span>')
+    url = view.get_url(".api_file_view", id=str(proxy.grid_id))
+    return Markup(f'<a href="{escape(url)}" target="_blank">查看文件</a>')
+
+
 def _yuan_formatter(view, context, model, name):
     return format_yuan(getattr(model, name, None))
 
@@ -342,10 +368,78 @@ class SecureModelView(ModelView):
     date_fields: tuple[str, ...] = ()
     #: Columns that hold files in GridFS, as dotted paths of the stored document.
     file_fields: tuple[str, ...] = ()
+    #: The record keeps a ``photos`` list: the form gets a phone-camera photo upload.
+    accepts_photos = False
+    #: File fields of the record uploaded from the form: field name -> (label, images only).
+    file_uploads: dict[str, tuple[str, bool]] = {}
 
     def __init__(self, model, *args, **kwargs):
         self._auto_labels(model)
+        self._upload_fields()
         super().__init__(model, *args, **kwargs)
+
+    def _upload_fields(self):
+        extra = dict(self.form_extra_fields or {})
+        names = []
+        if self.accepts_photos:
+            extra.setdefault("photo_upload", MultipleFileField(
+                "照片", description="可直接用手机拍照，可多选；只接受图片。",
+                render_kw={"accept": "image/*", "capture": "environment", "multiple": True}))
+            names.append("photo_upload")
+        for field_name, (label, images_only) in self.file_uploads.items():
+            accept = "image/*" if images_only else "image/*,.pdf,.doc,.docx,.xls,.xlsx"
+            extra.setdefault(f"{field_name}_upload", FileField(label, render_kw={"accept": accept}))
+            names.append(f"{field_name}_upload")
+        if not names:
+            return
+        files = list(self.file_fields)
+        details = dict(self.column_formatters_detail or {})
+        lists = dict(self.column_formatters or {})
+        exports = dict(self.column_formatters_export or {})
+        if self.accepts_photos:
+            files += ["photos.file", "photos.thumbnail"]
+            details.setdefault("photos", photo_thumbnails)
+            lists.setdefault("photos", photo_thumbnails)
+            exports.setdefault("photos", lambda v, c, m, n: len(m.photos or []))
+        for field_name in self.file_uploads:
+            files.append(field_name)
+            details.setdefault(field_name, file_link)
+            lists.setdefault(field_name, file_link)
+            exports.setdefault(field_name, lambda v, c, m, n: "有" if getattr(getattr(m, n, None), "grid_id", None) else "无")
+        self.file_fields = tuple(dict.fromkeys(files))
+        self.column_formatters_detail, self.column_formatters = details, lists
+        self.column_formatters_export = exports
+        self.form_extra_fields = extra
+        self.non_model_fields = tuple(dict.fromkeys((*self.non_model_fields, *names)))
+        if self.form_columns:
+            self.form_columns = tuple(dict.fromkeys((*self.form_columns, *names)))
+
+    def store_uploads(self, form, model):
+        """Keep the files uploaded with the form on the record (before it is saved)."""
+        from models.files import store_upload
+        from models.visits import add_photo
+
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        self._kept_photos = {p.file.grid_id for p in getattr(model, "photos", None) or [] if p.file}
+        if self.accepts_photos and "photo_upload" in form:
+            for upload in form.photo_upload.data or []:
+                if upload and getattr(upload, "filename", ""):
+                    add_photo(model, upload.read(), upload.filename, limit)
+        for field_name, (_label, images_only) in self.file_uploads.items():
+            upload = form[f"{field_name}_upload"].data
+            if upload and getattr(upload, "filename", ""):
+                store_upload(model, field_name, upload.read(), upload.filename, limit, images_only=images_only,
+                             form_field=f"{field_name}_upload")
+
+    def discard_stored_uploads(self, model, before):
+        """Remove the files of a save that was refused (nothing half-saved)."""
+        from models.files import discard_new_files
+        from models.visits import discard_photos
+
+        if self.accepts_photos:
+            discard_photos(model, getattr(self, "_kept_photos", set()))
+        if self.file_uploads:
+            discard_new_files(model, before)
 
     def _auto_labels(self, model):
         labels = dict(self.column_labels or {})
@@ -458,7 +552,9 @@ class SecureModelView(ModelView):
         townships = user_townships()
         if not field or townships is None:
             return
-        if ref_id(model._data.get(field)) not in townships:
+        value = model._data.get(field)
+        chosen = [ref_id(v) for v in value] if isinstance(value, list) else [ref_id(value)]
+        if not chosen or any(township not in townships for township in chosen):
             raise DomainError("只能选择您负责的街道/乡镇。", field=field)
 
     def scaffold_form(self):
@@ -585,10 +681,13 @@ class SecureModelView(ModelView):
         model = self.model()
         try:
             self.populate(form, model)
+            model.prepare()  # derived fields, such as a township taken from the person
             self.check_scope(model)
+            self.store_uploads(form, model)
             self.on_model_change(form, model, True)
             create_record(model, current_user._get_current_object())
         except DomainError as exc:
+            self.discard_stored_uploads(model, None)
             self.discard_uploads(model, None)
             self._report(form, exc)
             return False
@@ -603,10 +702,13 @@ class SecureModelView(ModelView):
             expected = model.version or 1
         try:
             self.populate(form, model)
+            model.prepare()  # derived fields, such as a township taken from the person
             self.check_scope(model)
+            self.store_uploads(form, model)
             self.on_model_change(form, model, False)
             update_record(model, before, expected, current_user._get_current_object())
         except DomainError as exc:
+            self.discard_stored_uploads(model, before)
             self.discard_uploads(model, before)
             self._report(form, exc)
             return False
@@ -723,8 +825,7 @@ class SecureModelView(ModelView):
         owner = self.file_owner(file_id)
         if owner is None:
             abort(404)
-        collection = self.gridfs_collection(owner)
-        fs = gridfs.GridFS(get_db(), collection)
+        fs = gridfs.GridFS(get_db(), self.gridfs_collection(owner, file_id))
         try:
             data = fs.get(file_id)
         except gridfs.NoFile:
@@ -743,16 +844,14 @@ class SecureModelView(ModelView):
         query = scope_query(self.model.objects, self.model)
         return query.filter(__raw__={"$or": conditions}).first()
 
-    def gridfs_collection(self, owner):
-        """The GridFS bucket of the file fields, following embedded paths ("photos.file")."""
-        document, field = type(owner), None
-        for part in self.file_fields[0].split("."):
-            field = document._fields.get(part)
-            inner = getattr(field, "field", None)
-            target = getattr(inner, "document_type", None) or getattr(field, "document_type", None)
-            if target is not None and part != self.file_fields[0].split(".")[-1]:
-                document = target
-        return getattr(field, "collection_name", "fs")
+    def gridfs_collection(self, owner, file_id) -> str:
+        """The GridFS bucket of the file field that holds ``file_id`` on ``owner``
+        (following embedded paths such as "photos.file")."""
+        for path in self.file_fields:
+            field, values = _field_at(type(owner), path), _values_at(owner, path)
+            if field is not None and any(getattr(v, "grid_id", None) == file_id for v in values):
+                return getattr(field, "collection_name", "fs")
+        abort(404)
 
     @pass_context
     def get_list_value(self, context, model, name):
@@ -784,6 +883,30 @@ def send_xlsx(path, filename: str):
     response = send_file(path, as_attachment=True, download_name=filename, mimetype=XLSX_MIMETYPE)
     response.call_on_close(lambda: path.unlink(missing_ok=True))
     return response
+
+
+def _field_at(document, path: str):
+    """The field at a dotted path ("photos.file") of a document class."""
+    field = None
+    for part in path.split("."):
+        field = document._fields.get(part) if document is not None else None
+        if field is None:
+            return None
+        inner = getattr(field, "field", None)
+        document = getattr(inner, "document_type", None) or getattr(field, "document_type", None)
+    return field
+
+
+def _values_at(record, path: str) -> list:
+    """The values at a dotted path of a record, through embedded lists."""
+    values = [record]
+    for part in path.split("."):
+        found = []
+        for value in values:
+            item = getattr(value, part, None)
+            found.extend(item if isinstance(item, list) else [item])
+        values = [v for v in found if v is not None]
+    return values
 
 
 def content_disposition(filename: str) -> str:

@@ -1,7 +1,7 @@
 """The contract, its budget lines, the expense ledger, transfers between lines
 and the budget page with its Excel export."""
 
-from flask import abort, current_app, request, url_for
+from flask import abort, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -46,13 +46,6 @@ def _line_choices(form):
         form.line.queryset = choosable(BudgetLine).order_by("sort_order")
 
 
-def _receipt(view, context, model, name):
-    if not (model.receipt and model.receipt.grid_id):
-        return Markup('<span class="text-danger">未上传</span>')
-    url = url_for(".api_file_view", id=str(model.receipt.grid_id))
-    return Markup(f'<a href="{url}" target="_blank">查看票据</a>')
-
-
 def _over_budget(view, context, model, name):
     if not model.over_budget:
         return ""
@@ -62,22 +55,23 @@ def _over_budget(view, context, model, name):
 class ExpenseView(SecureModelView):
     area = "finance"
     date_fields = ("spent_on",)
-    file_fields = ("receipt",)
+    file_uploads = {"receipt": ("票据扫描件（发票、收据或转账凭证，图片或 PDF）", False)}
+    form_ajax_refs = {"event": {"fields": ("title",), "minimum_input_length": 0, "placeholder": "输入活动名称"},
+                      "training": {"fields": ("title",), "minimum_input_length": 0, "placeholder": "输入培训主题"},
+                      "adoption": {"fields": ("case_number",), "minimum_input_length": 0,
+                                   "placeholder": "输入收养评估编号"}}
     column_list = ("spent_on", "line", "amount_fen", "status", "payee", "purpose", "over_budget", "receipt")
-    column_formatters = {"receipt": _receipt, "over_budget": _over_budget}
-    column_formatters_detail = {"receipt": _receipt}
-    column_formatters_export = {"receipt": lambda v, c, m, n: "有" if m.receipt else "无"}
+    column_formatters = {"over_budget": _over_budget}
     column_details_exclude_list = ("version", "year", "month", "line_month")
     column_filters = ("line", "status", "month", "over_budget", "spent_on", "payee")
     column_searchable_list = ("payee", "purpose", "voucher_number")
     column_default_sort = ("spent_on", True)
     form_columns = ("line", "spent_on", "amount_fen", "status", "payee", "purpose", "voucher_number",
-                    "receipt_upload", "over_budget_reason")
+                    "receipt_upload", "event", "training", "adoption", "over_budget_reason")
     form_extra_fields = {"receipt_upload": FileField("票据扫描件", description="发票、收据或转账凭证的照片或 PDF。",
                                                      render_kw={"accept": "image/*,.pdf", "capture": "environment"})}
     form_args = {"over_budget_reason": {"description": "仅在本笔超出该科目余额时填写；填写后仍可保存，并标记为超支。"}}
     form_widget_args = {"over_budget_reason": {"rows": 2}}
-    non_model_fields = ("record_version", "csrf_token", "receipt_upload")
 
     def create_form(self, obj=None):
         form = super().create_form(obj)
@@ -91,18 +85,6 @@ class ExpenseView(SecureModelView):
         _line_choices(form)
         return form
 
-    def on_model_change(self, form, model, is_created):
-        from models.files import store_upload
-
-        upload = form.receipt_upload.data
-        if upload and getattr(upload, "filename", ""):
-            store_upload(model, "receipt", upload.read(), upload.filename, current_app.config["MAX_CONTENT_LENGTH"],
-                         form_field="receipt_upload")
-
-    def discard_uploads(self, model, before):
-        from models.files import discard_new_files
-
-        discard_new_files(model, before)
 
 
 class BudgetTransferView(SecureModelView):

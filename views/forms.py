@@ -5,7 +5,7 @@ import datetime as dt
 
 from flask_admin.form import SecureForm as AdminSecureForm
 from flask_admin.form.widgets import DatePickerWidget
-from wtforms import DateField, StringField
+from wtforms import DateField, StringField, TextAreaField
 from wtforms.csrf.session import SessionCSRF
 from wtforms.validators import StopValidation, ValidationError
 
@@ -99,3 +99,19 @@ class YuanField(StringField):
     def populate_obj(self, obj, name):
         setattr(obj, name, self.fen if self.fen is not None else parse_yuan(self.data, field=name,
                                                                               allow_zero=self.allow_zero))
+
+
+class LinesField(TextAreaField):
+    """A list of short texts typed one per line (names of members or participants)."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.pop("queryset", None)
+        kwargs.setdefault("render_kw", {"rows": 4, "placeholder": "每行一个"})
+        super().__init__(label, validators, **kwargs)
+
+    def process_data(self, value):
+        self.data = "\n".join(value) if isinstance(value, (list, tuple)) else (value or "")
+
+    def populate_obj(self, obj, name):
+        lines = [line.strip() for line in (self.data or "").replace("，", "\n").replace("、", "\n").splitlines()]
+        setattr(obj, name, [line for line in lines if line])

@@ -3,7 +3,7 @@ protection response (concerns) with its deadlines and alerts."""
 
 import datetime as dt
 
-from flask import abort, current_app, request
+from flask import abort, request
 from flask_admin import expose
 from flask_admin.contrib.mongoengine import EmbeddedForm
 from flask_login import current_user
@@ -29,19 +29,13 @@ def _encounters(view, context, model, name):
     return "；".join(str(e) for e in model.encounters or []) or "未发现"
 
 
-def _patrol_photos(view, context, model, name):
-    from .visits import _photos
-
-    return _photos(view, context, model, name)
-
-
 class PatrolView(SecureModelView):
     area = "records"
     file_fields = ("photos.file", "photos.thumbnail")
     date_fields = ("patrol_date",)
     column_list = ("patrol_date", "start_time", "end_time", "township", "places", "staff", "campaign", "encounters")
     column_formatters = {"encounters": _encounters}
-    column_formatters_detail = {"encounters": _encounters, "photos": _patrol_photos}
+    column_formatters_detail = {"encounters": _encounters}
     column_formatters_export = {"encounters": _encounters}
     column_filters = ("township", "campaign", "patrol_date", "week", "staff")
     column_searchable_list = ("places", "summary", "volunteers")
@@ -49,10 +43,10 @@ class PatrolView(SecureModelView):
     column_details_exclude_list = ("version", "year", "month", "quarter", "week")
     form_columns = ("patrol_date", "start_time", "end_time", "township", "places", "staff", "volunteers", "campaign",
                     "summary", "encounters", "photo_upload")
+    accepts_photos = True
     form_extra_fields = {"photo_upload": MultipleFileField(
         "现场照片", description="未建档、身份不明的对象请拍照留存；只接受图片。",
         render_kw={"accept": "image/*", "capture": "environment", "multiple": True})}
-    non_model_fields = ("record_version", "csrf_token", "photo_upload")
     form_ajax_refs = {"staff": {"fields": ("display_name", "username"), "minimum_input_length": 0,
                                 "placeholder": "输入社工姓名"}}
     form_subdocuments = {"encounters": {"form_subdocuments": {None: EncounterForm()}}}
@@ -72,19 +66,6 @@ class PatrolView(SecureModelView):
             if townships and len(townships) == 1 and hasattr(form.township, "queryset"):
                 form.township.data = form.township.queryset.filter(pk=townships[0]).first()
         return form
-
-    def on_model_change(self, form, model, is_created):
-        from models.visits import add_photo
-
-        self._kept_photos = {p.file.grid_id for p in (model.photos or [])}
-        for upload in form.photo_upload.data or []:
-            if upload and getattr(upload, "filename", ""):
-                add_photo(model, upload.read(), upload.filename, current_app.config["MAX_CONTENT_LENGTH"])
-
-    def discard_uploads(self, model, before):
-        from models.visits import discard_photos
-
-        discard_photos(model, getattr(self, "_kept_photos", set()))
 
     @expose("/weeks/")
     def weeks_view(self):

@@ -27,6 +27,14 @@ class CategoryView(SecureModelView):
     form_widget_args = {"definition": {"rows": 4}}
 
 
+class ThemeTagView(SecureModelView):
+    area = "reference"
+    column_list = ("code", "name", "kind", "sort_order")
+    column_searchable_list = ("code", "name")
+    column_filters = ("kind",)
+    column_default_sort = "sort_order"
+
+
 class CustomFieldView(SecureModelView):
     area = "reference"
     column_list = ("label", "archive_kind", "kind", "required", "choices_text", "sort_order", "active")

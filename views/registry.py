@@ -6,32 +6,59 @@ from flask_admin import Admin
 from flask_admin.menu import MenuLink
 from flask_admin.theme import Bootstrap4Theme
 
+from models.accompaniment import Accompaniment
+from models.activities import CommunityEvent, Training
 from models.archive_import import ImportBatch  # noqa: F401  (registers the document)
 from models.archives import Archive, ChildArchive, ElderlyArchive, HomelessArchive
 from models.attachments import Attachment
 from models.audit import AuditEntry
 from models.budget import BudgetLine, BudgetTransfer, Expense
+from models.casework import Case, GroupSeries
+from models.charity import Donation, Pairing, Partner
 from models.concerns import Concern
 from models.contracts import Contract
 from models.custom_fields import CustomField
 from models.escorts import ReturneeEscort
+from models.other_work import AdoptionAssessment, BureauTask, MarriageWork, MediaArticle
 from models.patrols import Patrol
+from models.publicity import PublicityActivity
 from models.reception import DutyDay, ReceptionContact
-from models.reference import Community, PersonCategory, Township
+from models.reference import Community, PersonCategory, ThemeTag, Township
 from models.rules import RuleSet
+from models.staffing import StaffMember
+from models.subsidy import SpotCheck, SubsidyItem
 from models.users import User
 from models.visits import Visit
+from models.volunteers import Volunteer, VolunteerTeam
 
 from .accounts import UserView
+from .activities import EventView, TrainingView, VolunteerTeamView, VolunteerView
+from .affairs import (
+    AdoptionView,
+    BureauTaskView,
+    MarriageWorkView,
+    MediaArticleView,
+    StaffMemberView,
+)
 from .archive_import import ArchiveImportView
 from .archives import AllArchivesView, ChildArchiveView, ElderlyArchiveView, HomelessArchiveView
+from .assistance import AccompanimentView, SpotCheckView, SubsidyItemView, SubsidyView
 from .attachments import AttachmentView
 from .audit import AuditView
 from .base import HomeView
+from .casework import CaseView, GroupSeriesView
 from .finance import BudgetLineView, BudgetTransferView, BudgetView, ContractView, ExpenseView
 from .operations import DutyDayView, EscortView, ReceptionView
 from .patrols import ConcernView, PatrolView
-from .reference import CategoryView, CommunityView, CustomFieldView, RuleSetView, TownshipView
+from .reference import (
+    CategoryView,
+    CommunityView,
+    CustomFieldView,
+    RuleSetView,
+    ThemeTagView,
+    TownshipView,
+)
+from .resources import DonationView, PairingView, PartnerView, PublicityView
 from .visits import ElderlyRegisterView, ScheduleView, VisitView
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "admin_app" / "translations"
@@ -61,11 +88,36 @@ def build_admin(app) -> Admin:
     admin.add_view(ConcernView(Concern, name="儿童保护处置", endpoint="concern", category="探访巡查"))
     admin.add_link(MenuLink(name="儿童保护预警", endpoint="concern.alerts_view", category="探访巡查"))
     admin.add_link(MenuLink(name="巡查周统计", endpoint="patrol.weeks_view", category="探访巡查"))
+    service = "专业服务"
+    admin.add_view(CaseView(Case, name="个案", endpoint="case", category=service))
+    admin.add_view(GroupSeriesView(GroupSeries, name="小组", endpoint="groupseries", category=service))
+    admin.add_view(EventView(CommunityEvent, name="社区活动", endpoint="event", category=service))
+    admin.add_view(TrainingView(Training, name="培训", endpoint="training", category=service))
+    admin.add_link(MenuLink(name="培训覆盖情况", endpoint="training.coverage_view", category=service))
+    admin.add_view(PublicityView(PublicityActivity, name="宣传活动", endpoint="publicity", category=service))
+    admin.add_link(MenuLink(name="社会救助宣传逐月", endpoint="publicity.months_view", category=service))
+    resources = "志愿与资源"
+    admin.add_view(VolunteerView(Volunteer, name="志愿者", endpoint="volunteer", category=resources))
+    admin.add_view(VolunteerTeamView(VolunteerTeam, name="志愿服务队", endpoint="volunteerteam", category=resources))
+    admin.add_view(PartnerView(Partner, name="合作单位", endpoint="partner", category=resources))
+    admin.add_view(DonationView(Donation, name="捐赠与发放", endpoint="donation", category=resources))
+    admin.add_view(PairingView(Pairing, name="牵手同行结对", endpoint="pairing", category=resources))
+    affairs = "事务工作"
+    admin.add_view(AccompanimentView(Accompaniment, name="住院陪护", endpoint="accompaniment", category=affairs))
+    admin.add_view(SubsidyView(name="补贴监管", endpoint="subsidy", url="/subsidy", category=affairs))
+    admin.add_view(SpotCheckView(SpotCheck, name="抽查核查", endpoint="spotcheck", category=affairs))
+    admin.add_view(SubsidyItemView(SubsidyItem, name="补贴数据", endpoint="subsidyitem", category=affairs))
+    admin.add_view(AdoptionView(AdoptionAssessment, name="收养评估", endpoint="adoption", category=affairs))
+    admin.add_view(MarriageWorkView(MarriageWork, name="婚姻与婚育工作", endpoint="marriagework", category=affairs))
+    admin.add_view(MediaArticleView(MediaArticle, name="媒体稿件", endpoint="media", category=affairs))
+    admin.add_view(BureauTaskView(BureauTask, name="交办任务", endpoint="bureautask", category=affairs))
     admin.add_view(ReceptionView(ReceptionContact, name="来访来电登记", endpoint="reception", category="日常运营"))
     admin.add_view(DutyDayView(DutyDay, name="值班安排", endpoint="dutyday", category="日常运营"))
     admin.add_link(MenuLink(name="值班表（月历）", endpoint="dutyday.month_view", category="日常运营"))
     admin.add_view(EscortView(ReturneeEscort, name="返乡护送协助", endpoint="escort", category="日常运营"))
     admin.add_link(MenuLink(name="返乡护送统计", endpoint="escort.summary_view", category="日常运营"))
+    admin.add_view(StaffMemberView(StaffMember, name="工作人员", endpoint="staffmember", category="日常运营"))
+    admin.add_link(MenuLink(name="人员配备检查", endpoint="staffmember.check_view", category="日常运营"))
     admin.add_view(BudgetView(name="预算执行", endpoint="budget", url="/budget", category="经费"))
     admin.add_view(ExpenseView(Expense, name="支出登记", endpoint="expense", category="经费"))
     admin.add_view(BudgetTransferView(BudgetTransfer, name="科目调剂", endpoint="budgettransfer", category="经费"))
@@ -75,6 +127,7 @@ def build_admin(app) -> Admin:
     admin.add_view(TownshipView(Township, name="街道/乡镇", endpoint="township", category="参考数据"))
     admin.add_view(CommunityView(Community, name="社区/村委", endpoint="community", category="参考数据"))
     admin.add_view(CategoryView(PersonCategory, name="对象类别", endpoint="category", category="参考数据"))
+    admin.add_view(ThemeTagView(ThemeTag, name="活动主题标签", endpoint="themetag", category="参考数据"))
     admin.add_view(CustomFieldView(CustomField, name="档案自定义字段", endpoint="customfield", category="参考数据"))
     admin.add_view(RuleSetView(RuleSet, name="业务规则", endpoint="ruleset", category="参考数据"))
     admin.add_view(UserView(User, name="账户管理", endpoint="user", category="系统管理"))

@@ -5,10 +5,9 @@ import datetime as dt
 
 from bson import ObjectId
 from bson.errors import InvalidId
-from flask import abort, current_app, request, send_file, url_for
+from flask import abort, request, send_file, url_for
 from flask_admin import expose
 from flask_login import current_user
-from markupsafe import Markup, escape
 from wtforms import MultipleFileField
 
 from models.archives import Archive
@@ -21,10 +20,8 @@ from models.users import User
 from models.visits import (
     MODE_LABELS,
     Visit,
-    add_photo,
     compliance,
     current_key,
-    discard_photos,
     due_query,
     policies,
     policy,
@@ -34,21 +31,6 @@ from models.visits import (
 )
 
 from .base import SecureModelView, SecureView, audit, scope_query, user_townships
-
-
-def _photos(view, context, model, name):
-    if not model.photos:
-        return ""
-    parts = []
-    for photo in model.photos[:4]:
-        if photo.thumbnail and photo.thumbnail.grid_id:
-            thumb = view.get_url(".api_file_view", id=str(photo.thumbnail.grid_id))
-            full = view.get_url(".api_file_view", id=str(photo.file.grid_id))
-            flag = '<span class="badge badge-danger">重复使用</span>' if photo.duplicate_of else ""
-            parts.append(f'<a href="{escape(full)}" target="_blank"><img class="visit-thumb" src="{escape(thumb)}" '
-                         f'alt="{escape(photo.filename or "照片")}"></a>{flag}')
-    more = f"<small>共 {len(model.photos)} 张</small>" if len(model.photos) > 4 else ""
-    return Markup("".join(parts) + more)
 
 
 def _counts(view, context, model, name):
@@ -61,10 +43,10 @@ class VisitView(SecureModelView):
     column_list = ("visited_at", "people", "township", "mode", "contact", "visitors", "counts_as_home_visit",
                    "photos", "findings")
     column_labels = {"counts_as_home_visit": "计入入户"}
-    column_formatters = {"photos": _photos, "counts_as_home_visit": _counts}
-    column_formatters_detail = {"photos": _photos, "counts_as_home_visit": _counts}
-    column_formatters_export = {"photos": lambda v, c, m, n: len(m.photos or []),
-                                "counts_as_home_visit": lambda v, c, m, n: "是" if m.counts_as_home_visit == "yes" else "否"}
+    accepts_photos = True
+    column_formatters = {"counts_as_home_visit": _counts}
+    column_formatters_detail = {"counts_as_home_visit": _counts}
+    column_formatters_export = {"counts_as_home_visit": lambda v, c, m, n: "是" if m.counts_as_home_visit == "yes" else "否"}
     column_filters = ("township", "mode", "contact", "visitors", "visited_at", "week", "month", "day")
     column_searchable_list = ("notes", "findings", "volunteers")
     column_default_sort = ("visited_at", True)
@@ -117,16 +99,6 @@ class VisitView(SecureModelView):
             for person in model.people or []:
                 if ref_id(person._data.get("township")) not in townships:
                     raise DomainError(f"“{person.name}”不在您负责的街道/乡镇。", field="people")
-
-    def on_model_change(self, form, model, is_created):
-        self._kept_photos = {p.file.grid_id for p in (model.photos or [])}
-        limit = current_app.config["MAX_CONTENT_LENGTH"]
-        for upload in form.photo_upload.data or []:
-            if upload and getattr(upload, "filename", ""):
-                add_photo(model, upload.read(), upload.filename, limit)
-
-    def discard_uploads(self, model, before):
-        discard_photos(model, getattr(self, "_kept_photos", set()))
 
     def after_model_change(self, form, model, is_created):
         flagged = request_risk_review(model, current_user._get_current_object())

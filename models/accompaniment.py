@@ -1,0 +1,83 @@
+"""Hospital accompaniment (住院陪护) of 分散供养特困人员, under the plan's three
+limits: once per person per year, at most 7 days each time, at most 2 people
+accompanied at the same time (all editable in the ``service_rules`` rule set)."""
+
+import datetime as dt
+
+from mongoengine import DateTimeField, IntField, ReferenceField, StringField
+
+from .archives import Archive
+from .base import TrackedDocument, ref_id
+from .errors import DomainError
+from .periods import period_keys
+from .reference import PersonCategory, Township
+from .rules import get_rules
+from .timeline import on_timeline
+
+
+@on_timeline("person", "accompaniment", "-start_date")
+class Accompaniment(TrackedDocument):
+    person = ReferenceField(Archive, required=True, verbose_name="陪护对象（分散供养特困人员）")
+    township = ReferenceField(Township, verbose_name="街道/乡镇")
+    hospital = StringField(required=True, max_length=100, verbose_name="医院")
+    ward = StringField(max_length=60, verbose_name="科室/床号")
+    start_date = DateTimeField(required=True, verbose_name="开始日期")
+    end_date = DateTimeField(required=True, verbose_name="结束日期（未结束时填预计）")
+    companions = StringField(required=True, max_length=100, verbose_name="陪护人员")
+    notes = StringField(max_length=1000, verbose_name="陪护情况")
+    days = IntField(verbose_name="天数")
+    year = StringField(verbose_name="年度")
+
+    meta = {"collection": "accompaniments", "ordering": ["-start_date"],
+            "indexes": ["person", "township", "year", "start_date", "end_date"]}
+    scope_field = "township"
+    unaudited_fields = frozenset({"days", "year"})
+
+    def __str__(self):
+        return f"{getattr(self.person, 'name', '')} {self.hospital or ''}陪护"
+
+    def timeline_events(self, person_id) -> list[dict]:
+        return [{"at": self.start_date, "kind": "住院陪护",
+                 "text": f"{self.hospital} {self.start_date:%m-%d} 至 {self.end_date:%m-%d}（{self.days} 天）",
+                 "who": self.companions}]
+
+    def prepare(self):
+        if self.person is not None and not self.township:
+            self.township = getattr(self.person, "township", None)
+        if self.start_date and self.end_date:
+            self.days = (self.end_date.date() - self.start_date.date()).days + 1
+        if self.start_date:
+            self.year = period_keys(self.start_date)["year"]
+
+    def check_rules(self):
+        if self.voided:
+            return
+        rules = get_rules("service_rules")["accompaniment"]
+        person = self.person
+        category = PersonCategory.objects(code=rules["category"]).first()
+        held = {ref_id(c) for c in getattr(person, "categories", None) or []}
+        if category is not None and category.pk not in held:
+            raise DomainError(f"“{getattr(person, 'name', '')}”不是{category.name}（分散供养）：住院陪护只服务分散供养特困人员。"
+                              "如属实，请先在档案中补充对象类别。", field="person")
+        if self.end_date < self.start_date:
+            raise DomainError("结束日期不能早于开始日期。", field="end_date")
+        if self.days > int(rules["max_days"]):
+            raise DomainError(f"一次陪护不超过 {rules['max_days']} 天：本次 {self.start_date:%Y-%m-%d} 至 "
+                              f"{self.end_date:%Y-%m-%d} 共 {self.days} 天。", field="end_date")
+        others = Accompaniment.objects(voided__ne=True, pk__ne=self.pk)
+        same_year = list(others.filter(person=person.pk, year=self.year))
+        if len(same_year) >= int(rules["per_person_per_year"]):
+            earlier = same_year[0]
+            raise DomainError(f"“{person.name}”今年已陪护过 {len(same_year)} 次（{earlier.start_date:%Y-%m-%d} 在"
+                              f"{earlier.hospital}）：每名特困人员每年 {rules['per_person_per_year']} 次。", field="person")
+        overlapping = list(others.filter(start_date__lte=self.end_date, end_date__gte=self.start_date).select_related())
+        limit = int(rules["max_concurrent"])
+        day = self.start_date.date()
+        while day <= self.end_date.date():
+            moment = dt.datetime.combine(day, dt.time())
+            at_once = [a for a in overlapping if a.start_date <= moment <= a.end_date]
+            if len(at_once) + 1 > limit:
+                names = "、".join(getattr(a.person, "name", "") for a in at_once)
+                raise DomainError(f"{day:%Y-%m-%d} 已在陪护 {len(at_once)} 人（{names}）：同时陪护不超过 {limit} 人。",
+                                  field="start_date")
+            day += dt.timedelta(days=1)

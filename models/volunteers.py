@@ -1,0 +1,117 @@
+"""Volunteers, their teams, and the hours ledger fed by trainings, events,
+patrols and visits. The ledger is derived: each source record rewrites its own
+entries when it is saved or voided, so totals are one aggregation."""
+
+from mongoengine import (
+    DateTimeField,
+    Document,
+    FloatField,
+    ListField,
+    ObjectIdField,
+    ReferenceField,
+    StringField,
+)
+
+from .base import WHOLE_RESULT, TrackedDocument
+from .errors import DomainError
+from .periods import period_keys
+from .users import User
+
+STATUSES = (("active", "在册"), ("paused", "暂停"), ("left", "已退出"))
+SOURCES = (("training", "培训"), ("event", "社区活动"), ("patrol", "街头巡查"), ("visit", "入户探访"))
+
+
+class VolunteerTeam(TrackedDocument):
+    name = StringField(required=True, unique=True, max_length=60, verbose_name="队伍名称")
+    leader = StringField(max_length=40, verbose_name="队长")
+    founded_on = DateTimeField(verbose_name="成立日期")
+    description = StringField(max_length=1000, verbose_name="简介")
+    coordinator = ReferenceField(User, verbose_name="联络社工")
+
+    meta = {"collection": "volunteer_teams", "ordering": ["name"]}
+
+    def __str__(self):
+        return self.name or "志愿服务队"
+
+    def duplicate_message(self):
+        return f"已有同名志愿服务队“{self.name}”。"
+
+
+class Volunteer(TrackedDocument):
+    name = StringField(required=True, max_length=40, verbose_name="姓名")
+    sex = StringField(choices=(("男", "男"), ("女", "女")), verbose_name="性别")
+    phone = StringField(required=True, max_length=20, verbose_name="联系电话")
+    teams = ListField(ReferenceField(VolunteerTeam), verbose_name="所属队伍")
+    skills = StringField(max_length=200, verbose_name="特长技能")
+    organisation = StringField(max_length=80, verbose_name="工作单位/学校")
+    joined_on = DateTimeField(verbose_name="加入日期")
+    status = StringField(required=True, choices=STATUSES, default="active", verbose_name="状态")
+    total_hours = FloatField(default=0, verbose_name="累计服务时数")
+    training_hours = FloatField(default=0, verbose_name="累计培训时数")
+
+    meta = {"collection": "volunteers", "ordering": ["name"], "indexes": ["teams", "status", "phone"]}
+    unaudited_fields = frozenset({"total_hours", "training_hours"})
+
+    def __str__(self):
+        return self.name or "志愿者"
+
+    def check_rules(self):
+        clash = Volunteer.objects(name=self.name, phone=self.phone, voided__ne=True, pk__ne=self.pk).first()
+        if clash is not None:
+            raise DomainError(f"已登记过志愿者“{self.name}”（电话 {self.phone}）。", field="phone")
+
+
+class VolunteerHourEntry(Document):
+    """One line of a volunteer's ledger, written by the record it comes from."""
+
+    volunteer = ReferenceField(Volunteer, required=True)
+    source = StringField(required=True, choices=SOURCES)
+    source_id = ObjectIdField(required=True)
+    served_on = DateTimeField(required=True)
+    hours = FloatField(required=True)
+    activity = StringField()
+    year = StringField()
+
+    meta = {"collection": "volunteer_hours", "ordering": ["served_on"], "indexes": ["volunteer", "source_id", "year"]}
+
+
+def write_ledger(source: str, record, entries: list[tuple]) -> None:
+    """Replace the ledger lines of one source record by ``entries``
+    ((volunteer id, date, hours, activity), ...). A voided record keeps none."""
+    collection = VolunteerHourEntry._get_collection()
+    affected = {row["volunteer"] for row in collection.find({"source_id": record.pk}, {"volunteer": 1})}
+    collection.delete_many({"source_id": record.pk})
+    rows = []
+    if not record.voided:
+        for volunteer, day, hours, activity in entries:
+            if volunteer is None or not day or not hours:
+                continue
+            rows.append({"volunteer": volunteer, "source": source, "source_id": record.pk, "served_on": day,
+                         "hours": float(hours), "activity": activity, "year": period_keys(day)["year"]})
+    if rows:
+        collection.insert_many(rows)
+    affected |= {row["volunteer"] for row in rows}
+    refresh_totals(list(affected))
+
+
+def refresh_totals(volunteer_ids: list) -> None:
+    """Store each volunteer's total and training hours (for lists and filters)."""
+    if not volunteer_ids:
+        return
+    collection = VolunteerHourEntry._get_collection()
+    totals = {row["_id"]: row["n"] for row in collection.aggregate([
+        {"$match": {"volunteer": {"$in": volunteer_ids}}}, {"$group": {"_id": "$volunteer", "n": {"$sum": "$hours"}}}])}
+    training = {row["_id"]: row["n"] for row in collection.aggregate([
+        {"$match": {"volunteer": {"$in": volunteer_ids}, "source": "training"}},
+        {"$group": {"_id": "$volunteer", "n": {"$sum": "$hours"}}}])}
+    volunteers = Volunteer._get_collection()
+    for volunteer in volunteer_ids:
+        volunteers.update_one({"_id": volunteer}, {"$set": {"total_hours": round(totals.get(volunteer, 0), 2),
+                                                             "training_hours": round(training.get(volunteer, 0), 2)}})
+
+
+def ledger(volunteer_id, year: str | None = None) -> list[VolunteerHourEntry]:
+    query = VolunteerHourEntry.objects(volunteer=volunteer_id)
+    if year:
+        query = query.filter(year=year)
+    return list(query.order_by("served_on").batch_size(WHOLE_RESULT))
