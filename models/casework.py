@@ -184,7 +184,8 @@ class GroupSession(EmbeddedDocument):
 
     def __str__(self):
         when = f"{self.session_date:%Y-%m-%d}" if self.session_date else ""
-        return f"{when} {self.topic or ''} {self.hours or 0:g}小时 出席 {len(self.attendance or [])} 人"
+        names = "、".join(self.attendance or [])
+        return f"{when} {self.topic or ''} {self.hours or 0:g}小时，出席 {len(self.attendance or [])} 人：{names}"
 
 
 @on_timeline("member_archives", "groupseries", "-started_on")

@@ -6,7 +6,14 @@ import datetime as dt
 
 import pytest
 
-from models.activities import Attendee, CommunityEvent, EventVolunteer, Training, size_query, township_coverage
+from models.activities import (
+    Attendee,
+    CommunityEvent,
+    EventVolunteer,
+    Training,
+    size_query,
+    township_coverage,
+)
 from models.errors import DomainError
 from models.patrols import Patrol
 from models.reference import ThemeTag
@@ -128,7 +135,7 @@ def test_child_worker_trainings_cover_every_township(app, client, login_as, town
         create_record(Training(title="x", training_date=dt.datetime(2026, 4, 2), audience="child_workers", hours=2,
                                trainer="t", attendees=[Attendee(name="无街道")]), None)
     page = login_as("manager").get("/training/coverage/?year=2026").get_data(as_text=True)
-    assert 'id="covered-count">%d<' % (len(names) - 1) in page and "尚未覆盖" in page
+    assert f'id="covered-count">{len(names) - 1}<' in page and "尚未覆盖" in page
     create_record(Training(title="补课", training_date=dt.datetime(2026, 5, 1), audience="child_workers", hours=2,
                            trainer="t", attendees=[Attendee(name="主任X", township=townships[names[-1]])]), None)
     assert township_coverage("child_workers", "2026")["missing"] == []

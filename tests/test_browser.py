@@ -78,7 +78,7 @@ def test_each_role_logs_in_and_sees_chinese_pages(live_server, browser, username
         page.wait_for_load_state("networkidle")
         body = page.inner_text("body")
         assert "民政服务站管理系统" in body
-        for english in ("Create", "Save", "List", "Search", "Add Filter", "Failed"):
+        for english in ("Create", "Save", "List", "Search", "Add Filter", "Failed", "items"):
             assert english not in body, f"{url} shows English: {english}"
         page.screenshot(path=str(ARTIFACTS / f"{username}{url.replace('/', '_')}.png"), full_page=True)
     assert errors == [], errors
@@ -211,4 +211,39 @@ def test_coordinator_records_an_expense_with_a_receipt_and_sees_the_budget(live_
     with page.expect_popup() as popup:
         page.click("text=查看文件")
     assert popup.value is not None
+    assert errors == [], errors
+
+
+def test_staff_records_a_group_session_with_attendance_on_a_phone(live_server, browser, townships, tmp_path):
+    import datetime as dt
+
+    from models.casework import GroupSeries
+    from models.services import create_record
+
+    from .helpers import png_bytes
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    group = create_record(GroupSeries(title="留守儿童成长小组", goal="增强自信", township=townships["东江街道"],
+                                      members=["小明", "小红", "小刚"], started_on=dt.datetime(2026, 3, 1)), None)
+    photo = tmp_path / "session.png"
+    photo.write_bytes(png_bytes(size=(120, 90)))
+    page, errors = open_page(browser, width=375)
+    sign_in(page, live_server, "shegong")
+    page.goto(f"{live_server}/groupseries/details/?id={group.pk}")
+    page.click("text=记录一节活动")
+    page.wait_for_load_state("networkidle")
+    page.fill("#session_date", "2026-03-08")
+    page.fill("#hours", "2.5")
+    page.fill("#topic", "认识你我")
+    page.uncheck("text=小刚")
+    page.fill("#content", "破冰游戏，制定小组契约。")
+    page.set_input_files("#photo_upload", str(photo))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375 + 1
+    page.screenshot(path=str(ARTIFACTS / "phone-group-session-form.png"), full_page=True)
+    page.click("button:has-text('保存本节活动')")
+    page.wait_for_load_state("networkidle")
+    assert "已记录第 1 节活动（出席 2 人）" in page.inner_text("body")
+    page.screenshot(path=str(ARTIFACTS / "phone-group-after-session.png"), full_page=True)
+    saved = GroupSeries.objects(pk=group.pk).get()
+    assert saved.sessions[0].attendance == ["小明", "小红"] and len(saved.photos) == 1
     assert errors == [], errors

@@ -23,7 +23,6 @@ from models.services import create_record, snapshot, update_record
 from .archive_helpers import make_child, make_elder
 from .conftest import submit
 
-
 SEQUENCES = itertools.count(100)
 
 

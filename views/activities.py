@@ -37,6 +37,8 @@ class EventView(SecureModelView):
                    "volunteer_activity", "sign_in_sheet")
     column_labels = {"size": "规模"}
     column_formatters = {"size": _size}
+    column_formatters_detail = {"size": _size}
+    details_extra_columns = ("size",)
     column_formatters_export = {"size": lambda v, c, m, n: SIZE_LABELS[m.size]}
     column_filters = ("township", "target_group", "themes", "event_date", "month", "year", "volunteer_activity",
                       "people_served")

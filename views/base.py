@@ -260,7 +260,10 @@ def format_bool(view, value, name=None):
 
 
 def format_list(view, value, name=None):
-    return "、".join(str(v) for v in value if v is not None)
+    items = [v for v in value if v is not None]
+    if items and all(isinstance(v, mongoengine.EmbeddedDocument) for v in items):
+        return Markup("<br>".join(str(escape(str(v))) for v in items))  # one line per session, encounter, ...
+    return "、".join(str(v) for v in items)
 
 
 def format_embedded(view, value, name=None):
@@ -307,6 +310,13 @@ def file_link(view, context, model, name):
         return Markup('<span class="text-muted">未上传</span>')
     url = view.get_url(".api_file_view", id=str(proxy.grid_id))
     return Markup(f'<a href="{escape(url)}" target="_blank">查看文件</a>')
+
+
+def _choice_labels(labels: dict):
+    def format_choices(view, context, model, name):
+        return "、".join(labels.get(v, v) for v in getattr(model, name, None) or [])
+
+    return format_choices
 
 
 def _yuan_formatter(view, context, model, name):
@@ -442,13 +452,23 @@ class SecureModelView(ModelView):
             discard_new_files(model, before)
 
     def _auto_labels(self, model):
+        list_formatters = dict(self.column_formatters or {})
+        detail_formatters = dict(self.column_formatters_detail or {})
+        export_formatters = dict(self.column_formatters_export or {})
         labels = dict(self.column_labels or {})
         choices = dict(self.column_choices or {})
         for name, field in model._fields.items():
             verbose_name = getattr(field, "verbose_name", None)
             if verbose_name and name not in labels:
                 labels[name] = verbose_name
-            field_choices = getattr(field, "choices", None) or getattr(getattr(field, "field", None), "choices", None)
+            inner_choices = getattr(getattr(field, "field", None), "choices", None)
+            if isinstance(field, mongoengine.ListField) and inner_choices:
+                # Flask-Admin's choice lookup cannot take a list: label each item instead.
+                labels_of = _choice_labels(dict(inner_choices))
+                for group in (list_formatters, detail_formatters, export_formatters):
+                    group.setdefault(name, labels_of)
+                continue
+            field_choices = getattr(field, "choices", None)
             if field_choices and name not in choices and all(isinstance(c, (tuple, list)) for c in field_choices):
                 choices[name] = list(field_choices)
         labels.setdefault("id", "编号")
@@ -458,17 +478,14 @@ class SecureModelView(ModelView):
         for name, label in labels.items():
             args.setdefault(name, {}).setdefault("label", label)
         overrides = dict(self.form_overrides or {})
-        formatters = dict(self.column_formatters or {})
-        detail_formatters = dict(self.column_formatters_detail or {})
-        export_formatters = dict(self.column_formatters_export or {})
         for name, field in model._fields.items():
             if isinstance(field, FenField):
                 overrides.setdefault(name, YuanField)
                 args.setdefault(name, {}).setdefault("allow_zero", field.allow_zero)
-                formatters.setdefault(name, _yuan_formatter)
+                list_formatters.setdefault(name, _yuan_formatter)
                 detail_formatters.setdefault(name, _yuan_formatter)
                 export_formatters.setdefault(name, _yuan_export_formatter)
-        self.column_formatters, self.column_formatters_detail = formatters, detail_formatters
+        self.column_formatters, self.column_formatters_detail = list_formatters, detail_formatters
         self.column_formatters_export = export_formatters
         for name in self.date_fields:
             if name in model._fields:
@@ -650,6 +667,23 @@ class SecureModelView(ModelView):
                 if isinstance(flt, ReferenceEqual):
                     item["options"] = flt.get_options(self) or None
         return groups
+
+    #: Computed columns shown on a record's page after its own fields (each needs a formatter).
+    details_extra_columns: tuple[str, ...] = ()
+    #: Derived fields kept for grouping and scheduling, never shown on a record's page.
+    derived_fields = frozenset({"year", "quarter", "month", "week", "day", "line_month", "week_people",
+                                "month_people", "quarter_people", "year_people"})
+
+    def get_details_columns(self):
+        """The record's own fields in the order the model declares them (embedded
+        lists such as sessions included), then who created and changed it."""
+        if self.column_details_list:
+            return super().get_details_columns()
+        bookkeeping = [name for name in self.bookkeeping_columns if name in self.model._fields and name != "version"]
+        own = [name for name in self.model._fields
+               if name not in bookkeeping and name not in self.derived_fields and name not in ("id", "version")]
+        return self.get_column_names(only_columns=own + list(self.details_extra_columns) + bookkeeping,
+                                     excluded_columns=self.column_details_exclude_list)
 
     def column_list_only_fields(self) -> tuple[str, ...]:
         """Fields to load for the list (a projection); empty loads everything."""

@@ -47,7 +47,8 @@ class CaseView(SecureModelView):
                    "total_hours", "qualified", "closed_on")
     column_labels = {"qualified": "是否达标"}
     column_formatters = {"qualified": qualification_badge, "stage": _stage}
-    column_formatters_detail = {"stage": _stage}
+    column_formatters_detail = {"stage": _stage, "qualified": qualification_badge}
+    details_extra_columns = ("qualified",)
     column_formatters_export = {"qualified": qualification_text, "stage": _stage}
     column_filters = ("case_type", "township", "worker", "stage", "opened_on", "year", "client")
     column_searchable_list = ("title", "problem")
@@ -82,6 +83,8 @@ class GroupSeriesView(SecureModelView):
     column_list = ("title", "township", "started_on", "session_count", "min_session_hours", "total_hours", "qualified")
     column_labels = {"qualified": "是否达标"}
     column_formatters = {"qualified": qualification_badge}
+    column_formatters_detail = {"qualified": qualification_badge}
+    details_extra_columns = ("qualified",)
     column_formatters_export = {"qualified": qualification_text}
     column_filters = ("township", "started_on", "year")
     column_searchable_list = ("title", "goal")
