@@ -182,6 +182,7 @@ def generate_demo_data(size: int, seed: int = 2026) -> dict[str, int]:
     counts = generate_archives(size, seed)
     counts.update(generate_visits_and_patrols(seed))
     counts.update(generate_operations(seed))
+    counts.update(generate_services(max(100, size // 10), seed))
     return counts
 
 
@@ -318,3 +319,118 @@ def generate_visits_and_patrols(seed: int = 2026, weeks: int = 12) -> dict[str, 
     if patrols:
         Patrol._get_collection().insert_many(patrols)
     return {"visits": len(visits), "patrols": len(patrols)}
+
+
+def _stamp(document, now):
+    document.version, document.created_at, document.created_by = 1, now, "演示数据"
+    document.updated_at, document.updated_by = now, "演示数据"
+    document.prepare()
+    return document.to_mongo().to_dict()
+
+
+def generate_services(size: int = 200, seed: int = 2026) -> dict[str, int]:
+    """Service records in bulk (cases, groups, events, trainings, volunteers,
+    publicity): about ``size`` records over the past months, written in batches."""
+    from models.activities import Attendee, CommunityEvent, EventVolunteer, Training
+    from models.casework import Case, CaseSession, GroupSeries, GroupSession, StageDocument
+    from models.publicity import PublicityActivity
+    from models.reference import ThemeTag
+    from models.staffing import StaffMember
+    from models.volunteers import Volunteer, VolunteerHourEntry, VolunteerTeam, refresh_totals
+
+    rng = random.Random(seed)
+    now = local_now()
+    today = local_today()
+    townships = list(Township.objects(voided__ne=True))
+    staff = list(User.objects(role__in=["staff", "coordinator"], active=True, voided__ne=True))
+    if not townships or not staff:
+        return {}
+    people = [row["_id"] for row in ChildArchive._get_collection().find(
+        {"voided": {"$ne": True}}, {"_id": 1}).limit(max(size, 50))]
+    archive_townships = {row["_id"]: row.get("township") for row in ChildArchive._get_collection().find(
+        {"_id": {"$in": people}}, {"township": 1})}
+    themes = list(ThemeTag.objects(voided__ne=True))
+    topics = [t for t in themes if t.kind == "topic"] or themes
+
+    def day_back(max_days=300):
+        return dt.datetime.combine(today - dt.timedelta(days=rng.randint(1, max_days)), dt.time())
+
+    team = VolunteerTeam.objects(name="七星区民政志愿服务队").first()
+    if team is None:
+        team = VolunteerTeam(name="七星区民政志愿服务队", leader="志愿者队长")
+        VolunteerTeam._get_collection().insert_one(_stamp(team, now))
+        team = VolunteerTeam.objects(name="七星区民政志愿服务队").first()
+    volunteers = [Volunteer(name=random_name(rng), phone=f"139{rng.randrange(10**8):08d}", teams=[team],
+                            status="active", joined_on=day_back()) for _ in range(max(25, size // 20))]
+    Volunteer._get_collection().insert_many([_stamp(v, now) for v in volunteers])
+    volunteer_ids = [v["_id"] for v in Volunteer._get_collection().find({}, {"_id": 1})]
+    counts = {"cases": 0, "groups": 0, "events": 0, "trainings": 0, "publicity": 0, "volunteers": len(volunteers)}
+    batches: dict = {Case: [], GroupSeries: [], CommunityEvent: [], Training: [], PublicityActivity: []}
+    for index in range(size):
+        kind = index % 10
+        if kind in (0, 1) and people:
+            person = rng.choice(people)
+            professional = rng.random() < 0.25
+            opened = day_back()
+            count = rng.randint(1, 8 if professional else 4)
+            sessions = [CaseSession(session_date=min(opened + dt.timedelta(days=7 * i), dt.datetime.combine(today, dt.time())),
+                                    hours=rng.choice((1.0, 1.5, 2.0, 12.0 if professional else 2.0)), content="面谈与跟进")
+                        for i in range(count)]
+            batches[Case].append(Case(case_type="professional" if professional else "consultation", client=person,
+                                      township=archive_townships.get(person), worker=rng.choice(staff).pk,
+                                      title="个案服务", opened_on=opened, sessions=sessions,
+                                      stage_documents=[StageDocument(stage="intake", written_on=opened, content="接案")]))
+            counts["cases"] += 1
+        elif kind == 2 and index % 40 == 2:
+            started = day_back(200)
+            members = [random_name(rng) for _ in range(8)]
+            sessions = [GroupSession(session_date=started + dt.timedelta(days=7 * i), hours=rng.choice((2.0, 2.5)),
+                                     topic=f"第{i + 1}节", attendance=rng.sample(members, 6)) for i in range(rng.randint(3, 6))]
+            batches[GroupSeries].append(GroupSeries(title="成长小组", goal="增进同伴支持", township=rng.choice(townships).pk,
+                                                    members=members, started_on=started, sessions=sessions))
+            counts["groups"] += 1
+        elif kind in (3, 4, 5):
+            served = rng.choice((8, 15, 30, 45, 60, 80))
+            helpers = rng.sample(volunteer_ids, k=min(3, len(volunteer_ids)))
+            batches[CommunityEvent].append(CommunityEvent(
+                title=rng.choice(["六一游园会", "重阳敬老活动", "中秋慰问", "防溺水宣传活动", "寒冬送温暖"]),
+                event_date=day_back(), hours=rng.choice((2.0, 3.0)), place="社区活动室",
+                township=rng.choice(townships).pk, target_group=rng.choice(["children", "elderly", "residents"]),
+                themes=[rng.choice(themes).pk] if themes else [], people_served=served,
+                volunteer_activity=rng.random() < 0.3,
+                volunteers=[EventVolunteer(volunteer=v, hours=2.0) for v in helpers]))
+            counts["events"] += 1
+        elif kind == 6:
+            audience = rng.choice(["child_workers", "volunteers", "staff_supervision"])
+            attendees = [Attendee(name=random_name(rng), township=t.pk) for t in rng.sample(townships, k=min(3, len(townships)))]
+            batches[Training].append(Training(title="业务培训", training_date=day_back(), audience=audience, hours=2.5,
+                                              trainer="督导老师", attendees=attendees))
+            counts["trainings"] += 1
+        else:
+            batches[PublicityActivity].append(PublicityActivity(
+                title="政策宣传", held_on=day_back(), format="stall", topics=[rng.choice(topics).pk] if topics else [],
+                townships=[rng.choice(townships).pk], audience="residents", people_reached=rng.randint(20, 200)))
+            counts["publicity"] += 1
+    ledger_rows = []
+    for document_class, documents in batches.items():
+        rows = [_stamp(d, now) for d in documents]
+        for start in range(0, len(rows), BATCH):
+            document_class._get_collection().insert_many(rows[start:start + BATCH])
+        if document_class is CommunityEvent:
+            ledger_rows += [{"volunteer": helper["volunteer"], "source": "event", "source_id": row["_id"],
+                             "served_on": row["event_date"], "hours": helper["hours"], "activity": row["title"],
+                             "year": row["year"]} for row in rows for helper in row.get("volunteers", [])]
+    if ledger_rows:
+        VolunteerHourEntry._get_collection().insert_many(ledger_rows)
+        refresh_totals(volunteer_ids)
+    if not StaffMember.objects.first():
+        roster = [("项目主管", "男", "full_time", "bachelor", "social_work", True), ("社工一", "女", "full_time", "bachelor",
+                   "social_work", True), ("社工二", "女", "full_time", "college", "psychology", False),
+                  ("社工三", "男", "full_time", "bachelor", "law", False), ("兼职社工", "女", "part_time", "college",
+                   "education", False), ("护理员", "女", "part_time", "college", "nursing", False)]
+        StaffMember._get_collection().insert_many([_stamp(StaffMember(
+            name=name, sex=sex, employment=employment, education=education, major_field=major, post="社工",
+            street_rescue=rescue, started_on=dt.datetime(today.year, 1, 1)), now)
+            for name, sex, employment, education, major, rescue in roster])
+    write_audit("import", None, collection="demo", detail=f"生成演示服务记录 {sum(counts.values())} 条")
+    return counts

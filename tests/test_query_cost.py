@@ -141,3 +141,18 @@ def test_money_and_reception_pages_cost_does_not_grow(app, login_as, townships, 
     large = [_commands(client, url) for url in ("/expense/?page_size=100", "/reception/?page_size=100", "/budget/")]
     assert small == large
     assert max(large) <= 12
+
+
+def test_service_record_lists_cost_does_not_grow(app, login_as, accounts):
+    from seeds.demo import generate_archives, generate_services
+
+    generate_archives(200, seed=5)
+    generate_services(100, seed=5)
+    client = login_as("coordinator")
+    urls = ("/case/?page_size={}", "/groupseries/?page_size={}", "/event/?page_size={}", "/training/?page_size={}",
+            "/publicity/?page_size={}", "/volunteer/?page_size={}")
+    small = [_commands(client, url.format(20)) for url in urls]
+    generate_services(600, seed=6)
+    large = [_commands(client, url.format(100)) for url in urls]
+    assert small == large
+    assert max(large) <= 12

@@ -3,8 +3,11 @@
 from models.archives import Archive, ChildArchive, ElderlyArchive, HomelessArchive
 from models.attachments import Attachment
 from models.audit import ACTION_LABELS, AuditEntry
+from models.casework import Case
+from models.other_work import BureauTask
 from models.reception import due_follow_ups
 from models.reference import Community, PersonCategory, Township
+from models.subsidy import SpotCheck
 from models.users import ROLE_LABELS, User
 
 from .base import scope_query
@@ -51,6 +54,10 @@ def start_page_context(user) -> dict:
             ("未分派社工", archives.filter(worker=None).count(), "archive.index_view"),
         ]
         context["figures"].append(("来访来电待跟进", due_follow_ups(townships).count(), reception_due_url()))
+        context["figures"].append(("交办任务未完成", BureauTask.objects(status__ne="done", voided__ne=True).count(),
+                                   "bureautask.index_view"))
+        context["figures"].append(("补贴抽查未办结", scope_query(SpotCheck.objects(
+            status__in=["assigned", "rectifying"], voided__ne=True), SpotCheck).count(), "spotcheck.index_view"))
         context["recent"] = list(scope_query(AuditEntry.objects, AuditEntry).order_by("-at").limit(10))
     elif user.role == "staff":
         mine = archives.filter(worker=user.pk)
@@ -60,6 +67,9 @@ def start_page_context(user) -> dict:
             ("我负责的一级风险儿童", children.filter(worker=user.pk, risk_level="1").count(), "childarchive.index_view"),
             ("我上传的资料", attachments.filter(created_by=user.username).count(), "attachment.index_view"),
             ("来访来电待跟进", due_follow_ups(townships).count(), reception_due_url()),
+            ("我负责的在办个案", Case.objects(worker=user.pk, closed_on=None, voided__ne=True).count(), "case.index_view"),
+            ("分派给我的补贴抽查", SpotCheck.objects(assigned_to=user.pk, status="assigned", voided__ne=True).count(),
+             "spotcheck.index_view"),
         ]
         context["recent"] = list(AuditEntry.objects(actor_name=user.username).order_by("-at").limit(10))
     else:
