@@ -3,7 +3,7 @@ and period. Budget lines, expenses and indicators belong to one contract."""
 
 import datetime as dt
 
-from mongoengine import DateTimeField, StringField
+from mongoengine import DateTimeField, FloatField, StringField
 
 from .base import TrackedDocument
 from .clock import local_today
@@ -20,6 +20,7 @@ class Contract(TrackedDocument):
     start_date = DateTimeField(required=True, verbose_name="服务开始日期")
     end_date = DateTimeField(required=True, verbose_name="服务结束日期")
     scope = StringField(max_length=80, verbose_name="服务范围")
+    lagging_share = FloatField(default=0.8, verbose_name="滞后判定线（实际进度低于应完成进度的此比例为“风险”）")
     notes = StringField(max_length=1000, verbose_name="备注")
 
     meta = {"collection": "contracts", "ordering": ["-start_date"], "indexes": ["station", "-start_date"]}
@@ -39,6 +40,8 @@ class Contract(TrackedDocument):
     def check_rules(self):
         if self.budget_fen is None or self.budget_fen <= 0:
             raise DomainError("预算金额必须大于 0。", field="budget_fen")
+        if self.lagging_share is not None and not 0 < self.lagging_share <= 1:
+            raise DomainError("滞后判定线须在 0 到 1 之间（如 0.8）。", field="lagging_share")
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise DomainError("服务结束日期不能早于开始日期。", field="end_date")
         others = Contract.objects(station=self.station, voided__ne=True, pk__ne=self.pk,

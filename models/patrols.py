@@ -132,9 +132,10 @@ def _minutes(text: str) -> int:
     return hours * 60 + minutes
 
 
-def weekly_grid(start: dt.date, end: dt.date, townships: list | None = None) -> list[dict]:
+def weekly_grid(start: dt.date, end: dt.date, townships: list | None = None, minimum: int | None = None) -> list[dict]:
     """Every ISO week from ``start`` to ``end`` with its patrol count against the minimum."""
-    minimum = int(get_rules("visit_policy")["patrol_minimum_per_week"])
+    if minimum is None:
+        minimum = int(get_rules("visit_policy")["patrol_minimum_per_week"])
     keys = periods_between("week", start, end)
     match = {"week": {"$in": keys}, "voided": {"$ne": True}}
     if townships is not None:

@@ -44,6 +44,8 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
                     "admin": _READ},
     # The staff roster of the project.
     "staffing": {"coordinator": _WRITE, "manager": _READ, "admin": _WRITE},
+    # Indicators, month close, briefs and reports for the bureau.
+    "indicators": {"staff": {"view", "details"}, "coordinator": _WRITE, "manager": _READ, "admin": _READ},
     # The contract and its budget lines: defined by the admin.
     "contract": {"coordinator": _READ, "manager": _READ, "admin": _WRITE},
     # The expense ledger and transfers between budget lines.

@@ -97,7 +97,28 @@ def load_contract() -> int:
     return added
 
 
+def load_indicators() -> int:
+    """The contract's indicators (by code; an admin's edits are kept)."""
+    from models.contracts import Contract
+    from models.indicators import Indicator
+
+    data = read_seed("indicators.json")
+    contract = Contract.objects(name=data["contract"]).first()
+    if contract is None:
+        return 0
+    known = {i.code for i in Indicator.objects(contract=contract.pk).only("code")}
+    added = 0
+    for order, row in enumerate(data["indicators"], start=1):
+        if row["code"] in known:
+            continue
+        row = dict(row)
+        params = json.dumps(row.pop("params", {}), ensure_ascii=False)
+        create_record(Indicator(contract=contract, sort_order=order, params=params, **row), None)
+        added += 1
+    return added
+
+
 def load_reference_data() -> dict[str, int]:
     """Load every reference file; returns how many rows each added."""
     return {"townships": load_townships(), "categories": load_categories(), "rules": load_rule_sets(),
-            "themes": load_themes(), "contract": load_contract()}
+            "themes": load_themes(), "contract": load_contract(), "indicators": load_indicators()}

@@ -247,3 +247,38 @@ def test_staff_records_a_group_session_with_attendance_on_a_phone(live_server, b
     saved = GroupSeries.objects(pk=group.pk).get()
     assert saved.sessions[0].attendance == ["小明", "小红"] and len(saved.photos) == 1
     assert errors == [], errors
+
+
+def test_manager_opens_the_indicator_overview_an_indicator_and_its_evidence(live_server, browser, townships, accounts):
+    import datetime as dt
+
+    from models.casework import Case, CaseSession
+    from models.services import create_record
+
+    from .archive_helpers import make_elder
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    for i in range(3):
+        person = make_elder(townships["东江街道"], name=f"个案老人{i}", sequence=700 + i)
+        create_record(Case(case_type="consultation", client=person, worker=accounts["staff"], title=f"居家支持{i}",
+                           opened_on=dt.datetime(2026, 3, 1 + i),
+                           sessions=[CaseSession(session_date=dt.datetime(2026, 3, 2 + i + d), hours=2, content="面谈")
+                                     for d in range(3 - (i == 2))]), None)
+    page, errors = open_page(browser)
+    sign_in(page, live_server, "guanli")
+    page.goto(f"{live_server}/indicators/")
+    page.wait_for_load_state("networkidle")
+    assert "指标总览" in page.inner_text("body")
+    assert page.inner_text("#indicator-cases-consultation .achieved").strip() == "2"
+    page.screenshot(path=str(ARTIFACTS / "manager-indicators.png"), full_page=True)
+    page.click("#indicator-cases-consultation a")
+    page.wait_for_load_state("networkidle")
+    assert "计入的记录（2 条）" in page.inner_text("body")
+    assert page.locator("#indicator-chart canvas").count() == 1
+    assert "服务 2 次，须 > 2 次" in page.inner_text("#near-misses")
+    page.screenshot(path=str(ARTIFACTS / "manager-indicator-detail.png"), full_page=True)
+    page.click("#evidence a >> nth=0")
+    page.wait_for_load_state("networkidle")
+    assert "居家支持" in page.inner_text("body") and "达标" in page.inner_text("body")
+    page.screenshot(path=str(ARTIFACTS / "manager-evidence-case.png"), full_page=True)
+    assert errors == [], errors

@@ -22,7 +22,7 @@ def test_loading_twice_adds_nothing_and_keeps_admin_edits(app, login_as):
            {"code": "450305001", "name": "七星区街道", "kind": "街道", "sort_order": "1",
             "note": "管理员补充的说明", "record_version": str(township.version)})
     added = load_reference_data()
-    assert added == {"townships": 0, "categories": 0, "rules": 0, "themes": 0, "contract": 0}
+    assert added == {"townships": 0, "categories": 0, "rules": 0, "themes": 0, "contract": 0, "indicators": 0}
     assert Township.objects.count() == 6
     assert Township.objects(code="450305001").first().note == "管理员补充的说明"
 

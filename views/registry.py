@@ -12,6 +12,7 @@ from models.archive_import import ImportBatch  # noqa: F401  (registers the docu
 from models.archives import Archive, ChildArchive, ElderlyArchive, HomelessArchive
 from models.attachments import Attachment
 from models.audit import AuditEntry
+from models.briefs import Brief
 from models.budget import BudgetLine, BudgetTransfer, Expense
 from models.casework import Case, GroupSeries
 from models.charity import Donation, Pairing, Partner
@@ -19,6 +20,7 @@ from models.concerns import Concern
 from models.contracts import Contract
 from models.custom_fields import CustomField
 from models.escorts import ReturneeEscort
+from models.indicators import Indicator
 from models.other_work import AdoptionAssessment, BureauTask, MarriageWork, MediaArticle
 from models.patrols import Patrol
 from models.publicity import PublicityActivity
@@ -48,6 +50,7 @@ from .audit import AuditView
 from .base import HomeView
 from .casework import CaseView, GroupSeriesView
 from .finance import BudgetLineView, BudgetTransferView, BudgetView, ContractView, ExpenseView
+from .indicators import BriefView, IndicatorsView, IndicatorView
 from .operations import DutyDayView, EscortView, ReceptionView
 from .patrols import ConcernView, PatrolView
 from .reference import (
@@ -73,6 +76,11 @@ def build_admin(app) -> Admin:
         theme=Bootstrap4Theme(swatch="cerulean", fluid=True),
         translations_path=str(TRANSLATIONS),
     )
+    indicators = "合同指标"
+    admin.add_view(IndicatorsView(name="指标总览", endpoint="indicators", url="/indicators", category=indicators))
+    admin.add_view(BriefView(Brief, name="工作简报", endpoint="brief", category=indicators))
+    admin.add_link(MenuLink(name="月度关账", endpoint="indicators.close_view", category=indicators))
+    admin.add_link(MenuLink(name="分街道档案导出", endpoint="indicators.townships", category=indicators))
     admin.add_view(AllArchivesView(Archive, name="全部档案", endpoint="archive", category="一人一档"))
     admin.add_view(ChildArchiveView(ChildArchive, name="儿童档案", endpoint="childarchive", category="一人一档"))
     admin.add_view(ElderlyArchiveView(ElderlyArchive, name="老年人档案", endpoint="elderlyarchive", category="一人一档"))
@@ -123,6 +131,7 @@ def build_admin(app) -> Admin:
     admin.add_view(BudgetTransferView(BudgetTransfer, name="科目调剂", endpoint="budgettransfer", category="经费"))
     admin.add_view(BudgetLineView(BudgetLine, name="预算科目", endpoint="budgetline", category="经费"))
     admin.add_view(ContractView(Contract, name="合同", endpoint="contract", category="经费"))
+    admin.add_view(IndicatorView(Indicator, name="合同指标设置", endpoint="indicator", category="经费"))
     admin.add_view(AttachmentView(Attachment, name="资料附件", endpoint="attachment", category="工作记录"))
     admin.add_view(TownshipView(Township, name="街道/乡镇", endpoint="township", category="参考数据"))
     admin.add_view(CommunityView(Community, name="社区/村委", endpoint="community", category="参考数据"))

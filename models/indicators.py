@@ -1,0 +1,621 @@
+"""Contract indicators and the engine that measures them from the records.
+
+Each indicator is a document (seeded from ``seeds/indicators.json``, edited by
+an admin): its kind, target, comparison, period and parameters. ``measure``
+turns one indicator into achieved / target / share / expected by today /
+status / forecast, a monthly series, a per-township breakdown, the records
+that count (evidence) and those that almost count. Every measure issues a
+fixed number of queries, whatever the number of records: it groups on stored
+period keys or reads only the fields it needs in one batch."""
+
+import datetime as dt
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+
+from mongoengine import FloatField, IntField, ReferenceField, StringField
+
+from .base import WHOLE_RESULT, TrackedDocument, ref_id
+from .contracts import Contract
+from .errors import DomainError
+from .periods import period_bounds, period_key, periods_between
+from .reference import ThemeTag, Township
+from .rules import COMPARISONS, compare
+
+AREAS = (("children", "儿童"), ("elderly", "养老"), ("rescue", "救助"), ("professional", "专业服务"),
+         ("volunteers", "志愿者"), ("publicity", "宣传"), ("affairs", "事务"))
+KINDS = (("count", "计数"), ("periodic", "逐期"), ("coverage", "覆盖率"), ("ratio", "比例"), ("checklist", "清单"),
+         ("rule", "规则"))
+OPERATORS = ((">=", "不少于（≥）"), (">", "多于（>）"), ("<=", "不超过（≤）"), ("<", "少于（<）"), ("==", "等于（=）"))
+PERIODS = (("week", "每周"), ("month", "每月"))
+STATUS_LABELS = {"met": "达标", "on_track": "正常", "lagging": "滞后", "at_risk": "风险"}
+PERCENT_KINDS = ("coverage", "ratio", "rule")
+DEFAULT_LAGGING_SHARE = 0.8
+
+
+class Indicator(TrackedDocument):
+    contract = ReferenceField(Contract, required=True, verbose_name="合同")
+    code = StringField(required=True, max_length=40, regex=r"^[a-z_.]+$", verbose_name="代码")
+    name = StringField(required=True, max_length=60, verbose_name="指标")
+    area = StringField(required=True, choices=AREAS, verbose_name="领域")
+    kind = StringField(required=True, choices=KINDS, verbose_name="类型")
+    target = FloatField(required=True, verbose_name="目标值")
+    op = StringField(required=True, choices=OPERATORS, default=">=", verbose_name="达标比较")
+    unit = StringField(max_length=10, verbose_name="单位")
+    period = StringField(choices=PERIODS, verbose_name="逐期周期")
+    per_period = FloatField(verbose_name="每期最少")
+    section = StringField(max_length=60, verbose_name="方案条款")
+    rule = StringField(max_length=300, verbose_name="计算口径")
+    params = StringField(default="{}", verbose_name="计算参数（JSON）")
+    sort_order = IntField(default=0, verbose_name="排序")
+
+    meta = {"collection": "indicators", "ordering": ["sort_order"],
+            "indexes": [{"fields": ["contract", "code"], "unique": True}]}
+
+    def __str__(self):
+        return self.name or self.code or "指标"
+
+    def duplicate_message(self):
+        return f"本合同已有代码为 {self.code} 的指标。"
+
+    def parameters(self) -> dict:
+        try:
+            return json.loads(self.params or "{}")
+        except json.JSONDecodeError:
+            return {}
+
+    def check_rules(self):
+        if self.target is None or self.target <= 0:
+            raise DomainError("目标值必须大于 0。", field="target")
+        if self.kind in PERCENT_KINDS and self.target > 100:
+            raise DomainError("比例类指标的目标值是百分数，不能超过 100。", field="target")
+        if self.op not in COMPARISONS:
+            raise DomainError("请选择达标比较方式。", field="op")
+        if self.kind == "periodic" and (not self.period or not self.per_period or self.per_period <= 0):
+            raise DomainError("逐期指标须选择周期，并填写大于 0 的每期最少次数。", field="per_period")
+        try:
+            if not isinstance(json.loads(self.params or "{}"), dict):
+                raise ValueError
+        except ValueError as exc:
+            raise DomainError("计算参数须是 JSON 对象，例如 {\"audience\": \"volunteers\"}。", field="params") from exc
+
+
+# ---------------------------------------------------------------- measuring
+
+
+@dataclass
+class Scope:
+    """What a measurement covers: a contract period up to a day, and a user's townships."""
+
+    contract: Contract
+    today: dt.date
+    townships: list | None = None
+
+    @property
+    def start(self) -> dt.date:
+        return self.contract.start_date.date()
+
+    @property
+    def end(self) -> dt.date:
+        return self.contract.end_date.date()
+
+    @property
+    def until(self) -> dt.date:
+        """The last day that counts: today, or the contract's end when it is over."""
+        return max(min(self.end, self.today), self.start - dt.timedelta(days=1))
+
+    def between(self, field_name: str) -> dict:
+        return {field_name: {"$gte": dt.datetime.combine(self.start, dt.time()),
+                             "$lte": dt.datetime.combine(self.until, dt.time.max)}}
+
+    def scoped(self, match: dict, field_name: str = "township") -> dict:
+        match = {**match, "voided": {"$ne": True}}
+        if self.townships is not None:
+            match[field_name] = {"$in": list(self.townships)}
+        return match
+
+    @property
+    def elapsed_share(self) -> float:
+        total = (self.end - self.start).days + 1
+        done = (self.until - self.start).days + 1
+        return min(max(done / total, 0.0), 1.0) if total > 0 else 1.0
+
+    def months(self) -> list[str]:
+        return periods_between("month", self.start, self.end)
+
+
+@dataclass
+class Evidence:
+    """The records that count, as a query a page can list and link."""
+
+    document: type
+    raw: dict
+    endpoint: str
+    order_by: str
+    date_field: str
+
+
+@dataclass
+class Measurement:
+    indicator: Indicator
+    achieved: float = 0
+    target: float = 0
+    expected: float = 0
+    status: str = "at_risk"
+    forecast: float | None = None
+    series: list = field(default_factory=list)  # [(month key, value)]
+    breakdown: list = field(default_factory=list)  # [(township name, value)]
+    evidence: Evidence | None = None
+    near_misses: list = field(default_factory=list)  # [(record, reason)]
+    items: list = field(default_factory=list)  # checklist items, periods, rule checks
+    item_title: str = ""
+    note: str = ""
+    extra_met: bool = True  # a second condition of the indicator (e.g. every township covered)
+
+    @property
+    def share(self) -> float | None:
+        return (self.achieved / self.target) if self.target else None
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+    @property
+    def percent(self) -> float:
+        return min((self.share or 0) * 100, 100)
+
+    def achieved_text(self) -> str:
+        return _number(self.achieved) + ("%" if self.indicator.kind in PERCENT_KINDS else "")
+
+    def target_text(self) -> str:
+        unit = "%" if self.indicator.kind in PERCENT_KINDS else (self.indicator.unit or "")
+        return f"{dict(OPERATORS).get(self.indicator.op, '').split('（')[0]} {_number(self.target)}{unit}"
+
+
+def _number(value) -> str:
+    if value is None:
+        return ""
+    return f"{value:.1f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
+
+
+MEASURES: dict = {}
+
+
+def measures(*codes):
+    def register(function):
+        for code in codes:
+            MEASURES[code] = function
+        return function
+
+    return register
+
+
+def township_names() -> dict:
+    return {t["_id"]: t["name"] for t in Township._get_collection().find({}, {"name": 1})}
+
+
+def _grouped(document, match: dict, key: str, total: str | int = 1) -> dict:
+    rows = document._get_collection().aggregate([{"$match": match}, {"$group": {"_id": f"${key}", "n": {"$sum": total}}}])
+    return {row["_id"]: row["n"] for row in rows}
+
+
+def _count_measure(m: Measurement, document, match: dict, scope: Scope, endpoint: str, date_field: str,
+                   township_field: str | None = "township") -> None:
+    """Achieved = number of matching records; series by stored month key; breakdown by township."""
+    match = scope.scoped({**match, **scope.between(date_field)}, township_field or "township") \
+        if township_field else {**match, **scope.between(date_field), "voided": {"$ne": True}}
+    by_month = _grouped(document, match, "month")
+    m.achieved = sum(by_month.values())
+    m.series = [(month, by_month.get(month, 0)) for month in scope.months()]
+    if township_field:
+        names = township_names()
+        m.breakdown = sorted(((names.get(k, "未填写"), v) for k, v in _grouped(document, match, township_field).items()),
+                             key=lambda pair: -pair[1])
+    m.evidence = Evidence(document, match, endpoint, f"-{date_field}", date_field)
+
+
+def _cohort_coverage(m: Measurement, scope: Scope, policy_codes: list[str]) -> None:
+    from .visits import compliance, policy
+
+    rows, due, visited = [], 0, 0
+    names = township_names()
+    misses: Counter = Counter()
+    for code in policy_codes:
+        item = policy(code)
+        periods = compliance(item, scope.start, scope.until, scope.townships) if scope.until >= scope.start else []
+        ended = [p for p in periods if p["end"] < scope.today] or periods[-1:]
+        for period in periods:
+            month = None
+            if item["period"] == "month":
+                month = period["key"]
+            elif item["period"] == "week":
+                month = period_key("month", period_bounds("week", period["key"])[0])
+            rows.append({"label": f"{item['name']} · {period['key']}", "due": period["due"],
+                         "visited": period["visited"], "done": period["due"] == period["visited"],
+                         "share": period["share"], "current": period["current"], "month": month})
+        for period in ended:
+            due += period["due"]
+            visited += period["visited"]
+            for person in period["missed"]:
+                misses[names.get(person.get("township"), "未填写")] += 1
+        if ended and ended[-1]["missed"]:
+            m.near_misses += [(person, f"{ended[-1]['key']} 未探访") for person in ended[-1]["missed"][:50]]
+    m.achieved = round(visited * 100 / due, 1) if due else 0.0
+    m.items = rows
+    m.item_title = "各期探访"
+    m.breakdown = sorted(misses.items(), key=lambda pair: -pair[1])
+    m.note = f"已结束各期应探访 {due} 人次，已探访 {visited} 人次；分街道为未探访人次。"
+    monthly: dict = {}
+    for row in rows:
+        if row["share"] is not None and row["month"]:
+            monthly.setdefault(row["month"], []).append(row["share"] * 100)
+    m.series = [(month, round(sum(v) / len(v), 1)) for month, v in sorted(monthly.items())]
+
+
+@measures("visits.home")
+def _home_visits(m, indicator, scope):
+    from .visits import Visit
+
+    _count_measure(m, Visit, {"counts_as_home_visit": "yes"}, scope, "visit", "visited_at")
+
+
+@measures("archives.new")
+def _new_archives(m, indicator, scope):
+    from .archives import Archive
+
+    match = scope.scoped({"complete": True, **scope.between("archive_date")})
+    rows = list(Archive._get_collection().find(match, {"archive_date": 1, "township": 1}, batch_size=WHOLE_RESULT))
+    months = Counter(period_key("month", r["archive_date"]) for r in rows)
+    names = township_names()
+    m.achieved = len(rows)
+    m.series = [(month, months.get(month, 0)) for month in scope.months()]
+    m.breakdown = sorted(Counter(names.get(r.get("township"), "未填写") for r in rows).items(), key=lambda p: -p[1])
+    m.evidence = Evidence(Archive, match, "archive", "-archive_date", "archive_date")
+    incomplete = scope.scoped({"complete": {"$ne": True}, **scope.between("archive_date")})
+    m.near_misses = [(a, "缺项：" + "、".join(a.missing_items or [])) for a in
+                     Archive.objects(__raw__=incomplete).only("name", "missing_items", "township").limit(50)]
+
+
+@measures("archives.children_coverage")
+def _children_coverage(m, indicator, scope):
+    from .archives import ChildArchive
+    from .reference import PersonCategory
+
+    codes = indicator.parameters().get("categories", [])
+    ids = [c.pk for c in PersonCategory.objects(code__in=codes)]
+    match = scope.scoped({"_cls": "Archive.ChildArchive", "status": "active", "categories": {"$in": ids}})
+    rows = list(ChildArchive._get_collection().find(match, {"complete": 1, "township": 1, "name": 1,
+                                                           "missing_items": 1}, batch_size=WHOLE_RESULT))
+    complete = [r for r in rows if r.get("complete")]
+    m.achieved = round(len(complete) * 100 / len(rows), 1) if rows else 0.0
+    names = township_names()
+    per_township: dict = {}
+    for row in rows:
+        total, done = per_township.get(names.get(row.get("township"), "未填写"), (0, 0))
+        per_township[names.get(row.get("township"), "未填写")] = (total + 1, done + (1 if row.get("complete") else 0))
+    m.breakdown = [(name, round(done * 100 / total, 1)) for name, (total, done) in sorted(per_township.items())]
+    m.evidence = Evidence(ChildArchive, {**match, "complete": True}, "childarchive", "name", "archive_date")
+    m.near_misses = [(row, "缺项：" + "、".join(row.get("missing_items") or [])) for row in rows
+                     if not row.get("complete")][:50]
+    m.note = f"名单内儿童 {len(rows)} 人，档案完整 {len(complete)} 人；分街道为完整率（%）。"
+
+
+@measures("visits.risk_cadence", "visits.orphans", "visits.elderly_monthly")
+def _visit_coverage(m, indicator, scope):
+    _cohort_coverage(m, scope, indicator.parameters().get("policies", []))
+
+
+@measures("trainings.child_workers", "volunteers.trainings", "staff.supervision")
+def _trainings(m, indicator, scope):
+    from .activities import Training, township_coverage
+
+    params = indicator.parameters()
+    match = {"audience": params.get("audience", "child_workers")}
+    if params.get("min_hours"):
+        match["hours"] = {"$gte": float(params["min_hours"])}
+    _count_measure(m, Training, match, scope, "training", "training_date", township_field=None)
+    if params.get("min_hours"):
+        short = scope.scoped({"audience": match["audience"], "hours": {"$lt": float(params["min_hours"])},
+                              **scope.between("training_date")})
+        m.near_misses = [(t, f"时长 {t.hours:g} 小时，须不少于 {params['min_hours']} 小时")
+                         for t in Training.objects(__raw__=short).limit(50)]
+    if params.get("cover_townships"):
+        coverage = township_coverage(match["audience"], str(scope.start.year))
+        m.items = [{"label": t.name, "done": True} for t in coverage["covered"]] + \
+                  [{"label": t.name, "done": False} for t in coverage["missing"]]
+        m.item_title = "街道/乡镇覆盖"
+        m.extra_met = not coverage["missing"]
+
+
+@measures("cases.consultation", "cases.professional")
+def _cases(m, indicator, scope):
+    from .casework import Case, qualifying_cases_query
+
+    case_type = indicator.parameters().get("case_type", indicator.code.split(".")[1])
+    _count_measure(m, Case, qualifying_cases_query(case_type), scope, "case", "opened_on")
+    almost = scope.scoped({"case_type": case_type, **scope.between("opened_on")})
+    for case in Case.objects(__raw__=almost).only("title", "client", "session_count", "total_hours", "case_type",
+                                                  "township").limit(300):
+        met, lacking = case.qualification()
+        if not met:
+            m.near_misses.append((case, "；".join(lacking)))
+
+
+@measures("groups.series")
+def _groups(m, indicator, scope):
+    from .casework import GroupSeries, qualifying_groups_query
+
+    _count_measure(m, GroupSeries, qualifying_groups_query(), scope, "groupseries", "started_on")
+    for group in GroupSeries.objects(__raw__=scope.scoped(scope.between("started_on"))).limit(100):
+        met, lacking = group.qualification()
+        if not met:
+            m.near_misses.append((group, "；".join(lacking)))
+
+
+@measures("events.large", "events.small")
+def _events(m, indicator, scope):
+    from .activities import CommunityEvent, size_query
+
+    size = indicator.parameters().get("size", indicator.code.split(".")[1])
+    _count_measure(m, CommunityEvent, size_query(size), scope, "event", "event_date")
+    band = {"$gt": 40, "$lte": 50} if size == "large" else {"$gte": 5, "$lt": 10}
+    wanted = "须 > 50 人" if size == "large" else "须 10–50 人"
+    for event in CommunityEvent.objects(__raw__=scope.scoped({"people_served": band, **scope.between("event_date")})
+                                        ).limit(50):
+        m.near_misses.append((event, f"服务 {event.people_served} 人，{wanted}"))
+
+
+@measures("volunteers.trained")
+def _volunteers_trained(m, indicator, scope):
+    from .volunteers import Volunteer, VolunteerHourEntry
+
+    minimum = float(indicator.parameters().get("min_hours", 2))
+    hours = _grouped(VolunteerHourEntry, {"source": "training", **scope.between("served_on")}, "volunteer", "$hours")
+    trained = [vid for vid, total in hours.items() if round(total, 2) >= minimum]
+    m.achieved = len(trained)
+    m.evidence = Evidence(Volunteer, {"_id": {"$in": trained}}, "volunteer", "name", "joined_on")
+    short = [vid for vid, total in hours.items() if round(total, 2) < minimum]
+    names = {v.pk: v for v in Volunteer.objects(pk__in=short[:50])}
+    m.near_misses = [(names[vid], f"培训 {hours[vid]:g} 小时，须不少于 {minimum:g} 小时") for vid in short[:50]
+                     if vid in names]
+
+
+@measures("volunteers.activities")
+def _volunteer_activities(m, indicator, scope):
+    from .activities import CommunityEvent
+
+    minimum = float(indicator.parameters().get("min_hours", 2))
+    _count_measure(m, CommunityEvent, {"volunteer_activity": True, "hours": {"$gte": minimum}}, scope, "event",
+                   "event_date")
+    short = scope.scoped({"volunteer_activity": True, "hours": {"$lt": minimum}, **scope.between("event_date")})
+    m.near_misses = [(e, f"时长 {e.hours:g} 小时，须不少于 {minimum:g} 小时")
+                     for e in CommunityEvent.objects(__raw__=short).limit(50)]
+
+
+@measures("media.articles")
+def _media(m, indicator, scope):
+    from .other_work import MediaArticle
+
+    levels = indicator.parameters().get("levels", ["city", "province", "national"])
+    _count_measure(m, MediaArticle, {"level": {"$in": levels}}, scope, "media", "published_on", township_field=None)
+    lower = {"level": {"$nin": levels}, **scope.between("published_on"), "voided": {"$ne": True}}
+    m.near_misses = [(a, "区级媒体，不计入") for a in MediaArticle.objects(__raw__=lower).limit(50)]
+
+
+def _months_grid(m: Measurement, scope: Scope, by_month: dict, per_period: float) -> None:
+    current = period_key("month", scope.today)
+    m.items = [{"label": month, "count": by_month.get(month, 0), "done": by_month.get(month, 0) >= per_period,
+                "current": month == current, "future": month > current} for month in scope.months()]
+    m.item_title = "逐月"
+    m.series = [(month, by_month.get(month, 0)) for month in scope.months()]
+    missed = [i["label"] for i in m.items if not i["done"] and not i["current"] and not i["future"]]
+    m.extra_met = m.extra_met and not missed
+    if missed:
+        m.note = "未达标的月份：" + "、".join(missed) + "。"
+
+
+@measures("patrols.weekly")
+def _patrols(m, indicator, scope):
+    from .patrols import Patrol, weekly_grid
+
+    minimum = int(indicator.per_period or 2)
+    weeks = weekly_grid(scope.start, scope.until, scope.townships, minimum) if scope.until >= scope.start else []
+    ended = [w for w in weeks if w["status"] != "open"]
+    met = [w for w in ended if w["status"] == "met"]
+    m.achieved = round(len(met) * 100 / len(ended), 1) if ended else 0.0
+    m.items = [{"label": w["key"], "count": w["count"], "done": w["status"] == "met", "current": w["status"] == "open"}
+               for w in weeks]
+    m.item_title = f"逐周（每周不少于 {_number(indicator.per_period or 2)} 次）"
+    match = scope.scoped(scope.between("patrol_date"))
+    by_month = _grouped(Patrol, match, "month")
+    m.series = [(month, by_month.get(month, 0)) for month in scope.months()]
+    m.evidence = Evidence(Patrol, match, "patrol", "-patrol_date", "patrol_date")
+    m.near_misses = [({"name": w["key"]}, f"只有 {w['count']} 次") for w in ended if w["status"] != "met"][:50]
+    m.note = f"已结束 {len(ended)} 周，达标 {len(met)} 周。"
+
+
+@measures("publicity.social_assistance")
+def _social_assistance(m, indicator, scope):
+    from .publicity import PublicityActivity
+
+    params = indicator.parameters()
+    topic = ThemeTag.objects(code=params.get("topic", "social_assistance")).first()
+    match = scope.scoped({"topics": topic.pk if topic else None, **scope.between("held_on")}, "townships")
+    by_month = _grouped(PublicityActivity, match, "month")
+    m.achieved = sum(by_month.values())
+    _months_grid(m, scope, by_month, indicator.per_period or 1)
+    m.evidence = Evidence(PublicityActivity, match, "publicity", "-held_on", "held_on")
+    if params.get("cover_townships"):
+        covered = set()
+        for row in PublicityActivity._get_collection().find(match, {"townships": 1}, batch_size=WHOLE_RESULT):
+            covered |= set(row.get("townships") or [])
+        townships = list(Township.objects(voided__ne=True).order_by("code"))
+        missing = [t.name for t in townships if t.pk not in covered]
+        m.breakdown = [(t.name, "已覆盖" if t.pk in covered else "未覆盖") for t in townships]
+        if missing:
+            m.extra_met = False
+            m.note = (m.note + " " if m.note else "") + "尚未覆盖：" + "、".join(missing) + "。"
+
+
+@measures("briefs.monthly")
+def _briefs(m, indicator, scope):
+    from .briefs import Brief
+
+    match = {"contract": scope.contract.pk, "status": "issued", "voided": {"$ne": True}}
+    by_month = _grouped(Brief, match, "month")
+    months = {k: v for k, v in by_month.items() if k and k <= period_key("month", scope.until)}
+    m.achieved = sum(1 for v in months.values() if v >= (indicator.per_period or 1))
+    _months_grid(m, scope, months, indicator.per_period or 1)
+    m.evidence = Evidence(Brief, match, "brief", "-month", "sent_on")
+
+
+@measures("subsidy.onsite_check", "subsidy.quality_check")
+def _subsidy(m, indicator, scope):
+    from .subsidy import SpotCheck, check_shares
+
+    kind = indicator.parameters().get("kind", "assessment")
+    start, until = dt.datetime.combine(scope.start, dt.time()), dt.datetime.combine(scope.until, dt.time.max)
+    shares = check_shares(kind, start, until)
+    m.achieved = round(shares["share"] * 100, 2)
+    m.items = [{"label": "服务期内总数", "count": shares["population"], "done": True},
+               {"label": "已核查", "count": shares["checked"], "done": shares["checked"] > 0}]
+    m.item_title = "核查数量"
+    m.evidence = Evidence(SpotCheck, scope.scoped({"kind": kind, "checked_on": {"$ne": None}}), "spotcheck",
+                          "-checked_on", "checked_on")
+
+
+@measures("child.holiday_activities", "child.safety_topics", "elderly.festivals", "rescue.campaigns",
+          "publicity.holidays")
+def _checklist(m, indicator, scope):
+    from .activities import CommunityEvent
+    from .patrols import Patrol
+    from .publicity import PublicityActivity
+
+    params = indicator.parameters()
+    tags = {t.code: t for t in ThemeTag.objects(code__in=params.get("themes", []))}
+    ids = [t.pk for t in tags.values()]
+    counts: Counter = Counter()
+    for document, tag_field, date_field, township_field in ((CommunityEvent, "themes", "event_date", "township"),
+                                                           (PublicityActivity, "topics", "held_on", "townships")):
+        match = scope.scoped({tag_field: {"$in": ids}, **scope.between(date_field)}, township_field)
+        for row in document._get_collection().aggregate([{"$match": match}, {"$unwind": f"${tag_field}"},
+                                                         {"$match": {tag_field: {"$in": ids}}},
+                                                         {"$group": {"_id": f"${tag_field}", "n": {"$sum": 1}}}]):
+            counts[row["_id"]] += row["n"]
+    campaigns = params.get("patrol_campaigns") or {}
+    if campaigns:
+        match = scope.scoped({"campaign": {"$in": list(campaigns.values())}, **scope.between("patrol_date")})
+        by_campaign = _grouped(Patrol, match, "campaign")
+        for code, campaign in campaigns.items():
+            if code in tags:
+                counts[tags[code].pk] += by_campaign.get(campaign, 0)
+    m.items = [{"label": tags[code].name if code in tags else code, "count": counts.get(tags[code].pk, 0) if code in tags
+                else 0, "done": code in tags and counts.get(tags[code].pk, 0) > 0, "code": code}
+               for code in params.get("themes", [])]
+    m.item_title = "清单"
+    m.achieved = sum(1 for item in m.items if item["done"])
+    m.near_misses = [({"name": item["label"]}, "尚无活动或宣传") for item in m.items if not item["done"]]
+    m.evidence = Evidence(CommunityEvent, scope.scoped({"themes": {"$in": ids}, **scope.between("event_date")}),
+                          "event", "-event_date", "event_date")
+
+
+@measures("accompaniment.rules")
+def _accompaniment(m, indicator, scope):
+    from .accompaniment import Accompaniment
+    from .rules import get_rules
+
+    rules = get_rules("service_rules")["accompaniment"]
+    match = scope.scoped(scope.between("start_date"))
+    records = list(Accompaniment.objects(__raw__=match).order_by("start_date").select_related())
+    violations = []
+    per_person: Counter = Counter()
+    for record in records:
+        per_person[(ref_id(record._data.get("person")), record.year)] += 1
+        if (record.days or 0) > int(rules["max_days"]):
+            violations.append((record, f"陪护 {record.days} 天，超过 {rules['max_days']} 天"))
+        if per_person[(ref_id(record._data.get("person")), record.year)] > int(rules["per_person_per_year"]):
+            violations.append((record, f"同一人年内超过 {rules['per_person_per_year']} 次"))
+        at_once = [r for r in records if r is not record and r.start_date <= record.start_date <= r.end_date]
+        if len(at_once) + 1 > int(rules["max_concurrent"]):
+            violations.append((record, f"{record.start_date:%Y-%m-%d} 同时陪护 {len(at_once) + 1} 人"))
+    bad = {id(record) for record, _ in violations}
+    m.achieved = round((len(records) - len(bad)) * 100 / len(records), 1) if records else 100.0
+    m.near_misses = violations
+    m.evidence = Evidence(Accompaniment, match, "accompaniment", "-start_date", "start_date")
+    m.note = f"服务期内陪护 {len(records)} 次，违反规则 {len(bad)} 次（新登记的违规记录会被拒绝）。"
+
+
+@measures("adoption.assessments")
+def _adoption(m, indicator, scope):
+    from .other_work import AdoptionAssessment
+
+    match = scope.scoped({**scope.between("assigned_on"), "status": {"$ne": "withdrawn"}})
+    by_status = _grouped(AdoptionAssessment, match, "status")
+    assigned = sum(by_status.values())
+    reported = by_status.get("reported", 0)
+    m.achieved = round(reported * 100 / assigned, 1) if assigned else 100.0
+    within = AdoptionAssessment.objects(__raw__={**match, "within_city": True}).count()
+    limit = int(indicator.parameters().get("within_city_limit", 2))
+    m.items = [{"label": "交办", "count": assigned, "done": True}, {"label": "已出具报告", "count": reported,
+                                                                   "done": reported == assigned},
+               {"label": f"市区内（不超过 {limit} 例）", "count": within, "done": within <= limit}]
+    m.item_title = "收养评估"
+    m.extra_met = within <= limit
+    m.evidence = Evidence(AdoptionAssessment, match, "adoption", "-assigned_on", "assigned_on")
+
+
+@measures("staffing.rules")
+def _staffing(m, indicator, scope):
+    from .staffing import StaffMember, staffing_check
+
+    result = staffing_check(scope.until)
+    checks = result["checks"]
+    m.achieved = round(sum(1 for c in checks if c["met"]) * 100 / len(checks), 1)
+    m.items = [{"label": c["label"], "count": c["actual"], "done": c["met"], "detail": c["names"]} for c in checks]
+    m.item_title = "人员配备规则"
+    m.near_misses = [({"name": c["label"]}, f"要求 {c['required']}，实际 {c['actual']}") for c in checks if not c["met"]]
+    m.evidence = Evidence(StaffMember, {"voided": {"$ne": True}}, "staffmember", "name", "started_on")
+
+
+def status_of(m: Measurement, indicator: Indicator, scope: Scope, lagging_share: float) -> str:
+    if compare(m.achieved, {"op": indicator.op, "value": indicator.target}) and m.extra_met:
+        return "met"
+    if m.achieved >= m.expected - 1e-9:
+        return "on_track"
+    if m.achieved >= lagging_share * m.expected:
+        return "lagging"
+    return "at_risk"
+
+
+def measure(indicator: Indicator, scope: Scope, lagging_share: float = DEFAULT_LAGGING_SHARE) -> Measurement:
+    """Measure one indicator. An indicator whose records do not exist yet shows 0."""
+    m = Measurement(indicator=indicator, target=indicator.target)
+    function = MEASURES.get(indicator.code)
+    if function is None:
+        m.note = "尚无此指标的计算方法（代码不在系统支持的范围内）。"
+    else:
+        function(m, indicator, scope)
+    if indicator.kind in ("count",) or (indicator.kind == "periodic" and indicator.period == "month"
+                                        and indicator.target > 1):
+        m.expected = round(indicator.target * scope.elapsed_share, 1)
+        m.forecast = round(m.achieved / scope.elapsed_share, 1) if scope.elapsed_share else None
+    elif indicator.kind == "checklist":
+        m.expected = m.target * scope.elapsed_share
+    else:
+        m.expected = indicator.target
+    m.status = status_of(m, indicator, scope, lagging_share)
+    return m
+
+
+def indicators_for(contract: Contract) -> list[Indicator]:
+    return list(Indicator.objects(contract=contract.pk, voided__ne=True).order_by("sort_order"))
+
+
+def measure_all(contract: Contract, today: dt.date, townships: list | None = None) -> list[Measurement]:
+    scope = Scope(contract, today, townships)
+    lagging = contract.lagging_share or DEFAULT_LAGGING_SHARE
+    return [measure(indicator, scope, lagging) for indicator in indicators_for(contract)]
+
+
+def month_end(month: str) -> dt.date:
+    return period_bounds("month", month)[1]

@@ -1,0 +1,236 @@
+"""Contract indicators: the overview, one indicator with its chart, breakdown
+and evidence, the month close, the monthly brief and the reports for the
+bureau."""
+
+import datetime as dt
+import json
+
+from flask import Response, abort, flash, redirect, request, url_for
+from flask_admin import expose
+from flask_login import current_user
+
+from models.briefs import (
+    MonthClose,
+    brief_docx,
+    close_month,
+    current_month_key,
+    draft_brief,
+    indicator_workbook,
+    month_differences,
+    year_summary_docx,
+)
+from models.clock import local_now, local_today
+from models.contracts import Contract, current_contract
+from models.errors import DomainError
+from models.indicators import AREAS, Indicator, Scope, measure, measure_all, month_end
+from models.periods import period_label, periods_between
+from models.reference import Township
+
+from .base import SecureModelView, SecureView, audit, content_disposition, send_xlsx, user_townships
+from .forms import SecureForm, csrf_failed
+
+DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+STATUS_CLASSES = {"met": "success", "on_track": "info", "lagging": "warning", "at_risk": "danger"}
+
+
+def _contract():
+    wanted = request.args.get("contract", "")
+    contract = Contract.objects(pk=wanted, voided__ne=True).first() if len(wanted) == 24 else current_contract()
+    if contract is None:
+        abort(404)
+    return contract
+
+
+def _link(record, endpoint: str) -> str | None:
+    pk = getattr(record, "pk", None) or (record.get("_id") if isinstance(record, dict) else None)
+    if pk is None:
+        return None
+    return url_for(f"{endpoint}.details_view", id=pk)
+
+
+def _label(record) -> str:
+    if isinstance(record, dict):
+        return record.get("name") or record.get("title") or ""
+    return str(record)
+
+
+class IndicatorsView(SecureView):
+    area = "indicators"
+
+    @expose("/")
+    def index(self):
+        contract = _contract()
+        measurements = measure_all(contract, local_today(), user_townships())
+        groups = [(label, [m for m in measurements if m.indicator.area == code]) for code, label in AREAS]
+        counts = {status: sum(1 for m in measurements if m.status == status) for status in STATUS_CLASSES}
+        return self.render("admin/indicators.html", contract=contract, groups=groups, counts=counts,
+                           classes=STATUS_CLASSES, contracts=Contract.objects(voided__ne=True).only("name"),
+                           today=local_today(), may_write=current_user.can("indicators", "create"))
+
+    @expose("/show/<code>/")
+    def detail(self, code):
+        contract = _contract()
+        indicator = Indicator.objects(contract=contract.pk, code=code, voided__ne=True).first()
+        if indicator is None:
+            abort(404)
+        scope = Scope(contract, local_today(), user_townships())
+        m = measure(indicator, scope, contract.lagging_share or 0.8)
+        evidence, total = [], 0
+        if m.evidence is not None:
+            query = m.evidence.document.objects(__raw__=m.evidence.raw)
+            total = query.count()
+            for record in query.order_by(m.evidence.order_by).limit(200):
+                evidence.append({"label": str(record), "url": _link(record, m.evidence.endpoint),
+                                 "date": getattr(record, m.evidence.date_field, None)})
+        endpoint = m.evidence.endpoint if m.evidence else None
+        near = [{"label": _label(record), "reason": reason,
+                 "url": _link(record, endpoint) if endpoint and not isinstance(record, dict) else None}
+                for record, reason in m.near_misses[:100]]
+        cumulative, running, this_month = [], 0, scope.until.strftime("%Y-%m")
+        for key, value in m.series:
+            running += value or 0
+            cumulative.append(round(running, 2) if key <= this_month else None)
+        chart = {"months": [period_label("month", k) for k, _ in m.series],
+                 "values": [v if k <= this_month else None for k, v in m.series],
+                 "cumulative": cumulative if indicator.kind in ("count", "periodic") else [],
+                 "percent": indicator.kind in ("coverage", "ratio")}
+        return self.render("admin/indicator_detail.html", m=m, indicator=indicator, contract=contract,
+                           evidence=evidence, evidence_total=total, near=near, chart=json.dumps(chart, ensure_ascii=False),
+                           classes=STATUS_CLASSES, period_label=period_label)
+
+    # -- month close ---------------------------------------------------------
+
+    @expose("/close/", methods=("GET", "POST"))
+    def close_view(self):
+        contract = _contract()
+        form = SecureForm(request.form if request.method == "POST" else None)
+        if request.method == "POST":
+            if not current_user.can("indicators", "create"):
+                abort(403)
+            if not form.validate():
+                flash(form.csrf_token.errors[0] if csrf_failed(form) else "提交无效，请重试。", "error")
+            else:
+                try:
+                    closed = close_month(contract, request.form.get("month", ""), current_user._get_current_object())
+                except DomainError as exc:
+                    flash(exc.message, "error")
+                else:
+                    flash(f"{closed}：已冻结 {len(closed.figures)} 项指标的数据。", "success")
+            return redirect(url_for(".close_view", contract=contract.pk))
+        today = local_today()
+        last = min(contract.end_date.date(), today)
+        months = periods_between("month", contract.start_date.date(), last)
+        closes = {c.month: c for c in MonthClose.objects(contract=contract.pk, voided__ne=True)}
+        selected = request.args.get("month")
+        differences = month_differences(closes[selected]) if selected in closes else None
+        rows = [{"month": key, "label": period_label("month", key), "close": closes.get(key),
+                 "ended": month_end(key) < today} for key in months]
+        return self.render("admin/month_close.html", contract=contract, rows=rows, form=form, selected=selected,
+                           differences=differences, closed=closes.get(selected),
+                           may_write=current_user.can("indicators", "create"), period_label=period_label)
+
+    # -- reports ---------------------------------------------------------------
+
+    @expose("/report/")
+    def report(self):
+        if not current_user.can("indicators", "export"):
+            abort(403)
+        contract = _contract()
+        path = indicator_workbook(contract, local_today())
+        audit("export", collection="indicators", detail=f"导出“{contract.name}”指标完成情况及佐证（Excel）")
+        return send_xlsx(path, f"指标完成情况_{local_now():%Y%m%d}.xlsx")
+
+    @expose("/summary/")
+    def summary(self):
+        if not current_user.can("indicators", "export"):
+            abort(403)
+        contract = _contract()
+        data = year_summary_docx(contract, local_today())
+        audit("export", collection="indicators", detail=f"导出“{contract.name}”年度总结（Word）")
+        return Response(data, mimetype=DOCX_MIMETYPE,
+                        headers={"Content-Disposition": content_disposition(f"{contract.name}年度总结.docx")})
+
+    @expose("/townships/")
+    def townships(self):
+        scope = user_townships()
+        townships = Township.objects(voided__ne=True).order_by("code")
+        if scope is not None:
+            townships = townships.filter(pk__in=scope)
+        return self.render("admin/township_exports.html", townships=townships)
+
+
+class IndicatorView(SecureModelView):
+    """Targets, comparisons, periods and parameters, edited by the admin."""
+
+    area = "contract"
+    column_list = ("sort_order", "code", "name", "area", "kind", "op", "target", "unit", "period", "per_period",
+                   "section")
+    column_filters = ("contract", "area", "kind")
+    column_searchable_list = ("code", "name", "section")
+    column_default_sort = "sort_order"
+    form_columns = ("contract", "code", "name", "area", "kind", "op", "target", "unit", "period", "per_period",
+                    "section", "rule", "params", "sort_order")
+    form_args = {"code": {"description": "系统按代码计算指标，请勿修改已有指标的代码。"},
+                 "target": {"description": "比例类（覆盖率、比例、规则）为百分数，如 100、20、2。"},
+                 "params": {"description": "计算参数（JSON），如统计的对象类别、主题标签、培训对象。"}}
+    form_widget_args = {"params": {"rows": 3}, "rule": {"rows": 2}}
+
+
+class BriefView(SecureModelView):
+    area = "indicators"
+    column_list = ("month", "issue_number", "title", "status", "sent_on", "sender")
+    column_filters = ("month", "status")
+    column_default_sort = ("issue_number", True)
+    date_fields = ("sent_on",)
+    form_columns = ("title", "issue_number", "sender", "sent_on", "status", "highlights", "photo_events", "typical_case",
+                    "problems", "next_plan")
+    form_ajax_refs = {"photo_events": {"fields": ("title",), "minimum_input_length": 0, "placeholder": "选择有照片的活动"}}
+    form_widget_args = {name: {"rows": 5} for name in ("highlights", "typical_case", "problems", "next_plan")}
+    form_args = {"typical_case": {"description": "请去标识：用化名或“王某”，不写真实姓名、身份证号、住址。"}}
+    list_template = "admin/brief_list.html"
+
+    @property
+    def can_create(self):
+        return False  # a brief starts as a draft generated for a month (figures frozen then)
+
+    def details_links(self, model):
+        return [("下载 Word", self.get_url(".docx_view", id=model.pk))]
+
+    @expose("/draft/", methods=("POST",))
+    def draft_view(self):
+        if not self._may("edit"):
+            abort(403)
+        form = SecureForm(request.form)
+        if not form.validate():
+            flash(form.csrf_token.errors[0] if csrf_failed(form) else "提交无效，请重试。", "error")
+            return redirect(self.get_url(".index_view"))
+        contract = current_contract()
+        month = request.form.get("month", "")
+        try:
+            if contract is None:
+                raise DomainError("尚未设置合同。")
+            dt.date.fromisoformat(f"{month}-01")
+            brief = draft_brief(contract, month, current_user._get_current_object())
+        except ValueError:
+            flash("请选择月份。", "error")
+            return redirect(self.get_url(".index_view"))
+        except DomainError as exc:
+            flash(exc.message, "error")
+            return redirect(self.get_url(".index_view"))
+        flash(f"已起草第 {brief.issue_number} 期简报，请修改文字后发布。", "success")
+        return redirect(self.get_url(".edit_view", id=brief.pk))
+
+    @expose("/docx/")
+    def docx_view(self):
+        brief = self.get_one(request.args.get("id", ""))
+        if brief is None:
+            abort(404)
+        audit("export", collection="briefs", record_id=brief.pk, record_label=str(brief), detail="下载简报 Word")
+        return Response(brief_docx(brief), mimetype=DOCX_MIMETYPE,
+                        headers={"Content-Disposition": content_disposition(
+                            f"{brief.title}第{brief.issue_number}期.docx")})
+
+    def render(self, template, **kwargs):
+        kwargs.setdefault("current_month", current_month_key())
+        kwargs.setdefault("draft_form", SecureForm())
+        return super().render(template, **kwargs)
