@@ -22,7 +22,7 @@ from models.services import create_record, snapshot, update_record
 from models.staffing import StaffMember
 from models.visits import Visit, add_photo
 
-from .archive_helpers import make_elder
+from .archive_helpers import make_child, make_elder
 from .conftest import submit
 from .helpers import png_bytes
 
@@ -296,7 +296,12 @@ def test_reports_for_the_bureau(app, client, login_as, townships, accounts):
     summary = Document(io.BytesIO(client.get("/indicators/summary/").data))
     assert "年度工作总结" in summary.paragraphs[0].text
     exports = client.get("/indicators/townships/").get_data(as_text=True)
-    assert "东江街道" in exports and "flt0_township_equals" in exports
+    link = f"/archive/export/xlsx/?flt0_township_equals={townships['东江街道'].pk}"
+    assert link in exports.replace("&amp;", "&")
+    make_child(townships["穿山街道"], name="穿山娃", sequence=990)
+    sheet = load_workbook(io.BytesIO(client.get(link).data)).worksheets[0]
+    names = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    assert names and "穿山娃" not in names
     assert client.get("/indicators/").status_code == 200
     login_as("staff")
     assert client.get("/indicators/report/").status_code == 403

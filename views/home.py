@@ -4,6 +4,7 @@ from models.archives import Archive, ChildArchive, ElderlyArchive, HomelessArchi
 from models.attachments import Attachment
 from models.audit import ACTION_LABELS, AuditEntry
 from models.casework import Case
+from models.indicators import Indicator
 from models.other_work import BureauTask
 from models.reception import due_follow_ups
 from models.reference import Community, PersonCategory, Township
@@ -54,6 +55,8 @@ def start_page_context(user) -> dict:
             ("未分派社工", archives.filter(worker=None).count(), "archive.index_view"),
         ]
         context["figures"].append(("来访来电待跟进", due_follow_ups(townships).count(), reception_due_url()))
+        context["figures"].insert(0, ("合同指标（查看完成情况）", Indicator.objects(voided__ne=True).count(),
+                                      "indicators.index"))
         context["figures"].append(("交办任务未完成", BureauTask.objects(status__ne="done", voided__ne=True).count(),
                                    "bureautask.index_view"))
         context["figures"].append(("补贴抽查未办结", scope_query(SpotCheck.objects(
@@ -74,6 +77,7 @@ def start_page_context(user) -> dict:
         context["recent"] = list(AuditEntry.objects(actor_name=user.username).order_by("-at").limit(10))
     else:
         context["figures"] = [
+            ("合同指标（查看完成情况）", Indicator.objects(voided__ne=True).count(), "indicators.index"),
             ("在档档案", archives.count(), "archive.index_view"),
             ("儿童", scope_query(ChildArchive.objects(voided__ne=True, status="active"), ChildArchive).count(),
              "childarchive.index_view"),
