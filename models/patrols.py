@@ -78,7 +78,7 @@ class Patrol(TrackedDocument):
     township = ReferenceField(Township, required=True, verbose_name="街道/乡镇")
     places = StringField(required=True, max_length=300, verbose_name="巡查地点")
     staff = ListField(ReferenceField(User), verbose_name="巡查社工")
-    volunteers = StringField(max_length=200, verbose_name="参与志愿者")
+    volunteers = StringField(max_length=200, verbose_name="其他志愿者（未登记）")
     volunteer_members = ListField(ReferenceField(Volunteer), verbose_name="登记的志愿者（计入志愿时数）")
     campaign = StringField(choices=CAMPAIGNS, verbose_name="专项活动")
     encounters = ListField(EmbeddedDocumentField(Encounter), verbose_name="发现对象")

@@ -59,7 +59,7 @@ class Visit(TrackedDocument):
     mode = StringField(required=True, choices=VISIT_MODES, default="home", verbose_name="方式")
     contact = StringField(required=True, choices=CONTACT, default="made", verbose_name="是否见到")
     visitors = ListField(ReferenceField(User), verbose_name="探访社工")
-    volunteers = StringField(max_length=200, verbose_name="参与志愿者")
+    volunteers = StringField(max_length=200, verbose_name="其他志愿者（未登记）")
     volunteer_members = ListField(ReferenceField(Volunteer), verbose_name="登记的志愿者（计入志愿时数）")
     living = StringField(verbose_name="生活状况")
     guardianship = StringField(verbose_name="监护/照料情况")

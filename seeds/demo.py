@@ -274,7 +274,8 @@ def generate_operations(seed: int = 2026) -> dict[str, int]:
     return counts
 
 
-def generate_visits_and_patrols(seed: int = 2026, weeks: int = 12) -> dict[str, int]:
+def generate_visits_and_patrols(seed: int = 2026, weeks: int = 12, visits_per_person: tuple = (1, 3),
+                                share_visited: float = 2 / 3) -> dict[str, int]:
     """Visits to part of the due people and about two patrols a week, over the last weeks."""
     from models.patrols import Encounter, Patrol
     from models.visits import Visit
@@ -288,8 +289,8 @@ def generate_visits_and_patrols(seed: int = 2026, weeks: int = 12) -> dict[str, 
     townships = list(Township.objects(voided__ne=True))
     now = local_now()
     visits, patrols = [], []
-    for person in rng.sample(people, k=min(len(people), len(people) * 2 // 3)):
-        for _ in range(rng.randint(1, 3)):
+    for person in rng.sample(people, k=min(len(people), int(len(people) * share_visited))):
+        for _ in range(rng.randint(*visits_per_person)):
             when = now - dt.timedelta(days=rng.randint(0, weeks * 7), hours=rng.randint(0, 8))
             visit = Visit(people=[person["_id"]], township=person["township"], visited_at=when.replace(second=0),
                           mode=rng.choices(("home", "phone", "school"), weights=(8, 1, 1))[0],
@@ -314,7 +315,8 @@ def generate_visits_and_patrols(seed: int = 2026, weeks: int = 12) -> dict[str, 
             patrol.prepare()
             patrols.append(patrol.to_mongo().to_dict())
     if visits:
-        Visit._get_collection().insert_many(visits)
+        for start in range(0, len(visits), BATCH):
+            Visit._get_collection().insert_many(visits[start:start + BATCH])
         _mark_visited(visits)
     if patrols:
         Patrol._get_collection().insert_many(patrols)

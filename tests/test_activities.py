@@ -139,3 +139,16 @@ def test_child_worker_trainings_cover_every_township(app, client, login_as, town
     create_record(Training(title="补课", training_date=dt.datetime(2026, 5, 1), audience="child_workers", hours=2,
                            trainer="t", attendees=[Attendee(name="主任X", township=townships[names[-1]])]), None)
     assert township_coverage("child_workers", "2026")["missing"] == []
+
+
+def test_patrol_form_records_registered_volunteers_in_the_ledger(app, client, login_as, townships, accounts):
+    helper = volunteer("周志愿", "13900000009")
+    login_as("staff")
+    form = {"patrol_date": "2026-03-03", "start_time": "19:00", "end_time": "21:00",
+            "township": str(townships["东江街道"].pk), "places": "火车站广场", "staff": str(accounts["staff"].pk),
+            "volunteer_members": str(helper.pk)}
+    response = submit(client, "/patrol/new/", form)
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    helper.reload()
+    assert helper.total_hours == 2.0
+    assert [e.activity for e in ledger(helper.pk)] == ["街头巡查：火车站广场"]

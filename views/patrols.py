@@ -41,14 +41,17 @@ class PatrolView(SecureModelView):
     column_searchable_list = ("places", "summary", "volunteers")
     column_default_sort = ("patrol_date", True)
     column_details_exclude_list = ("version", "year", "month", "quarter", "week")
-    form_columns = ("patrol_date", "start_time", "end_time", "township", "places", "staff", "volunteers", "campaign",
+    form_columns = ("patrol_date", "start_time", "end_time", "township", "places", "staff", "volunteer_members",
+                    "volunteers", "campaign",
                     "summary", "encounters", "photo_upload")
     accepts_photos = True
     form_extra_fields = {"photo_upload": MultipleFileField(
         "现场照片", description="未建档、身份不明的对象请拍照留存；只接受图片。",
         render_kw={"accept": "image/*", "capture": "environment", "multiple": True})}
     form_ajax_refs = {"staff": {"fields": ("display_name", "username"), "minimum_input_length": 0,
-                                "placeholder": "输入社工姓名"}}
+                                "placeholder": "输入社工姓名"},
+                      "volunteer_members": {"fields": ("name", "phone"), "minimum_input_length": 0,
+                                            "placeholder": "已登记的志愿者（计入志愿时数）"}}
     form_subdocuments = {"encounters": {"form_subdocuments": {None: EncounterForm()}}}
     form_args = {"start_time": {"description": "例如 19:30"}, "end_time": {"description": "例如 21:00"},
                  "encounters": {"description": Markup(

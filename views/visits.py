@@ -52,10 +52,12 @@ class VisitView(SecureModelView):
     column_default_sort = ("visited_at", True)
     column_details_exclude_list = ("version", "year", "quarter", "month", "week", "day", "week_people",
                                    "month_people", "quarter_people", "year_people")
-    form_columns = ("people", "visited_at", "mode", "contact", "visitors", "volunteers", "living", "guardianship",
+    form_columns = ("people", "visited_at", "mode", "contact", "visitors", "volunteer_members", "volunteers", "living",
+                    "guardianship",
                     "safety", "health", "school_life", "needs", "notes", "findings", "suggested_risk", "follow_up",
                     "photo_upload")
     form_ajax_refs = {
+        "volunteer_members": {"fields": ("name", "phone"), "minimum_input_length": 0, "placeholder": "已登记的志愿者"},
         "people": {"fields": ("name", "name_initials", "id_number"), "placeholder": "输入姓名或拼音首字母",
                    "minimum_input_length": 1},
         "visitors": {"fields": ("display_name", "username"), "placeholder": "输入社工姓名",

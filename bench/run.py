@@ -1,0 +1,291 @@
+"""Benchmark of the main pages at a named scale, against stock Flask-Admin.
+
+    python -m bench.run --scale district          # 5,000 archives, ~25,000 visits and services
+    python -m bench.run --scale city --repeat 3   # 100,000 archives, ~500,000 records
+
+Data go into the configured database: ``MONGODB_URI`` when it is set, else a
+local database started for the run in ``var/bench`` (a database per scale;
+generated once, reused by later runs of the same scale). For each page: the
+median and 95th percentile of the server time over repeated requests, the
+database commands of one request, and the peak Python memory of one request.
+Prints a table and writes ``bench/results/<scale>.json``."""
+
+import argparse
+import datetime as dt
+import io
+import json
+import os
+import platform
+import random
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCALES = {
+    # archives, visits per visited person, services (cases, groups, events, trainings, publicity)
+    "tiny": {"archives": 500, "visits": (2, 4), "services": 300},
+    "district": {"archives": 5_000, "visits": (3, 6), "services": 5_000},
+    "city": {"archives": 100_000, "visits": (3, 6), "services": 100_000},
+}
+IMPORT_ROWS = 5_000
+PASSWORD = "bench-pass-123"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", choices=sorted(SCALES), default="district")
+    parser.add_argument("--repeat", type=int, default=5, help="requests per page for the timings")
+    parser.add_argument("--regenerate", action="store_true", help="drop and regenerate the scale's data")
+    parser.add_argument("--no-import", action="store_true", help="skip the 5,000-row import (it writes data)")
+    args = parser.parse_args()
+    uri = os.environ.get("MONGODB_URI")
+    if uri:
+        return run(args, uri)
+    from admin_app.localdb import LocalDatabase, free_port
+
+    data_dir = ROOT / "var" / "bench"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    with LocalDatabase(data_dir, f"127.0.0.1:{free_port()}", sync="off", log_path=data_dir / "ferretdb.log") as db:
+        return run(args, db.uri, backend="本地数据库（FerretDB 1.24 / SQLite）")
+
+
+def run(args, uri: str, backend: str = "MONGODB_URI") -> int:
+    from admin_app import create_app
+
+    database = f"bench_{args.scale}"
+    app = create_app({"APP_MODE": "production", "SECRET_KEY": "bench-" + "x" * 40, "MONGODB_URI": uri,
+                      "MONGODB_DB": database})
+    with app.app_context():
+        prepare_data(app, args.scale, args.regenerate)
+        ours, stock = our_pages(app), stock_pages(app)
+        results = []
+        for name, (our_request, stock_request) in PAGES.items():
+            if args.no_import and name == "Excel 导入 5,000 行":
+                continue
+            row = {"page": name, "ours": measure(app, ours, our_request, args.repeat, name)}
+            row["stock"] = measure(app, stock, stock_request, args.repeat, name) if stock_request else None
+            if row["stock"] and row["stock"].get("median_ms") and row["ours"].get("median_ms"):
+                row["ratio"] = round(row["ours"]["median_ms"] / row["stock"]["median_ms"], 2)
+            results.append(row)
+            print_row(row)
+        report = {"scale": args.scale, "backend": backend, "when": dt.datetime.now().isoformat(timespec="seconds"),
+                  "machine": machine(), "counts": counts(), "repeat": args.repeat, "pages": results}
+    out = ROOT / "bench" / "results" / f"{args.scale}.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    print(f"\n结果已写入 {out.relative_to(ROOT)}")
+    return 0
+
+
+# ---------------------------------------------------------------- data
+
+
+def prepare_data(app, scale: str, regenerate: bool) -> None:
+    from mongoengine.connection import get_db
+
+    from admin_app.accounts import create_user
+    from models.archives import Archive
+    from models.users import User
+    from seeds.demo import generate_archives, generate_services, generate_visits_and_patrols
+    from seeds.loader import load_reference_data
+
+    db = get_db()
+    if regenerate:
+        for name in db.list_collection_names():
+            db.drop_collection(name)
+    load_reference_data()
+    if User.objects(username="bench").first() is None:
+        create_user("bench", "coordinator", "基准测试", PASSWORD)
+        create_user("bench_staff", "staff", "基准社工", PASSWORD)
+    plan = SCALES[scale]
+    have = Archive.objects.count()
+    if have >= plan["archives"]:
+        print(f"使用已有数据：档案 {have} 份")
+        return
+    started = time.perf_counter()
+    print(f"生成 {scale} 规模数据……", flush=True)
+    step = 20_000
+    for index, start in enumerate(range(have, plan["archives"], step)):
+        generate_archives(min(step, plan["archives"] - start), seed=100 + index)
+    generate_visits_and_patrols(seed=7, weeks=52, visits_per_person=plan["visits"], share_visited=1.0)
+    generate_services(plan["services"], seed=7)
+    print(f"生成完成，用时 {time.perf_counter() - started:.0f} 秒：{counts()}", flush=True)
+
+
+def counts() -> dict:
+    from models.activities import CommunityEvent, Training
+    from models.archives import Archive
+    from models.casework import Case, GroupSeries
+    from models.patrols import Patrol
+    from models.publicity import PublicityActivity
+    from models.visits import Visit
+
+    services = sum(d.objects.count() for d in (Case, GroupSeries, CommunityEvent, Training, PublicityActivity))
+    return {"archives": Archive.objects.count(), "visits": Visit.objects.count(), "patrols": Patrol.objects.count(),
+            "services": services}
+
+
+def import_file() -> bytes:
+    from openpyxl import Workbook
+
+    from models import idnumber
+
+    rng = random.Random(5)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "老年人档案"
+    sheet.append(["姓名", "身份证号", "性别", "出生日期", "街道/乡镇", "社区/村委", "对象类别", "居住情况"])
+    stamp = int(time.time()) % 1000
+    for index in range(IMPORT_ROWS):
+        birth = dt.date(1930, 1, 1) + dt.timedelta(days=index * 2 + stamp)
+        sheet.append([f"导入老人{index}", idnumber.make("450322", birth, rng.randrange(1000)), None, None,
+                      ["东江街道", "穿山街道", "朝阳乡"][index % 3], None, "高龄老人" if birth.year < 1945 else "留守老人",
+                      "独居"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------- pages
+
+
+def our_pages(app):
+    from tests.conftest import csrf_token
+
+    client = app.test_client()
+    client.post("/login", data={"csrf_token": csrf_token(client, "/login"), "username": "bench", "password": PASSWORD})
+    return client
+
+
+def stock_pages(app):
+    from .stock import stock_app
+
+    return stock_app(app.config["SECRET_KEY"]).test_client()
+
+
+def _ids():
+    from models.archives import Archive, ChildArchive
+    from models.reference import Township
+    from models.visits import Visit
+
+    township = Township.objects(code="450305002").first() or Township.objects.first()
+    visited = Visit._get_collection().find_one({}, {"people": 1})
+    child = ChildArchive.objects(pk=visited["people"][0]).first() if visited else ChildArchive.objects.first()
+    return {"township": str(township.pk), "child": str((child or Archive.objects.first()).pk)}
+
+
+def _stock_filters(client, endpoint="stock_archive", which=(("status", "active"), ("sex", "女"), ("complete", "0"))):
+    from .stock import filter_index
+
+    view = next(v for v in client.application.extensions["admin"][0]._views if getattr(v, "endpoint", "") == endpoint)
+    operations = {"complete": "BooleanEqualFilter"}
+    return "&".join(f"flt{position}_{filter_index(view, column, operations.get(column, 'FilterEqual'))}={value}"
+                    for position, (column, value) in enumerate(which))
+
+
+def _export_url():
+    """About 5,000 rows: every archive at district scale, one township's at larger scales."""
+    from models.archives import Archive
+
+    if Archive.objects.count() <= IMPORT_ROWS:
+        return "/archive/export/xlsx/"
+    return "/archive/export/xlsx/?flt0_township_equals={township}".format(**_ids())
+
+
+def _get(url):
+    def request(client):
+        response = client.get(url() if callable(url) else url)
+        return response.status_code, len(response.get_data())
+
+    return request
+
+
+def _import(client):
+    from tests.conftest import csrf_token
+
+    data = import_file()
+    token = csrf_token(client, "/archive-import/")
+    preview = client.post("/archive-import/", data={"csrf_token": token, "kind": "elderly",
+                                                    "upload": (io.BytesIO(data), "bench.xlsx")},
+                          content_type="multipart/form-data")
+    page = preview.get_data(as_text=True)
+    marker = "/archive-import/confirm/"
+    if marker not in page:
+        return preview.status_code, 0
+    batch = page.split(marker, 1)[1].split('"', 1)[0]
+    confirmed = client.post(f"{marker}{batch}", data={"csrf_token": csrf_token(client, "/archive-import/")})
+    return confirmed.status_code, len(data)
+
+
+PAGES = {
+    "档案列表（三个筛选）": (
+        _get(lambda: "/archive/?flt0_township_equals={township}&flt1_status_equals=active&flt2_complete_equals=0"
+             .format(**_ids())),
+        lambda client: _get(f"/stock/archive/?{_stock_filters(client)}")(client)),
+    "姓名搜索": (_get("/archive/?search=王"), _get("/stock/archive/?search=王")),
+    "档案详情（一人一档）": (_get(lambda: "/childarchive/details/?id={child}".format(**_ids())),
+                   _get(lambda: "/stock/archive/details/?id={child}".format(**_ids()))),
+    "探访计划（本月应访名单）": (_get("/schedule/?policy=child_risk_2"),
+                     lambda client: _get("/stock/child/?" + _stock_filters(
+                         client, "stock_child", (("status", "active"), ("risk_level", "2"))))(client)),
+    "巡查周统计": (_get("/patrol/weeks/"), _get("/stock/patrol/")),
+    "指标总览": (_get("/indicators/"), _get("/stock/indicators/")),
+    "指标详情与佐证": (_get("/indicators/show/visits.home/"), _get("/stock/indicators/visits.home/")),
+    "Excel 导出 5,000 行": (_get(_export_url), _get("/stock/archive/export/csv/")),
+    "Excel 导入 5,000 行": (_import, None),
+}
+
+
+def measure(app, client, request, repeat: int, name: str) -> dict:
+    from tests.dbcount import count_commands
+
+    try:
+        status, size = request(client)  # warm-up
+        if status >= 400:
+            return {"error": f"HTTP {status}"}
+        if name.startswith("Excel 导入"):
+            repeat = 1
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            request(client)
+            times.append((time.perf_counter() - started) * 1000)
+        with count_commands() as commands:
+            request(client)
+        tracemalloc.start()
+        request(client)
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+    except Exception as exc:  # the stock views fail on some backends: report it, do not stop the run
+        tracemalloc.stop()
+        return {"error": f"{type(exc).__name__}: {str(exc)[:120]}"}
+    times.sort()
+    p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+    return {"median_ms": round(statistics.median(times), 1), "p95_ms": round(p95, 1), "commands": commands.value,
+            "peak_mb": round(peak / 1024 / 1024, 1), "bytes": size}
+
+
+def _cell(result) -> str:
+    if not result:
+        return "—"
+    if "error" in result:
+        return "失败：" + result["error"][:40]
+    return f"{result['median_ms']:>8.1f} / {result['p95_ms']:>8.1f} ms  {result['commands']:>4} 条  {result['peak_mb']:>6.1f} MB"
+
+
+def print_row(row) -> None:
+    ratio = f"{row['ratio']:.2f}" if row.get("ratio") else "—"
+    print(f"{row['page']:<18} 本系统 {_cell(row['ours'])} | 原版 {_cell(row['stock'])} | 比值 {ratio}", flush=True)
+
+
+def machine() -> dict:
+    return {"python": platform.python_version(), "system": platform.platform(), "cpus": os.cpu_count(),
+            "processor": platform.processor() or platform.machine()}
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(ROOT))
+    sys.exit(main())
