@@ -195,7 +195,8 @@ def township_names() -> dict:
 
 
 def _grouped(document, match: dict, key: str, total: str | int = 1) -> dict:
-    rows = document._get_collection().aggregate([{"$match": match}, {"$group": {"_id": f"${key}", "n": {"$sum": total}}}])
+    rows = document._get_collection().aggregate([{"$match": match}, {"$group": {"_id": f"${key}", "n": {"$sum": total}}}],
+                                                batchSize=WHOLE_RESULT)
     return {row["_id"]: row["n"] for row in rows}
 
 
@@ -335,7 +336,7 @@ def _cases(m, indicator, scope):
     _count_measure(m, Case, qualifying_cases_query(case_type), scope, "case", "opened_on")
     almost = scope.scoped({"case_type": case_type, **scope.between("opened_on")})
     for case in Case.objects(__raw__=almost).only("title", "client", "session_count", "total_hours", "case_type",
-                                                  "township").limit(300):
+                                                  "township").limit(300).batch_size(WHOLE_RESULT):
         met, lacking = case.qualification()
         if not met:
             m.near_misses.append((case, "；".join(lacking)))
@@ -500,7 +501,8 @@ def _checklist(m, indicator, scope):
         match = scope.scoped({tag_field: {"$in": ids}, **scope.between(date_field)}, township_field)
         for row in document._get_collection().aggregate([{"$match": match}, {"$unwind": f"${tag_field}"},
                                                          {"$match": {tag_field: {"$in": ids}}},
-                                                         {"$group": {"_id": f"${tag_field}", "n": {"$sum": 1}}}]):
+                                                         {"$group": {"_id": f"${tag_field}", "n": {"$sum": 1}}}],
+                                                        batchSize=WHOLE_RESULT):
             counts[row["_id"]] += row["n"]
     campaigns = params.get("patrol_campaigns") or {}
     if campaigns:
@@ -526,7 +528,7 @@ def _accompaniment(m, indicator, scope):
 
     rules = get_rules("service_rules")["accompaniment"]
     match = scope.scoped(scope.between("start_date"))
-    records = list(Accompaniment.objects(__raw__=match).order_by("start_date").select_related())
+    records = list(Accompaniment.objects(__raw__=match).order_by("start_date").batch_size(WHOLE_RESULT).select_related())
     violations = []
     per_person: Counter = Counter()
     for record in records:

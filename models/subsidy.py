@@ -337,5 +337,6 @@ def check_shares(kind: str, date_from: dt.datetime, date_to: dt.datetime) -> dic
     item_ids = population_ids(kind, date_from, date_to)
     size = len(item_ids)
     checked = len({row["item"] for row in SpotCheck._get_collection().find(
-        {"item": {"$in": item_ids}, "checked_on": {"$ne": None}, "voided": {"$ne": True}}, {"item": 1})})
+        {"item": {"$in": item_ids}, "checked_on": {"$ne": None}, "voided": {"$ne": True}}, {"item": 1},
+        batch_size=WHOLE_RESULT)})
     return {"population": size, "checked": checked, "share": checked / size if size else 0.0}

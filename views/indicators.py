@@ -9,6 +9,7 @@ from flask import Response, abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
+from models.base import WHOLE_RESULT
 from models.briefs import (
     MonthClose,
     brief_docx,
@@ -79,7 +80,7 @@ class IndicatorsView(SecureView):
         if m.evidence is not None:
             query = m.evidence.document.objects(__raw__=m.evidence.raw)
             total = query.count()
-            for record in query.order_by(m.evidence.order_by).limit(200):
+            for record in query.order_by(m.evidence.order_by).limit(200).batch_size(WHOLE_RESULT):
                 evidence.append({"label": str(record), "url": _link(record, m.evidence.endpoint),
                                  "date": getattr(record, m.evidence.date_field, None)})
         endpoint = m.evidence.endpoint if m.evidence else None
