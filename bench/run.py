@@ -13,6 +13,7 @@ Prints a table and writes ``bench/results/<scale>.json``."""
 import argparse
 import datetime as dt
 import io
+import itertools
 import json
 import os
 import platform
@@ -31,6 +32,7 @@ SCALES = {
     "city": {"archives": 100_000, "visits": (3, 6), "services": 100_000},
 }
 IMPORT_ROWS = 5_000
+IMPORT_ROUNDS = itertools.count()
 PASSWORD = "bench-pass-123"
 
 
@@ -149,10 +151,10 @@ def import_file() -> bytes:
     sheet = workbook.active
     sheet.title = "老年人档案"
     sheet.append(["姓名", "身份证号", "性别", "出生日期", "街道/乡镇", "社区/村委", "对象类别", "居住情况"])
-    stamp = int(time.time()) % 1000
+    area = f"4503{20 + next(IMPORT_ROUNDS) % 70:02d}"  # fresh people (new ID numbers) at every round
     for index in range(IMPORT_ROWS):
-        birth = dt.date(1930, 1, 1) + dt.timedelta(days=index * 2 + stamp)
-        sheet.append([f"导入老人{index}", idnumber.make("450322", birth, rng.randrange(1000)), None, None,
+        birth = dt.date(1930, 1, 1) + dt.timedelta(days=index * 2)
+        sheet.append([f"导入老人{index}", idnumber.make(area, birth, rng.randrange(1000)), None, None,
                       ["东江街道", "穿山街道", "朝阳乡"][index % 3], None, "高龄老人" if birth.year < 1945 else "留守老人",
                       "独居"])
     buffer = io.BytesIO()
