@@ -602,7 +602,7 @@ def measure(indicator: Indicator, scope: Scope, lagging_share: float = DEFAULT_L
         m.expected = round(indicator.target * scope.elapsed_share, 1)
         m.forecast = round(m.achieved / scope.elapsed_share, 1) if scope.elapsed_share else None
     elif indicator.kind == "checklist":
-        m.expected = m.target * scope.elapsed_share
+        m.expected = round(m.target * scope.elapsed_share, 1)
     else:
         m.expected = indicator.target
     m.status = status_of(m, indicator, scope, lagging_share)

@@ -434,5 +434,31 @@ def generate_services(size: int = 200, seed: int = 2026) -> dict[str, int]:
             name=name, sex=sex, employment=employment, education=education, major_field=major, post="社工",
             street_rescue=rescue, started_on=dt.datetime(today.year, 1, 1)), now)
             for name, sex, employment, education, major, rescue in roster])
+    counts.update(_generate_subsidy(rng, townships, staff, now))
     write_audit("import", None, collection="demo", detail=f"生成演示服务记录 {sum(counts.values())} 条")
     return counts
+
+
+def _generate_subsidy(rng, townships, staff, now) -> dict[str, int]:
+    """Subsidy results and services, and one sample of each drawn from them."""
+    from models.subsidy import SubsidyItem, draw_sample
+
+    if SubsidyItem.objects.first() is not None:
+        return {}
+    today = local_today()
+    start = dt.date(today.year, 1, 1)
+    items = []
+    for kind, prefix, size in (("assessment", "PG", 150), ("service", "FW", 300)):
+        for index in range(size):
+            day = start + dt.timedelta(days=rng.randint(0, max((today - start).days - 1, 0)))
+            items.append(_stamp(SubsidyItem(kind=kind, external_no=f"{prefix}{today.year}{index:05d}",
+                                            elder_name=random_name(rng), township=rng.choice(townships).pk,
+                                            organisation=rng.choice(["爱心养老服务中心", "康乐居家服务社"]),
+                                            occurred_on=dt.datetime.combine(day, dt.time()),
+                                            detail="助餐" if kind == "service" else "轻度失能",
+                                            amount_fen=rng.randint(1000, 8000) if kind == "service" else None), now))
+    SubsidyItem._get_collection().insert_many(items)
+    inspectors = [u for u in staff if u.role == "staff"] or staff
+    draw_sample("assessment", start, today, 0.02, 2026, inspectors, None)
+    draw_sample("service", start, today, 0.20, 2026, inspectors, None)
+    return {"subsidy_items": len(items)}
