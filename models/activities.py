@@ -83,7 +83,7 @@ class CommunityEvent(TrackedDocument):
     month = StringField(verbose_name="月份")
 
     meta = {"collection": "community_events", "ordering": ["-event_date"],
-            "indexes": ["township", "-event_date", "year", "month", "themes", "participants", "people_served",
+            "indexes": ["target_group", "volunteer_activity", "township", "-event_date", "year", "month", "themes", "participants", "people_served",
                         "photos.sha256", "volunteers.volunteer"]}
     scope_field = "township"
     file_fields = ("sign_in_sheet", "photos.file", "photos.thumbnail")

@@ -267,7 +267,7 @@ class ChildArchive(Archive):
 
     file_fields = ("entrustment_scan",)
     sensitive_fields = ("harm_details",)
-    meta = {"indexes": ["risk_level", ("township", "risk_level")]}
+    meta = {"indexes": ["risk_level", ("township", "risk_level"), "guardianship", "entrustment_signed"]}
 
     def check_kind_rules(self):
         if self.entrustment_signed and not self.entrustment_date:
@@ -285,7 +285,7 @@ class ChildArchive(Archive):
 
 class ElderlyArchive(Archive):
     kind_key = "elderly"
-    meta = {"indexes": ["capability_level", "next_assessment_due"]}
+    meta = {"indexes": ["capability_level", "next_assessment_due", "living_arrangement", "support_mode"]}
     living_arrangement = StringField(choices=LIVING, verbose_name="居住情况")
     children_whereabouts = StringField(max_length=200, verbose_name="子女情况及去向")
     support_mode = StringField(choices=SUPPORT_MODES, verbose_name="特困供养方式")
@@ -326,6 +326,7 @@ def self_care_level(met: list[str]) -> str:
 
 class HomelessArchive(Archive):
     kind_key = "homeless"
+    meta = {"indexes": ["origin", "health_state", "rescue_system_entered", "anonymous"]}
     anonymous = BooleanField(default=False, verbose_name="身份不明")
     description = StringField(verbose_name="体貌特征")
     photo = FileField(collection_name="archive_files", verbose_name="照片")

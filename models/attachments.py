@@ -27,7 +27,7 @@ class Attachment(TrackedDocument):
     size = IntField(verbose_name="大小（字节）")
     note = StringField(max_length=500, verbose_name="说明")
 
-    meta = {"collection": "attachments", "ordering": ["-created_at"], "indexes": ["township", "-created_at"]}
+    meta = {"collection": "attachments", "ordering": ["-created_at"], "indexes": ["title", "kind", "township", "-created_at"]}
     scope_field = "township"
     file_fields = ("file",)
 

@@ -30,7 +30,7 @@ class BudgetLine(TrackedDocument):
     sort_order = IntField(default=0, verbose_name="排序")
     notes = StringField(max_length=500, verbose_name="说明")
 
-    meta = {"collection": "budget_lines", "ordering": ["sort_order", "name"], "indexes": ["contract"]}
+    meta = {"collection": "budget_lines", "ordering": ["sort_order", "name"], "indexes": ["kind", "contract"]}
 
     def __str__(self):
         return self.name or "预算科目"
@@ -72,7 +72,7 @@ class Expense(TrackedDocument):
     line_month = StringField(verbose_name="科目与月份")
 
     meta = {"collection": "expenses", "ordering": ["-spent_on"],
-            "indexes": ["contract", "line", "-spent_on", "month", "line_month", "status"]}
+            "indexes": ["over_budget", "payee", "contract", "line", "-spent_on", "month", "line_month", "status"]}
     file_fields = ("receipt",)
     unaudited_fields = frozenset({"year", "month", "line_month", "contract"})
 
@@ -119,7 +119,7 @@ class BudgetTransfer(TrackedDocument):
     transferred_on = DateTimeField(required=True, verbose_name="日期")
     reason = StringField(required=True, max_length=500, verbose_name="原因")
 
-    meta = {"collection": "budget_transfers", "ordering": ["-transferred_on"], "indexes": ["contract"]}
+    meta = {"collection": "budget_transfers", "ordering": ["-transferred_on"], "indexes": ["-transferred_on", "contract"]}
     unaudited_fields = frozenset({"contract"})
 
     def __str__(self):

@@ -109,7 +109,7 @@ class Case(TrackedDocument):
     month = StringField(verbose_name="月份")
 
     meta = {"collection": "cases", "ordering": ["-opened_on"],
-            "indexes": ["township", "client", "worker", "case_type", "-opened_on", "year"]}
+            "indexes": ["stage", "township", "client", "worker", "case_type", "-opened_on", "year"]}
     scope_field = "township"
     unaudited_fields = frozenset({"stage", "session_count", "total_hours", "year", "month"})
 

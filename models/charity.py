@@ -35,7 +35,7 @@ class Partner(TrackedDocument):
     address = StringField(max_length=200, verbose_name="地址")
     cooperation = StringField(max_length=1000, verbose_name="合作内容")
 
-    meta = {"collection": "partners", "ordering": ["name"]}
+    meta = {"collection": "partners", "ordering": ["name"], "indexes": ["kind"]}
 
     def __str__(self):
         return self.name or "合作单位"
@@ -61,7 +61,7 @@ class Donation(TrackedDocument):
     year = StringField(verbose_name="年度")
 
     meta = {"collection": "donations", "ordering": ["-donated_on"],
-            "indexes": ["partner", "recipient", "event", "-donated_on", "township", "year"]}
+            "indexes": ["direction", "kind", "partner", "recipient", "event", "-donated_on", "township", "year"]}
     file_fields = ("receipt",)
     unaudited_fields = frozenset({"year"})
 
@@ -116,7 +116,7 @@ class Pairing(TrackedDocument):
     activities = ListField(EmbeddedDocumentField(PairingActivity), verbose_name="结对活动")
     activity_count = IntField(default=0, verbose_name="活动次数")
 
-    meta = {"collection": "pairings", "ordering": ["-started_on"], "indexes": ["child", "township", "-started_on"]}
+    meta = {"collection": "pairings", "ordering": ["-started_on"], "indexes": ["ended_on", "child", "township", "-started_on"]}
     scope_field = "township"
     unaudited_fields = frozenset({"activity_count"})
 

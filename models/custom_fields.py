@@ -22,7 +22,7 @@ class CustomField(TrackedDocument):
     sort_order = IntField(default=0, verbose_name="排序")
     active = BooleanField(default=True, verbose_name="启用")
 
-    meta = {"collection": "custom_fields", "ordering": ["sort_order", "label"]}
+    meta = {"collection": "custom_fields", "ordering": ["sort_order", "label"], "indexes": ["archive_kind", "kind", "active"]}
 
     def __str__(self):
         return self.label or ""

@@ -55,7 +55,7 @@ class ReturneeEscort(TrackedDocument):
     month = StringField(verbose_name="月份")
 
     meta = {"collection": "returnee_escorts", "ordering": ["-request_date"],
-            "indexes": ["township", "person", "-request_date", "year", "status"]}
+            "indexes": ["month", "received_by", "township", "person", "-request_date", "year", "status"]}
     scope_field = "township"
     unaudited_fields = frozenset({"status", "year", "month"})
 

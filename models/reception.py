@@ -65,7 +65,7 @@ class ReceptionContact(TrackedDocument):
     month = StringField(verbose_name="月份")
 
     meta = {"collection": "reception_contacts", "ordering": ["-received_at"],
-            "indexes": ["township", "person", "-received_at", "status", "follow_up_due", "category", "month"]}
+            "indexes": ["place", "channel", "township", "person", "-received_at", "status", "follow_up_due", "category", "month"]}
     scope_field = "township"
     unaudited_fields = frozenset({"status", "year", "month"})
 
@@ -130,7 +130,7 @@ class DutyDay(TrackedDocument):
     notes = StringField(max_length=300, verbose_name="备注")
 
     meta = {"collection": "duty_days", "ordering": ["day"],
-            "indexes": [{"fields": ["day", "place"], "unique": True}]}
+            "indexes": ["place", "on_duty", {"fields": ["day", "place"], "unique": True}]}
 
     def __str__(self):
         return f"{self.day:%Y-%m-%d} {dict(PLACES).get(self.place, '')}值班" if self.day else "值班"

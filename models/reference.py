@@ -41,7 +41,7 @@ class Community(TrackedDocument):
     meta = {
         "collection": "communities",
         "ordering": ["township", "name"],
-        "indexes": ["township", ("township", "name")],
+        "indexes": ["kind", "township", ("township", "name")],
     }
     scope_field = "township"
 
@@ -71,7 +71,7 @@ class PersonCategory(TrackedDocument):
     designated = BooleanField(default=False, verbose_name="属于指定入户对象")
     sort_order = IntField(default=0, verbose_name="排序")
 
-    meta = {"collection": "person_categories", "ordering": ["sort_order", "code"]}
+    meta = {"collection": "person_categories", "ordering": ["sort_order", "code"], "indexes": ["domain", "designated", "sort_order"]}
 
     def __str__(self):
         return self.name or ""
@@ -97,7 +97,7 @@ class ThemeTag(TrackedDocument):
     kind = StringField(required=True, choices=THEME_KINDS, verbose_name="类型")
     sort_order = IntField(default=0, verbose_name="排序")
 
-    meta = {"collection": "theme_tags", "ordering": ["sort_order", "code"]}
+    meta = {"collection": "theme_tags", "ordering": ["sort_order", "code"], "indexes": ["kind", "sort_order"]}
 
     def __str__(self):
         return self.name or ""

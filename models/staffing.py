@@ -35,7 +35,7 @@ class StaffMember(TrackedDocument):
     started_on = DateTimeField(required=True, verbose_name="入职日期")
     ended_on = DateTimeField(verbose_name="离职日期")
 
-    meta = {"collection": "staff_members", "ordering": ["name"], "indexes": ["started_on", "ended_on"]}
+    meta = {"collection": "staff_members", "ordering": ["name"], "indexes": ["employment", "sex", "education", "major_field", "street_rescue", "started_on", "ended_on"]}
 
     def __str__(self):
         return self.name or "工作人员"

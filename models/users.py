@@ -89,7 +89,7 @@ class User(TrackedDocument):
     locked_until = DateTimeField(verbose_name="锁定至")
     last_login_at = DateTimeField(verbose_name="最近登录")
 
-    meta = {"collection": "users", "ordering": ["username"], "indexes": ["role"]}
+    meta = {"collection": "users", "ordering": ["username"], "indexes": ["townships", "active", "role"]}
     unaudited_fields = frozenset({"password_hash", "failed_logins", "locked_until", "last_login_at"})
 
     def __str__(self):

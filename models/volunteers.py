@@ -49,7 +49,7 @@ class Volunteer(TrackedDocument):
     total_hours = FloatField(default=0, verbose_name="累计服务时数")
     training_hours = FloatField(default=0, verbose_name="累计培训时数")
 
-    meta = {"collection": "volunteers", "ordering": ["name"], "indexes": ["teams", "status", "phone"]}
+    meta = {"collection": "volunteers", "ordering": ["name"], "indexes": ["total_hours", "training_hours", "teams", "status", "phone"]}
     unaudited_fields = frozenset({"total_hours", "training_hours"})
 
     def __str__(self):
