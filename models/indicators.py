@@ -90,6 +90,40 @@ class Scope:
     contract: Contract
     today: dt.date
     townships: list | None = None
+    memo: dict = field(default_factory=dict)  # what several measures read, read once per scope
+
+    def remembered(self, key, read):
+        if key not in self.memo:
+            self.memo[key] = read()
+        return self.memo[key]
+
+    def archives(self) -> list[dict]:
+        """Every archive in scope, with the fields the measures use: one read for all of them."""
+        from .archives import Archive
+
+        fields = {"_cls": 1, "name": 1, "township": 1, "categories": 1, "risk_level": 1, "archive_date": 1,
+                  "complete": 1, "missing_items": 1, "status": 1, "worker": 1}
+        return self.remembered("archives", lambda: list(Archive._get_collection().find(
+            self.scoped({}), fields, batch_size=WHOLE_RESULT)))
+
+    def risk_history(self) -> dict:
+        from .assessments import RiskAssessment
+
+        def read():
+            history: dict = {}
+            for row in RiskAssessment._get_collection().find({"voided": {"$ne": True}},
+                                                             {"person": 1, "assessed_on": 1, "final_level": 1},
+                                                             batch_size=WHOLE_RESULT).sort("assessed_on", 1):
+                history.setdefault(row["person"], []).append((row["assessed_on"], row["final_level"]))
+            return history
+
+        return self.remembered("risk_history", read)
+
+    def visit_counts(self, period: str) -> dict:
+        from .visits import visit_counts
+
+        keys = periods_between(period, self.start, self.until)
+        return self.remembered(("visits", period), lambda: visit_counts(period, keys))
 
     @property
     def start(self) -> dt.date:
@@ -223,7 +257,9 @@ def _cohort_coverage(m: Measurement, scope: Scope, policy_codes: list[str]) -> N
     misses: Counter = Counter()
     for code in policy_codes:
         item = policy(code)
-        periods = compliance(item, scope.start, scope.until, scope.townships) if scope.until >= scope.start else []
+        periods = compliance(item, scope.start, scope.until, scope.townships, archives=scope.archives(),
+                             history=scope.risk_history(), counts=scope.visit_counts(item["period"])) \
+            if scope.until >= scope.start else []
         ended = [p for p in periods if p["end"] < scope.today] or periods[-1:]
         for period in periods:
             month = None
@@ -264,17 +300,19 @@ def _home_visits(m, indicator, scope):
 def _new_archives(m, indicator, scope):
     from .archives import Archive
 
-    match = scope.scoped({"complete": True, **scope.between("archive_date")})
-    rows = list(Archive._get_collection().find(match, {"archive_date": 1, "township": 1}, batch_size=WHOLE_RESULT))
+    low = dt.datetime.combine(scope.start, dt.time())
+    high = dt.datetime.combine(scope.until, dt.time.max)
+    period = [a for a in scope.archives() if a.get("archive_date") and low <= a["archive_date"] <= high]
+    rows = [a for a in period if a.get("complete")]
     months = Counter(period_key("month", r["archive_date"]) for r in rows)
     names = township_names()
     m.achieved = len(rows)
     m.series = [(month, months.get(month, 0)) for month in scope.months()]
     m.breakdown = sorted(Counter(names.get(r.get("township"), "未填写") for r in rows).items(), key=lambda p: -p[1])
-    m.evidence = Evidence(Archive, match, "archive", "-archive_date", "archive_date")
-    incomplete = scope.scoped({"complete": {"$ne": True}, **scope.between("archive_date")})
-    m.near_misses = [(a, "缺项：" + "、".join(a.missing_items or [])) for a in
-                     Archive.objects(__raw__=incomplete).only("name", "missing_items", "township").limit(50)]
+    m.evidence = Evidence(Archive, scope.scoped({"complete": True, **scope.between("archive_date")}), "archive",
+                          "-archive_date", "archive_date")
+    m.near_misses = [(row, "缺项：" + "、".join(row.get("missing_items") or [])) for row in period
+                     if not row.get("complete")][:50]
 
 
 @measures("archives.children_coverage")
@@ -283,19 +321,21 @@ def _children_coverage(m, indicator, scope):
     from .reference import PersonCategory
 
     codes = indicator.parameters().get("categories", [])
-    ids = [c.pk for c in PersonCategory.objects(code__in=codes)]
-    match = scope.scoped({"_cls": "Archive.ChildArchive", "status": "active", "categories": {"$in": ids}})
-    rows = list(ChildArchive._get_collection().find(match, {"complete": 1, "township": 1, "name": 1,
-                                                           "missing_items": 1}, batch_size=WHOLE_RESULT))
+    ids = {c.pk for c in PersonCategory.objects(code__in=codes)}
+    rows = [a for a in scope.archives() if a.get("_cls") == "Archive.ChildArchive" and a.get("status") == "active"
+            and ids & set(a.get("categories") or [])]
     complete = [r for r in rows if r.get("complete")]
     m.achieved = round(len(complete) * 100 / len(rows), 1) if rows else 0.0
     names = township_names()
     per_township: dict = {}
     for row in rows:
-        total, done = per_township.get(names.get(row.get("township"), "未填写"), (0, 0))
-        per_township[names.get(row.get("township"), "未填写")] = (total + 1, done + (1 if row.get("complete") else 0))
+        name = names.get(row.get("township"), "未填写")
+        total, done = per_township.get(name, (0, 0))
+        per_township[name] = (total + 1, done + (1 if row.get("complete") else 0))
     m.breakdown = [(name, round(done * 100 / total, 1)) for name, (total, done) in sorted(per_township.items())]
-    m.evidence = Evidence(ChildArchive, {**match, "complete": True}, "childarchive", "name", "archive_date")
+    match = scope.scoped({"_cls": "Archive.ChildArchive", "status": "active", "categories": {"$in": list(ids)},
+                          "complete": True})
+    m.evidence = Evidence(ChildArchive, match, "childarchive", "name", "archive_date")
     m.near_misses = [(row, "缺项：" + "、".join(row.get("missing_items") or [])) for row in rows
                      if not row.get("complete")][:50]
     m.note = f"名单内儿童 {len(rows)} 人，档案完整 {len(complete)} 人；分街道为完整率（%）。"

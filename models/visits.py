@@ -273,6 +273,17 @@ def cohort_filter(item: dict, townships: list | None = None) -> dict:
     return query
 
 
+def in_cohort(archive: dict, raw: dict) -> bool:
+    """Whether a stored archive (as read from the collection) matches a ``cohort_filter``."""
+    if archive.get("_cls") != raw["_cls"] or archive.get("status") != raw["status"] or archive.get("voided"):
+        return False
+    if "risk_level" in raw and archive.get("risk_level") not in raw["risk_level"]["$in"]:
+        return False
+    if "categories" in raw and not set(archive.get("categories") or []) & set(raw["categories"]["$in"]):
+        return False
+    return "township" not in raw or archive.get("township") in raw["township"]["$in"]
+
+
 MAX_TALLY = 4
 
 
@@ -366,12 +377,15 @@ def workload(item: dict, key: str, townships: list | None = None) -> dict[str, l
     return result
 
 
-def compliance(item: dict, start: dt.date, end: dt.date, townships: list | None = None) -> list[dict]:
+def compliance(item: dict, start: dt.date, end: dt.date, townships: list | None = None,
+               archives: list | None = None, history: dict | None = None, counts: dict | None = None) -> list[dict]:
     """Per period from ``start`` to ``end``: people due, visited, share, and the misses.
 
     A person is due in a period when the policy covers them at the end of that
     period (for child risk levels: the level in force then, from the assessment
-    history) and their archive existed by then."""
+    history) and their archive existed by then. A caller measuring several
+    policies at once passes the archives, the assessment history and the visit
+    counts it has already read (each is read once instead of once per policy)."""
     from .assessments import RiskAssessment
 
     period = item["period"]
@@ -380,15 +394,21 @@ def compliance(item: dict, start: dt.date, end: dt.date, townships: list | None 
     levels = list(item.get("risk_levels") or [])
     if levels:
         raw.pop("risk_level")  # judged period by period from the history below
-    people = list(Archive._get_collection().find(raw, {"name": 1, "archive_date": 1, "risk_level": 1, "worker": 1,
-                                                        "township": 1}, batch_size=WHOLE_RESULT))
-    history: dict = {}
-    if levels and people:
-        for assessment in RiskAssessment._get_collection().find(
-                {"person": {"$in": [p["_id"] for p in people]}, "voided": {"$ne": True}},
-                {"person": 1, "assessed_on": 1, "final_level": 1}, batch_size=WHOLE_RESULT).sort("assessed_on", 1):
-            history.setdefault(assessment["person"], []).append((assessment["assessed_on"], assessment["final_level"]))
-    counts = visit_counts(period, keys)  # all visits of those periods: filtering by thousands of people costs more
+    if archives is None:
+        people = list(Archive._get_collection().find(raw, {"name": 1, "archive_date": 1, "risk_level": 1, "worker": 1,
+                                                            "township": 1}, batch_size=WHOLE_RESULT))
+    else:
+        people = [a for a in archives if in_cohort(a, raw)]
+    if history is None:
+        history = {}
+        if levels and people:
+            for assessment in RiskAssessment._get_collection().find(
+                    {"person": {"$in": [p["_id"] for p in people]}, "voided": {"$ne": True}},
+                    {"person": 1, "assessed_on": 1, "final_level": 1}, batch_size=WHOLE_RESULT).sort("assessed_on", 1):
+                history.setdefault(assessment["person"], []).append((assessment["assessed_on"],
+                                                                     assessment["final_level"]))
+    if counts is None:
+        counts = visit_counts(period, keys)  # all visits of those periods: filtering by thousands of people costs more
     required = int(item["visits_required"])
     today = local_today()
     result = []

@@ -84,9 +84,13 @@ class IndicatorsView(SecureView):
                 evidence.append({"label": str(record), "url": _link(record, m.evidence.endpoint),
                                  "date": getattr(record, m.evidence.date_field, None)})
         endpoint = m.evidence.endpoint if m.evidence else None
-        near = [{"label": _label(record), "reason": reason,
-                 "url": _link(record, endpoint) if endpoint and not isinstance(record, dict) else None}
-                for record, reason in m.near_misses[:100]]
+        near = []
+        for record, reason in m.near_misses[:100]:
+            if isinstance(record, dict):  # an archive read as a row, or a period or rule without a record
+                url = _link(record, "archive") if "_id" in record else None
+            else:
+                url = _link(record, endpoint) if endpoint else None
+            near.append({"label": _label(record), "reason": reason, "url": url})
         cumulative, running, this_month = [], 0, scope.until.strftime("%Y-%m")
         for key, value in m.series:
             running += value or 0
