@@ -106,6 +106,9 @@ class Scope:
         return self.remembered("archives", lambda: list(Archive._get_collection().find(
             self.scoped({}), fields, batch_size=WHOLE_RESULT)))
 
+    def township_names(self) -> dict:
+        return self.remembered("township_names", township_names)
+
     def risk_history(self) -> dict:
         from .assessments import RiskAssessment
 
@@ -236,16 +239,19 @@ def _grouped(document, match: dict, key: str, total: str | int = 1) -> dict:
 
 def _count_measure(m: Measurement, document, match: dict, scope: Scope, endpoint: str, date_field: str,
                    township_field: str | None = "township") -> None:
-    """Achieved = number of matching records; series by stored month key; breakdown by township."""
+    """Achieved = number of matching records; series by stored month key; breakdown by township.
+    One read of the two small fields, counted here (a scan less than two groupings on servers without indexes)."""
     match = scope.scoped({**match, **scope.between(date_field)}, township_field or "township") \
         if township_field else {**match, **scope.between(date_field), "voided": {"$ne": True}}
-    by_month = _grouped(document, match, "month")
-    m.achieved = sum(by_month.values())
+    projection = {"month": 1, "_id": 0, **({township_field: 1} if township_field else {})}
+    rows = list(document._get_collection().find(match, projection, batch_size=WHOLE_RESULT))
+    by_month = Counter(row.get("month") for row in rows)
+    m.achieved = len(rows)
     m.series = [(month, by_month.get(month, 0)) for month in scope.months()]
     if township_field:
-        names = township_names()
-        m.breakdown = sorted(((names.get(k, "未填写"), v) for k, v in _grouped(document, match, township_field).items()),
-                             key=lambda pair: -pair[1])
+        names = scope.township_names()
+        by_township = Counter(names.get(row.get(township_field), "未填写") for row in rows)
+        m.breakdown = sorted(by_township.items(), key=lambda pair: -pair[1])
     m.evidence = Evidence(document, match, endpoint, f"-{date_field}", date_field)
 
 
@@ -253,7 +259,7 @@ def _cohort_coverage(m: Measurement, scope: Scope, policy_codes: list[str]) -> N
     from .visits import compliance, policy
 
     rows, due, visited = [], 0, 0
-    names = township_names()
+    names = scope.township_names()
     misses: Counter = Counter()
     for code in policy_codes:
         item = policy(code)
@@ -305,7 +311,7 @@ def _new_archives(m, indicator, scope):
     period = [a for a in scope.archives() if a.get("archive_date") and low <= a["archive_date"] <= high]
     rows = [a for a in period if a.get("complete")]
     months = Counter(period_key("month", r["archive_date"]) for r in rows)
-    names = township_names()
+    names = scope.township_names()
     m.achieved = len(rows)
     m.series = [(month, months.get(month, 0)) for month in scope.months()]
     m.breakdown = sorted(Counter(names.get(r.get("township"), "未填写") for r in rows).items(), key=lambda p: -p[1])
@@ -326,7 +332,7 @@ def _children_coverage(m, indicator, scope):
             and ids & set(a.get("categories") or [])]
     complete = [r for r in rows if r.get("complete")]
     m.achieved = round(len(complete) * 100 / len(rows), 1) if rows else 0.0
-    names = township_names()
+    names = scope.township_names()
     per_township: dict = {}
     for row in rows:
         name = names.get(row.get("township"), "未填写")
