@@ -33,7 +33,7 @@ from .custom_fields import definitions_for
 from .dates import parse_date
 from .errors import DomainError
 from .reference import Community, PersonCategory, Township
-from .services import create_record, snapshot, update_record
+from .services import create_record, create_records, snapshot, update_record
 from .users import User
 
 KIND_NAMES = {"child": "儿童", "elderly": "老年人", "homeless": "流浪乞讨人员"}
@@ -491,21 +491,24 @@ def apply_import(batch: ImportBatch, allowed_townships, actor) -> Preview:
     model = ARCHIVE_KINDS[batch.kind]
     existing_ids = [r.existing_id for r in preview.rows if r.action == "update"]
     existing = {a.pk: a for a in model.objects(pk__in=existing_ids)} if existing_ids else {}
-    created = updated = unchanged = 0
+    updated = unchanged = 0
+    new_archives = []
     for row in preview.rows:
         if row.action == "create":
             archive = model()
             _assign(archive, row.values)
-            create_record(archive, actor)
-            created += 1
+            new_archives.append(archive)
+    created = create_records(new_archives, actor)
+    for row in preview.rows:
+        if row.action == "create":
+            continue
+        archive = existing[row.existing_id]
+        before = snapshot(archive)
+        _assign(archive, row.values)
+        if update_record(archive, before, archive.version, actor):
+            updated += 1
         else:
-            archive = existing[row.existing_id]
-            before = snapshot(archive)
-            _assign(archive, row.values)
-            if update_record(archive, before, archive.version, actor):
-                updated += 1
-            else:
-                unchanged += 1
+            unchanged += 1
     before = snapshot(batch)
     batch.status = "imported"
     batch.created_count, batch.updated_count, batch.unchanged_count = created, updated, unchanged

@@ -67,6 +67,35 @@ class AuditEntry(Document):
     scope_field = "township"
 
 
+def audit_entry(
+    action: str,
+    actor=None,
+    *,
+    collection: str | None = None,
+    record_id=None,
+    record_label: str | None = None,
+    changes: list[FieldChange] | None = None,
+    detail: str | None = None,
+    actor_name: str | None = None,
+    remote_addr: str | None = None,
+    township=None,
+) -> AuditEntry:
+    """One entry of the audit trail, not yet written."""
+    return AuditEntry(
+        at=local_now(),
+        actor_id=str(actor.pk) if actor is not None and actor.pk else None,
+        actor_name=actor_name or (actor.username if actor is not None else "系统"),
+        action=action,
+        collection=collection,
+        record_id=str(record_id) if record_id is not None else None,
+        record_label=record_label,
+        changes=changes or [],
+        detail=detail,
+        remote_addr=remote_addr,
+        township=township,
+    )
+
+
 def write_audit(
     action: str,
     actor=None,
@@ -81,18 +110,8 @@ def write_audit(
     township=None,
 ) -> AuditEntry:
     """Append one entry to the audit trail."""
-    entry = AuditEntry(
-        at=local_now(),
-        actor_id=str(actor.pk) if actor is not None and actor.pk else None,
-        actor_name=actor_name or (actor.username if actor is not None else "系统"),
-        action=action,
-        collection=collection,
-        record_id=str(record_id) if record_id is not None else None,
-        record_label=record_label,
-        changes=changes or [],
-        detail=detail,
-        remote_addr=remote_addr,
-        township=township,
-    )
+    entry = audit_entry(action, actor, collection=collection, record_id=record_id, record_label=record_label,
+                        changes=changes, detail=detail, actor_name=actor_name, remote_addr=remote_addr,
+                        township=township)
     entry.save(force_insert=True)
     return entry

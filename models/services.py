@@ -7,7 +7,7 @@ import datetime as dt
 from bson import ObjectId
 from mongoengine import NotUniqueError, OperationError, ValidationError
 from mongoengine.base import BaseDocument
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from .audit import FieldChange, write_audit
 from .base import TrackedDocument
@@ -164,6 +164,45 @@ def create_record(doc: TrackedDocument, actor) -> TrackedDocument:
     )
     doc.after_write(None)
     return doc
+
+
+BULK_BATCH = 1000
+
+
+def create_records(docs: list[TrackedDocument], actor) -> int:
+    """Check and insert many new records of one kind, with one audit entry each,
+    in batches (an import of thousands of rows, not thousands of round trips).
+    All are checked before any is written; if the database refuses a batch,
+    the records of this call already written are taken out again."""
+    from bson import ObjectId
+
+    from .audit import AuditEntry, audit_entry
+
+    now = local_now()
+    who = getattr(actor, "username", None) or "系统"
+    for doc in docs:
+        doc.version, doc.created_at, doc.created_by, doc.updated_at, doc.updated_by = 1, now, who, now, who
+        if doc.pk is None:
+            doc.pk = ObjectId()
+        _validate(doc)
+    if not docs:
+        return 0
+    collection = type(docs[0])._get_collection()
+    try:
+        for start in range(0, len(docs), BULK_BATCH):
+            collection.insert_many([doc.to_mongo().to_dict() for doc in docs[start:start + BULK_BATCH]])
+    except (PyMongoError, NotUniqueError, OperationError) as exc:
+        # nothing half-saved: the ids are new, so every record of this call that got in is taken out again
+        collection.delete_many({"_id": {"$in": [doc.pk for doc in docs]}})
+        raise DuplicateRecordError(docs[0].duplicate_message()) from exc
+    entries = [audit_entry("create", actor, collection=doc._get_collection_name(), record_id=doc.pk,
+                           record_label=doc.audit_label(), changes=diff(doc, {}, snapshot(doc)), township=doc.scope_id())
+               for doc in docs]
+    for start in range(0, len(entries), BULK_BATCH):
+        AuditEntry._get_collection().insert_many([e.to_mongo().to_dict() for e in entries[start:start + BULK_BATCH]])
+    for doc in docs:
+        doc.after_write(None)
+    return len(docs)
 
 
 def update_record(doc: TrackedDocument, before: dict, expected_version: int, actor) -> list[FieldChange]:

@@ -1,5 +1,7 @@
 import re
 
+import pytest
+
 from models.audit import AuditEntry
 from models.reference import Township
 
@@ -56,3 +58,23 @@ def test_password_changes_are_audited_without_the_secret(app, login_as, accounts
     entry = AuditEntry.objects(record_id=str(staff.pk), action="update").first()
     assert entry is not None
     assert "reset12345" not in str(entry.to_mongo())
+
+
+def test_bulk_create_audits_each_record_and_saves_nothing_when_refused(app, townships):
+    from models.audit import AuditEntry
+    from models.errors import DuplicateRecordError
+    from models.reference import Community
+    from models.services import create_records
+
+    home = townships["东江街道"]
+    before = Community.objects.count()
+    made = create_records([Community(township=home, code=f"45030500290{i}", name=f"新社区{i}", kind="社区")
+                           for i in range(3)], None)
+    assert made == 3 and Community.objects.count() == before + 3
+    labels = [f"新社区{i}" for i in range(3)]
+    assert AuditEntry.objects(collection="communities", action="create", record_label__in=labels).count() == 3
+    clash = [Community(township=home, code="450305002999", name="甲", kind="社区"),
+             Community(township=home, code="450305002999", name="乙", kind="社区")]
+    with pytest.raises(DuplicateRecordError):
+        create_records(clash, None)
+    assert Community.objects(code="450305002999").count() == 0
