@@ -295,7 +295,7 @@ def print_row(row) -> None:
 
 
 def machine() -> dict:
-    return {"python": platform.python_version(), "system": platform.platform(), "cpus": os.cpu_count(),
+    return {"python": platform.python_version(), "system": platform.system(), "cpus": os.cpu_count(),
             "processor": platform.processor() or platform.machine()}
 
 
