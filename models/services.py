@@ -2,6 +2,7 @@
 functions, which check the rules, write with the version check, and append the
 audit entry. Views, CLI commands, importers and tests all call these."""
 
+import contextvars
 import datetime as dt
 
 from bson import ObjectId
@@ -31,6 +32,10 @@ def _field_label(doc, name: str) -> str:
     return (getattr(field, "verbose_name", None) or name) if field else name
 
 
+#: Labels of referenced records already read, while many records are written at once.
+_known_labels: contextvars.ContextVar[dict | None] = contextvars.ContextVar("known_labels", default=None)
+
+
 def _reference_label(doc, name: str, value) -> str | None:
     field = doc._fields.get(name)
     target = getattr(field, "document_type", None) if field is not None else None
@@ -39,7 +44,14 @@ def _reference_label(doc, name: str, value) -> str | None:
     if target is None:
         return None
     ids = value if isinstance(value, list) else [value]
-    found = {d.pk: str(d) for d in target.objects(pk__in=ids)}
+    known = _known_labels.get()
+    if known is None:
+        found = {d.pk: str(d) for d in target.objects(pk__in=ids)}
+    else:
+        missing = [i for i in ids if (target, i) not in known]
+        if missing:
+            known.update({(target, d.pk): str(d) for d in target.objects(pk__in=missing)})
+        found = {i: known[(target, i)] for i in ids if (target, i) in known}
     return "、".join(found.get(i, str(i)) for i in ids)
 
 
@@ -195,9 +207,13 @@ def create_records(docs: list[TrackedDocument], actor) -> int:
         # nothing half-saved: the ids are new, so every record of this call that got in is taken out again
         collection.delete_many({"_id": {"$in": [doc.pk for doc in docs]}})
         raise DuplicateRecordError(docs[0].duplicate_message()) from exc
-    entries = [audit_entry("create", actor, collection=doc._get_collection_name(), record_id=doc.pk,
-                           record_label=doc.audit_label(), changes=diff(doc, {}, snapshot(doc)), township=doc.scope_id())
-               for doc in docs]
+    token = _known_labels.set({})  # a township or category is looked up once, not once per record
+    try:
+        entries = [audit_entry("create", actor, collection=doc._get_collection_name(), record_id=doc.pk,
+                               record_label=doc.audit_label(), changes=diff(doc, {}, snapshot(doc)),
+                               township=doc.scope_id()) for doc in docs]
+    finally:
+        _known_labels.reset(token)
     for start in range(0, len(entries), BULK_BATCH):
         AuditEntry._get_collection().insert_many([e.to_mongo().to_dict() for e in entries[start:start + BULK_BATCH]])
     for doc in docs:

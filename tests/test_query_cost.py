@@ -176,3 +176,32 @@ def test_indicator_overview_cost_does_not_grow_with_records(app, login_as, accou
     assert small == large
     assert detail_small == detail_large
     assert large <= 120
+
+
+def test_excel_import_cost_does_not_grow_with_rows(app, login_as, accounts):
+    import datetime as dt
+
+    from models import idnumber
+    from models.archive_import import ImportBatch, apply_import, preview_import, start_batch
+
+    from .test_import import workbook_bytes
+
+    def elderly_file(count, area):
+        rows = [[f"老人{i}", idnumber.make(area, dt.date(1935, 1, 1) + dt.timedelta(days=i), 7), None, None, "东江街道",
+                 None, "高龄老人", "独居"] for i in range(count)]
+        return workbook_bytes(rows, headers=["姓名", "身份证号", "性别", "出生日期", "街道/乡镇", "社区/村委", "对象类别",
+                                             "居住情况"], title="老年人档案")
+
+    def cost(data):
+        with count_commands() as count:
+            preview = preview_import(data, "elderly", None)
+            assert preview.ok
+            batch = start_batch(data, "x.xlsx", "elderly", len(preview.rows), accounts["coordinator"])
+            apply_import(batch, None, accounts["coordinator"])
+        return count.value
+
+    cost(elderly_file(5, "450301"))  # warm-up: indexes, reference caches
+    small = cost(elderly_file(20, "450302"))
+    large = cost(elderly_file(300, "450303"))
+    assert ImportBatch.objects(status="imported").count() == 3
+    assert small == large
