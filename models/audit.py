@@ -96,22 +96,8 @@ def audit_entry(
     )
 
 
-def write_audit(
-    action: str,
-    actor=None,
-    *,
-    collection: str | None = None,
-    record_id=None,
-    record_label: str | None = None,
-    changes: list[FieldChange] | None = None,
-    detail: str | None = None,
-    actor_name: str | None = None,
-    remote_addr: str | None = None,
-    township=None,
-) -> AuditEntry:
-    """Append one entry to the audit trail."""
-    entry = audit_entry(action, actor, collection=collection, record_id=record_id, record_label=record_label,
-                        changes=changes, detail=detail, actor_name=actor_name, remote_addr=remote_addr,
-                        township=township)
+def write_audit(action: str, actor=None, **details) -> AuditEntry:
+    """Append one entry to the audit trail (the details as for ``audit_entry``)."""
+    entry = audit_entry(action, actor, **details)
     entry.save(force_insert=True)
     return entry

@@ -11,7 +11,7 @@ from mongoengine.base import BaseDocument
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from .audit import FieldChange, write_audit
-from .base import TrackedDocument
+from .base import WHOLE_RESULT, TrackedDocument
 from .clock import local_now
 from .errors import DomainError, DuplicateRecordError, StaleRecordError
 from .money import FenField, format_yuan
@@ -34,6 +34,23 @@ def _field_label(doc, name: str) -> str:
 
 #: Labels of referenced records already read, while many records are written at once.
 _known_labels: contextvars.ContextVar[dict | None] = contextvars.ContextVar("known_labels", default=None)
+
+
+def _labels_of_references(docs: list) -> dict:
+    """The labels of every record the documents refer to, read with one query per referenced kind."""
+    wanted: dict = {}
+    for doc in docs:
+        for name, field in doc._fields.items():
+            target = getattr(field, "document_type", None) or getattr(getattr(field, "field", None), "document_type", None)
+            value = doc._data.get(name)
+            if target is None or value is None:
+                continue
+            for item in value if isinstance(value, list) else [value]:
+                item_id = getattr(item, "pk", None) or getattr(item, "id", None) or item
+                if isinstance(item_id, ObjectId):
+                    wanted.setdefault(target, set()).add(item_id)
+    return {(target, record.pk): str(record) for target, ids in wanted.items()
+            for record in target.objects(pk__in=list(ids)).batch_size(WHOLE_RESULT)}
 
 
 def _reference_label(doc, name: str, value) -> str | None:
@@ -207,7 +224,7 @@ def create_records(docs: list[TrackedDocument], actor) -> int:
         # nothing half-saved: the ids are new, so every record of this call that got in is taken out again
         collection.delete_many({"_id": {"$in": [doc.pk for doc in docs]}})
         raise DuplicateRecordError(docs[0].duplicate_message()) from exc
-    token = _known_labels.set({})  # a township or category is looked up once, not once per record
+    token = _known_labels.set(_labels_of_references(docs))  # one query per referenced kind, not per record
     try:
         entries = [audit_entry("create", actor, collection=doc._get_collection_name(), record_id=doc.pk,
                                record_label=doc.audit_label(), changes=diff(doc, {}, snapshot(doc)),

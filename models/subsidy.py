@@ -23,7 +23,7 @@ from mongoengine import (
 from .archive_import import read_workbook
 from .audit import write_audit
 from .base import WHOLE_RESULT, TrackedDocument, ref_id
-from .clock import local_now, local_today
+from .clock import local_today
 from .dates import parse_date
 from .errors import DomainError
 from .money import FenField, parse_yuan
@@ -173,22 +173,15 @@ def import_subsidy_file(kind: str, data: bytes, filename: str, actor) -> Subsidy
         more = f"（另有 {len(problems) - MAX_LISTED_PROBLEMS} 行有问题）" if len(problems) > MAX_LISTED_PROBLEMS else ""
         raise DomainError(f"文件有 {len(problems)} 行不能导入，未导入任何数据：{listed}{more}")
     from .files import store_upload
-    from .services import create_record
+    from .services import create_record, create_records
 
     batch = SubsidyBatch(kind=kind, filename=filename, rows_total=len(seen), imported_count=len(parsed),
                          skipped_count=len(seen) - len(parsed))
     store_upload(batch, "file", data, filename, max(len(data), 1) + 1)
     create_record(batch, actor)
-    now = local_now()
-    who = getattr(actor, "username", None) or "系统"
-    documents = []
     for item in parsed:
         item.batch = batch
-        item.version, item.created_at, item.created_by, item.updated_at, item.updated_by = 1, now, who, now, who
-        item.validate()
-        documents.append(item.to_mongo().to_dict())
-    if documents:
-        SubsidyItem._get_collection().insert_many(documents)
+    create_records(parsed, actor)  # one audit entry per imported row, in batches
     write_audit("import", actor, collection="subsidy_items", record_id=batch.pk, record_label=str(batch),
                 detail=f"导入{dict(KINDS)[kind]} {len(parsed)} 条，已存在跳过 {len(seen) - len(parsed)} 条")
     return batch
@@ -231,7 +224,7 @@ def draw_sample(kind: str, date_from: dt.date, date_to: dt.date, share: float, s
                 actor) -> SampleDraw:
     """Draw and record a sample, and create one spot check per drawn item,
     assigned to the inspectors in turn."""
-    from .services import create_record
+    from .services import create_record, create_records
 
     rules = get_rules("service_rules")["subsidy"]
     minimum = float(rules["onsite_min_share" if kind == "assessment" else "quality_min_share"])
@@ -249,18 +242,13 @@ def draw_sample(kind: str, date_from: dt.date, date_to: dt.date, share: float, s
     picked = sample_indices(len(ids), share, seed)
     draw = create_record(SampleDraw(kind=kind, date_from=start, date_to=end, share=share, seed=seed,
                                     population_size=len(ids), sample_size=len(picked), inspectors=inspectors), actor)
-    items = {item.pk: item for item in SubsidyItem.objects(pk__in=[ids[i] for i in picked]).only("township")}
-    now = local_now()
-    who = getattr(actor, "username", None) or "系统"
-    checks = []
-    for turn, index in enumerate(picked):
-        item_id = ids[index]
-        check = SpotCheck(draw=draw, item=item_id, kind=kind, township=ref_id(items[item_id]._data.get("township")),
-                          assigned_to=ref_id(inspectors[turn % len(inspectors)]), status="assigned", version=1,
-                          created_at=now, created_by=who, updated_at=now, updated_by=who)
-        checks.append(check.to_mongo().to_dict())
-    if checks:
-        SpotCheck._get_collection().insert_many(checks)
+    items = {item.pk: item for item in SubsidyItem.objects(pk__in=[ids[i] for i in picked])
+             .only("township", "external_no", "elder_name").batch_size(WHOLE_RESULT)}
+    checks = [SpotCheck(draw=draw, item=items[ids[index]], kind=kind,
+                        township=ref_id(items[ids[index]]._data.get("township")),
+                        assigned_to=ref_id(inspectors[turn % len(inspectors)]), status="assigned")
+              for turn, index in enumerate(picked)]
+    create_records(checks, actor)  # one audit entry per spot check, in batches
     return draw
 
 

@@ -205,3 +205,25 @@ def test_excel_import_cost_does_not_grow_with_rows(app, login_as, accounts):
     large = cost(elderly_file(300, "450303"))
     assert ImportBatch.objects(status="imported").count() == 3
     assert small == large
+
+
+def test_sample_draw_cost_does_not_grow_with_the_sample_and_audits_each_check(app, accounts):
+    import datetime as dt
+
+    from models.audit import AuditEntry
+    from models.subsidy import draw_sample, import_subsidy_file
+
+    from .test_subsidy import services, workbook
+
+    import_subsidy_file("service", workbook("service", services(200)), "s.xlsx", accounts["coordinator"])
+    assert AuditEntry.objects(collection="subsidy_items", action="create").count() == 200
+
+    def cost(share):
+        with count_commands() as count:
+            draw_sample("service", dt.date(2026, 3, 1), dt.date(2026, 3, 31), share, 1, [accounts["staff"]],
+                        accounts["coordinator"])
+        return count.value
+
+    cost(0.2)  # warm-up
+    assert cost(0.2) == cost(0.6)
+    assert AuditEntry.objects(collection="spot_checks", action="create").count() == 40 + 40 + 120

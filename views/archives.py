@@ -567,13 +567,7 @@ class AllArchivesView(ArchiveBaseView):
     column_list = ("name", "kind", "sex", "age", "id_number", "township", "community", "categories", "level",
                    "status", "worker", "completeness", "archive_date")
 
-    @property
-    def can_create(self):
-        return False
-
-    @property
-    def can_edit(self):
-        return self._may("edit")
+    creatable = False  # an archive is created as a child, an elderly or a homeless person's archive
 
     @expose("/edit/", methods=("GET", "POST"))
     def edit_view(self):

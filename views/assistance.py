@@ -65,9 +65,7 @@ class SpotCheckView(SecureModelView):
                  "rectification_due": {"description": "发现问题时必填。"}}
     form_widget_args = {"notes": {"rows": 3}, "rectification_notes": {"rows": 2}}
 
-    @property
-    def can_create(self):
-        return False  # spot checks come from a sample draw
+    creatable = False  # spot checks come from a sample draw
 
 
 class SubsidyView(SecureView):
@@ -169,10 +167,4 @@ class SubsidyItemView(SecureModelView):
     column_formatters = {"id_number": lambda v, c, m, n: m.masked_id}
     column_formatters_detail = {"id_number": lambda v, c, m, n: m.masked_id}
 
-    @property
-    def can_create(self):
-        return False
-
-    @property
-    def can_edit(self):
-        return False
+    creatable = editable = False  # imported rows: the import is the only way in

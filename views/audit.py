@@ -37,13 +37,7 @@ class AuditView(SecureModelView):
     }
     page_size = 50
 
-    @property
-    def can_create(self):
-        return False
-
-    @property
-    def can_edit(self):
-        return False
+    creatable = editable = False  # the trail is written by the system, never by hand
 
     def collection_labels(self) -> dict[str, str]:
         """Collection name -> the menu name of the view that edits it."""

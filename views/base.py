@@ -511,13 +511,18 @@ class SecureModelView(ModelView):
             return redirect(url_for("auth.login", next=request.full_path))
         abort(403)
 
+    #: False where records come from elsewhere (an import, a draw, the system): no "create" form.
+    creatable = True
+    #: False where records are never edited in a form (the audit trail, imported data).
+    editable = True
+
     @property
     def can_create(self):
-        return self._may("create")
+        return self.creatable and self._may("create")
 
     @property
     def can_edit(self):
-        return self._may("edit")
+        return self.editable and self._may("edit")
 
     @property
     def can_export(self):

@@ -194,9 +194,7 @@ class BriefView(SecureModelView):
     form_args = {"typical_case": {"description": "请去标识：用化名或“王某”，不写真实姓名、身份证号、住址。"}}
     list_template = "admin/brief_list.html"
 
-    @property
-    def can_create(self):
-        return False  # a brief starts as a draft generated for a month (figures frozen then)
+    creatable = False  # a brief starts as a draft generated for a month (figures frozen then)
 
     def details_links(self, model):
         return [("下载 Word", self.get_url(".docx_view", id=model.pk))]

@@ -50,9 +50,7 @@ class RuleSetView(SecureModelView):
     form_columns = ("content", "note")
     form_widget_args = {"content": {"rows": 30, "style": "font-family: monospace; font-size: 13px"}}
 
-    @property
-    def can_create(self):
-        return False
+    creatable = False
 
     def after_model_change(self, form, model, is_created):
         from models.rules import forget_cached_rules
