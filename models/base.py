@@ -1,7 +1,14 @@
 """The base of every editable record: a version for optimistic locking, who
 created and changed it, and voiding instead of deleting."""
 
-from mongoengine import BooleanField, DateTimeField, Document, IntField, StringField
+from mongoengine import (
+    BooleanField,
+    DateTimeField,
+    Document,
+    EmbeddedDocument,
+    IntField,
+    StringField,
+)
 
 #: Cursor batch size for reads that need the whole result at once: one reply
 #: instead of a getMore per default batch, so a page's command count stays fixed.
@@ -64,3 +71,15 @@ class TrackedDocument(Document):
         if isinstance(value, list):  # a record spanning several townships is filed under its first
             return ref_id(value[0]) if value else None
         return ref_id(value)
+
+
+class FollowUp(EmbeddedDocument):
+    """One follow-up of a record that is followed up (a reception contact, a returnee)."""
+
+    on = DateTimeField(required=True, verbose_name="日期")
+    by = StringField(max_length=40, verbose_name="跟进人")
+    notes = StringField(required=True, max_length=500, verbose_name="情况")
+
+    def __str__(self):
+        when = f"{self.on:%Y-%m-%d}" if self.on else ""
+        return f"{when} {self.by or ''}：{self.notes or ''}".strip()

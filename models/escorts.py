@@ -5,7 +5,6 @@ handover and follows up afterwards."""
 
 from mongoengine import (
     DateTimeField,
-    EmbeddedDocument,
     EmbeddedDocumentField,
     ListField,
     ReferenceField,
@@ -13,7 +12,7 @@ from mongoengine import (
 )
 
 from .archives import Archive
-from .base import TrackedDocument
+from .base import FollowUp, TrackedDocument
 from .clock import local_now
 from .errors import DomainError
 from .periods import period_keys
@@ -22,16 +21,6 @@ from .timeline import on_timeline
 
 RECEIVERS = (("family", "家属"), ("village", "村（居）委会"), ("institution", "养老/福利机构"), ("other", "其他"))
 STATES = (("requested", "已接到协助请求"), ("handed_over", "已交接"), ("following", "回访中"))
-
-
-class EscortFollowUp(EmbeddedDocument):
-    visited_on = DateTimeField(required=True, verbose_name="回访日期")
-    by = StringField(max_length=40, verbose_name="回访人")
-    situation = StringField(required=True, max_length=500, verbose_name="回访情况")
-
-    def __str__(self):
-        when = f"{self.visited_on:%Y-%m-%d}" if self.visited_on else ""
-        return f"{when} {self.by or ''}：{self.situation or ''}".strip()
 
 
 @on_timeline("person", "escort", "-request_date")
@@ -49,7 +38,7 @@ class ReturneeEscort(TrackedDocument):
     receiver_phone = StringField(max_length=20, verbose_name="接收人电话")
     station_staff = StringField(max_length=100, verbose_name="我站对接人员")
     situation = StringField(max_length=1000, verbose_name="返乡人员情况")
-    follow_ups = ListField(EmbeddedDocumentField(EscortFollowUp), verbose_name="后续回访")
+    follow_ups = ListField(EmbeddedDocumentField(FollowUp), verbose_name="后续回访")
     status = StringField(choices=STATES, default="requested", verbose_name="状态")
     year = StringField(verbose_name="年度")
     month = StringField(verbose_name="月份")
@@ -70,7 +59,7 @@ class ReturneeEscort(TrackedDocument):
             events.append({"at": self.handover_date, "kind": "返乡交接",
                            "text": f"{self.handover_place or ''}交接给{dict(RECEIVERS).get(self.received_by, '')}"
                                    f"{self.receiver_name or ''}", "who": self.station_staff or ""})
-        events += [{"at": f.visited_on, "kind": "返乡后回访", "text": f.situation, "who": f.by or ""}
+        events += [{"at": f.on, "kind": "返乡后回访", "text": f.notes, "who": f.by or ""}
                    for f in self.follow_ups or []]
         return events
 
@@ -103,9 +92,9 @@ class ReturneeEscort(TrackedDocument):
         for entry in self.follow_ups or []:
             if not self.handover_date:
                 raise DomainError("交接后才能登记回访。", field="follow_ups")
-            if entry.visited_on and entry.visited_on < self.handover_date:
+            if entry.on and entry.on < self.handover_date:
                 raise DomainError("回访日期不能早于交接日期。", field="follow_ups")
-            if entry.visited_on and entry.visited_on.date() > today:
+            if entry.on and entry.on.date() > today:
                 raise DomainError("回访日期不能晚于今天。", field="follow_ups")
 
 

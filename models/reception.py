@@ -5,7 +5,6 @@ import datetime as dt
 
 from mongoengine import (
     DateTimeField,
-    EmbeddedDocument,
     EmbeddedDocumentField,
     ListField,
     ReferenceField,
@@ -13,7 +12,7 @@ from mongoengine import (
 )
 
 from .archives import Archive
-from .base import TrackedDocument
+from .base import FollowUp, TrackedDocument
 from .clock import local_now, local_today
 from .errors import DomainError
 from .periods import period_keys
@@ -28,16 +27,6 @@ CALLER_RELATIONS = (("self", "本人"), ("family", "家属"), ("neighbour", "邻
 CATEGORIES = (("policy", "政策咨询"), ("assistance", "救助申请"), ("child", "儿童保护"), ("elderly", "养老服务"),
               ("homeless", "流浪乞讨"), ("marriage", "婚姻/婚育"), ("complaint", "投诉建议"), ("other", "其他"))
 STATES = (("open", "处理中"), ("closed", "已办结"))
-
-
-class ReceptionFollowUp(EmbeddedDocument):
-    followed_on = DateTimeField(required=True, verbose_name="日期")
-    by = StringField(max_length=40, verbose_name="跟进人")
-    notes = StringField(required=True, max_length=500, verbose_name="跟进情况")
-
-    def __str__(self):
-        when = f"{self.followed_on:%Y-%m-%d}" if self.followed_on else ""
-        return f"{when} {self.by or ''}：{self.notes or ''}".strip()
 
 
 @on_timeline("person", "reception", "-received_at")
@@ -56,7 +45,7 @@ class ReceptionContact(TrackedDocument):
     action_taken = StringField(max_length=2000, verbose_name="处理情况")
     referral = StringField(max_length=200, verbose_name="转介至")
     follow_up_due = DateTimeField(verbose_name="跟进期限")
-    follow_ups = ListField(EmbeddedDocumentField(ReceptionFollowUp), verbose_name="跟进记录")
+    follow_ups = ListField(EmbeddedDocumentField(FollowUp), verbose_name="跟进记录")
     handled_by = ReferenceField(User, verbose_name="接待人")
     closed_at = DateTimeField(verbose_name="办结时间")
     outcome = StringField(max_length=1000, verbose_name="办结情况")
@@ -99,7 +88,7 @@ class ReceptionContact(TrackedDocument):
         if self.follow_up_due and self.received_at and self.follow_up_due.date() < self.received_at.date():
             raise DomainError("跟进期限不能早于接待日期。", field="follow_up_due")
         for entry in self.follow_ups or []:
-            if self.received_at and entry.followed_on and entry.followed_on.date() < self.received_at.date():
+            if self.received_at and entry.on and entry.on.date() < self.received_at.date():
                 raise DomainError("跟进日期不能早于接待日期。", field="follow_ups")
         if self.closed_at:
             if self.received_at and self.closed_at < self.received_at:

@@ -8,10 +8,11 @@ import pytest
 from models import idnumber
 from models.archives import HomelessArchive
 from models.audit import AuditEntry
+from models.base import FollowUp
 from models.clock import local_now
 from models.errors import DomainError
-from models.escorts import EscortFollowUp, ReturneeEscort, escort_counts
-from models.reception import DutyDay, ReceptionContact, ReceptionFollowUp, due_follow_ups
+from models.escorts import ReturneeEscort, escort_counts
+from models.reception import DutyDay, ReceptionContact, due_follow_ups
 from models.services import create_record, snapshot, update_record
 
 from .archive_helpers import make_child
@@ -43,7 +44,7 @@ def test_a_reception_contact_is_followed_up_and_closed(app, client, login_as, to
         update_record(contact, before, contact.version, accounts["staff"])
     contact.reload()
     before = snapshot(contact)
-    contact.follow_ups = [ReceptionFollowUp(followed_on=dt.datetime(2026, 3, 4), by="张社工", notes="入户核实，母亲外出务工")]
+    contact.follow_ups = [FollowUp(on=dt.datetime(2026, 3, 4), by="张社工", notes="入户核实，母亲外出务工")]
     contact.action_taken = "入户核实并联系社区儿童主任"
     contact.closed_at = dt.datetime(2026, 3, 6, 10, 0)
     with pytest.raises(DomainError, match="办结时请填写办结情况"):
@@ -147,10 +148,10 @@ def test_returnee_escort_is_linked_to_the_archive_and_counted(app, client, login
     assert escort.status == "handed_over" and escort.person.pk == person.pk
 
     before = snapshot(escort)
-    escort.follow_ups = [EscortFollowUp(visited_on=dt.datetime(2026, 4, 2), by="张社工", situation="在家")]
+    escort.follow_ups = [FollowUp(on=dt.datetime(2026, 4, 2), by="张社工", notes="在家")]
     with pytest.raises(DomainError, match="回访日期不能早于交接日期"):
         update_record(escort, before, escort.version, accounts["staff"])
-    escort.follow_ups = [EscortFollowUp(visited_on=dt.datetime(2026, 4, 20), by="张社工", situation="与兄同住，情绪稳定")]
+    escort.follow_ups = [FollowUp(on=dt.datetime(2026, 4, 20), by="张社工", notes="与兄同住，情绪稳定")]
     update_record(escort, before, escort.version, accounts["staff"])
     assert ReturneeEscort.objects.get().status == "following"
 

@@ -35,7 +35,7 @@ def _reception_status(view, context, model, name):
 
 
 class FollowUpForm(EmbeddedForm):
-    form_overrides = {"followed_on": DateOnlyField, "visited_on": DateOnlyField}
+    form_overrides = {"on": DateOnlyField}
     form_widget_args = {"notes": {"rows": 2}, "situation": {"rows": 2}}
 
 
