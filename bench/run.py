@@ -12,6 +12,7 @@ Prints a table and writes ``bench/results/<scale>.json``."""
 
 import argparse
 import datetime as dt
+import functools
 import io
 import itertools
 import json
@@ -62,6 +63,7 @@ def run(args, uri: str, backend: str = "MONGODB_URI") -> int:
                       "MONGODB_DB": database})
     with app.app_context():
         prepare_data(app, args.scale, args.regenerate)
+        _ids(), _export_url()
         ours, stock = our_pages(app), stock_pages(app)
         results = []
         for name, (our_request, stock_request) in PAGES.items():
@@ -179,7 +181,9 @@ def stock_pages(app):
     return stock_app(app.config["SECRET_KEY"]).test_client()
 
 
+@functools.cache
 def _ids():
+    """The township and the child the page requests name: looked up once, before any timing."""
     from models.archives import Archive, ChildArchive
     from models.reference import Township
     from models.visits import Visit
@@ -199,6 +203,7 @@ def _stock_filters(client, endpoint="stock_archive", which=(("status", "active")
                     for position, (column, value) in enumerate(which))
 
 
+@functools.cache
 def _export_url():
     """About 5,000 rows: every archive at district scale, one township's at larger scales."""
     from models.archives import Archive
