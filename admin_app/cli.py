@@ -31,6 +31,18 @@ def register(app):
             raise click.ClickException(exc.message) from exc
         click.echo(f"已创建账户 {user.username}（{ROLE_LABELS[role]}），密码：{password}")
 
+    @app.cli.command("rebuild-summaries")
+    def rebuild_summaries_command():
+        """重算保存的摘要（档案上的已探访周期、最近探访、最近修改，及按月入户探访计数），升级或数据迁入后执行一次。"""
+        from models.archives import Archive
+        from models.services import rebuild_change_logs
+        from models.visits import rebuild_visit_tallies, refresh_visit_marks
+
+        visited = refresh_visit_marks()
+        logged = rebuild_change_logs(Archive)
+        counted = rebuild_visit_tallies()
+        click.echo(f"已重算：有探访记录的档案 {visited} 份，有修改记录的档案 {logged} 份，计入的入户探访 {counted} 次。")
+
     @app.cli.command("ensure-admin")
     def ensure_admin_command():
         """没有系统管理员时创建 admin 账户并显示一次密码。"""

@@ -15,6 +15,44 @@ from mongoengine import (
 WHOLE_RESULT = 100_000
 
 
+_scanning_servers: dict = {}
+
+
+def server_scans_collections() -> bool:
+    """Whether the database answers every query by reading the whole collection:
+    the local database (FerretDB on SQLite keeps indexes but filters only ``_id``
+    in SQL) and mongomock. Pages then read once what they need and count it,
+    rather than asking a count and a page; on MongoDB the indexes answer both."""
+    from mongoengine.connection import get_connection
+
+    client = get_connection()
+    key = id(client)
+    if key not in _scanning_servers:
+        if type(client).__module__.startswith("mongomock"):
+            _scanning_servers[key] = True
+        else:
+            _scanning_servers[key] = any(name.startswith("ferretdb") for name in client.admin.command("buildInfo"))
+    return _scanning_servers[key]
+
+
+def by_id(document_class, pk):
+    """One record of ``document_class`` (or a subclass) by its id, or None.
+
+    The filter is on ``_id`` alone: the class condition mongoengine adds for
+    inherited documents would make a server without usable indexes (the local
+    database) read the whole collection; the class is checked here instead."""
+    if pk is None or pk == "":
+        return None
+    pk = document_class._fields[document_class._meta["id_field"]].to_mongo(pk)
+    son = document_class._get_collection().find_one({"_id": pk})
+    if son is None:
+        return None
+    stored_class = son.get("_cls")
+    if stored_class and stored_class not in document_class._subclasses:
+        return None
+    return document_class._from_son(son)
+
+
 def ref_id(value):
     """The id behind a reference value (document, DBRef or id) without loading it."""
     if value is None:

@@ -18,6 +18,7 @@ from mongoengine import FloatField, IntField, ReferenceField, StringField
 from .base import WHOLE_RESULT, TrackedDocument, ref_id
 from .contracts import Contract
 from .errors import DomainError
+from .matching import matches
 from .periods import period_bounds, period_key, periods_between
 from .reference import ThemeTag, Township
 from .rules import COMPARISONS, compare
@@ -102,7 +103,7 @@ class Scope:
         from .archives import Archive
 
         fields = {"_cls": 1, "name": 1, "township": 1, "categories": 1, "risk_level": 1, "archive_date": 1,
-                  "complete": 1, "missing_items": 1, "status": 1, "worker": 1}
+                  "complete": 1, "missing_items": 1, "status": 1, "worker": 1, "visited_periods": 1}
         return self.remembered("archives", lambda: list(Archive._get_collection().find(
             self.scoped({}), fields, batch_size=WHOLE_RESULT)))
 
@@ -122,11 +123,39 @@ class Scope:
 
         return self.remembered("risk_history", read)
 
-    def visit_counts(self, period: str) -> dict:
-        from .visits import visit_counts
+    def rows(self, document, date_field: str, township_field: str | None = "township") -> list[dict]:
+        """The records of ``document`` dated in the period and placed in the user's townships
+        (photos left out): one read per collection, shared by every measure that asks of it."""
+        def read():
+            match = {**self.between(date_field), "voided": {"$ne": True}}
+            if township_field:
+                match = self.scoped(match, township_field)
+            return list(document._get_collection().find(match, {"photos": 0}, batch_size=WHOLE_RESULT))
 
-        keys = periods_between(period, self.start, self.until)
-        return self.remembered(("visits", period), lambda: visit_counts(period, keys))
+        return self.remembered(("rows", document._get_collection_name(), date_field, township_field), read)
+
+    def select(self, document, date_field: str, query: dict, township_field: str | None = "township") -> list[dict]:
+        """The shared records of ``document`` that match ``query`` (the engine's query subset)."""
+        return [row for row in self.rows(document, date_field, township_field) if matches(row, query)]
+
+    def records(self, document, date_field: str, query: dict, township_field: str | None = "township",
+                limit: int = 50) -> list:
+        """Up to ``limit`` matching records as documents (for near misses that a page links)."""
+        return [document._from_son(row) for row in self.select(document, date_field, query, township_field)[:limit]]
+
+    def visit_counts(self, period: str) -> dict:
+        """{(period key, person id): counted visits, up to MAX_TALLY}, from the marks the
+        visit service keeps on each archive: the archives read, no read of the visits."""
+        def read():
+            counts: dict = {}
+            for archive in self.archives():
+                for tag in archive.get("visited_periods") or ():
+                    key, _, tally = tag.partition("#")
+                    slot = (key, archive["_id"])
+                    counts[slot] = max(counts.get(slot, 0), int(tally or 1))
+            return counts
+
+        return self.remembered("visit_marks", read)
 
     @property
     def start(self) -> dt.date:
@@ -170,6 +199,8 @@ class Evidence:
     endpoint: str
     order_by: str
     date_field: str
+    total: int | None = None  # how many records count, when the measure knows it (no count asked)
+    rows: list | None = None  # those records as read, when the measure read them all (no list asked)
 
 
 @dataclass
@@ -209,6 +240,21 @@ class Measurement:
         return f"{dict(OPERATORS).get(self.indicator.op, '').split('（')[0]} {_number(self.target)}{unit}"
 
 
+EVIDENCE_SHOWN = 200
+
+
+def evidence_records(evidence: Evidence, limit: int = EVIDENCE_SHOWN) -> list:
+    """The first records of the evidence in its order, as documents: from the rows the
+    measure read when it has them, else one query."""
+    if evidence.rows is None:
+        query = evidence.document.objects(__raw__=evidence.raw).order_by(evidence.order_by)
+        return list(query.limit(limit).batch_size(WHOLE_RESULT))
+    field_name = evidence.order_by.lstrip("-")
+    ordered = sorted(evidence.rows, key=lambda row: (row.get(field_name) is not None, row.get(field_name) or 0),
+                     reverse=evidence.order_by.startswith("-"))
+    return [evidence.document._from_son(row) for row in ordered[:limit]]
+
+
 def _number(value) -> str:
     if value is None:
         return ""
@@ -231,6 +277,11 @@ def township_names() -> dict:
     return {t["_id"]: t["name"] for t in Township._get_collection().find({}, {"name": 1})}
 
 
+def _counted(rows: list[dict], key: str) -> dict:
+    """{value of ``key``: number of rows}."""
+    return dict(Counter(row.get(key) for row in rows))
+
+
 def _grouped(document, match: dict, key: str, total: str | int = 1) -> dict:
     rows = document._get_collection().aggregate([{"$match": match}, {"$group": {"_id": f"${key}", "n": {"$sum": total}}}],
                                                 batchSize=WHOLE_RESULT)
@@ -240,11 +291,10 @@ def _grouped(document, match: dict, key: str, total: str | int = 1) -> dict:
 def _count_measure(m: Measurement, document, match: dict, scope: Scope, endpoint: str, date_field: str,
                    township_field: str | None = "township") -> None:
     """Achieved = number of matching records; series by stored month key; breakdown by township.
-    One read of the two small fields, counted here (a scan less than two groupings on servers without indexes)."""
+    Counted from the period's records of the collection, read once for all the measures."""
+    rows = scope.select(document, date_field, match, township_field)
     match = scope.scoped({**match, **scope.between(date_field)}, township_field or "township") \
         if township_field else {**match, **scope.between(date_field), "voided": {"$ne": True}}
-    projection = {"month": 1, "_id": 0, **({township_field: 1} if township_field else {})}
-    rows = list(document._get_collection().find(match, projection, batch_size=WHOLE_RESULT))
     by_month = Counter(row.get("month") for row in rows)
     m.achieved = len(rows)
     m.series = [(month, by_month.get(month, 0)) for month in scope.months()]
@@ -252,7 +302,7 @@ def _count_measure(m: Measurement, document, match: dict, scope: Scope, endpoint
         names = scope.township_names()
         by_township = Counter(names.get(row.get(township_field), "未填写") for row in rows)
         m.breakdown = sorted(by_township.items(), key=lambda pair: -pair[1])
-    m.evidence = Evidence(document, match, endpoint, f"-{date_field}", date_field)
+    m.evidence = Evidence(document, match, endpoint, f"-{date_field}", date_field, total=len(rows), rows=rows)
 
 
 def _cohort_coverage(m: Measurement, scope: Scope, policy_codes: list[str]) -> None:
@@ -297,9 +347,27 @@ def _cohort_coverage(m: Measurement, scope: Scope, policy_codes: list[str]) -> N
 
 @measures("visits.home")
 def _home_visits(m, indicator, scope):
-    from .visits import Visit
+    """From the monthly tallies the visit service keeps (no read of the visits), when the
+    period is whole months up to today; else from the visits themselves."""
+    from .visits import Visit, tallied_visits
 
-    _count_measure(m, Visit, {"counts_as_home_visit": "yes"}, scope, "visit", "visited_at")
+    whole_months = scope.start.day == 1 and (scope.until == scope.today or
+                                             (scope.until + dt.timedelta(days=1)).day == 1)
+    if not whole_months:
+        _count_measure(m, Visit, {"counts_as_home_visit": "yes"}, scope, "visit", "visited_at")
+        return
+    months = periods_between("month", scope.start, scope.until) if scope.until >= scope.start else []
+    by_month: Counter = Counter()
+    by_township: Counter = Counter()
+    names = scope.township_names()
+    for row in tallied_visits(months, scope.townships):
+        by_month[row["month"]] += row["count"]
+        by_township[names.get(row.get("township"), "未填写")] += row["count"]
+    m.achieved = sum(by_month.values())
+    m.series = [(month, by_month.get(month, 0)) for month in scope.months()]
+    m.breakdown = sorted(by_township.items(), key=lambda pair: -pair[1])
+    m.evidence = Evidence(Visit, scope.scoped({"counts_as_home_visit": "yes", **scope.between("visited_at")}),
+                          "visit", "-visited_at", "visited_at", total=m.achieved)
 
 
 @measures("archives.new")
@@ -362,10 +430,9 @@ def _trainings(m, indicator, scope):
         match["hours"] = {"$gte": float(params["min_hours"])}
     _count_measure(m, Training, match, scope, "training", "training_date", township_field=None)
     if params.get("min_hours"):
-        short = scope.scoped({"audience": match["audience"], "hours": {"$lt": float(params["min_hours"])},
-                              **scope.between("training_date")})
+        short = {"audience": match["audience"], "hours": {"$lt": float(params["min_hours"])}}
         m.near_misses = [(t, f"时长 {t.hours:g} 小时，须不少于 {params['min_hours']} 小时")
-                         for t in Training.objects(__raw__=short).limit(50)]
+                         for t in scope.records(Training, "training_date", short, township_field=None)]
     if params.get("cover_townships"):
         coverage = township_coverage(match["audience"], str(scope.start.year))
         m.items = [{"label": t.name, "done": True} for t in coverage["covered"]] + \
@@ -380,9 +447,7 @@ def _cases(m, indicator, scope):
 
     case_type = indicator.parameters().get("case_type", indicator.code.split(".")[1])
     _count_measure(m, Case, qualifying_cases_query(case_type), scope, "case", "opened_on")
-    almost = scope.scoped({"case_type": case_type, **scope.between("opened_on")})
-    for case in Case.objects(__raw__=almost).only("title", "client", "session_count", "total_hours", "case_type",
-                                                  "township").limit(300).batch_size(WHOLE_RESULT):
+    for case in scope.records(Case, "opened_on", {"case_type": case_type}, limit=300):
         met, lacking = case.qualification()
         if not met:
             m.near_misses.append((case, "；".join(lacking)))
@@ -393,7 +458,7 @@ def _groups(m, indicator, scope):
     from .casework import GroupSeries, qualifying_groups_query
 
     _count_measure(m, GroupSeries, qualifying_groups_query(), scope, "groupseries", "started_on")
-    for group in GroupSeries.objects(__raw__=scope.scoped(scope.between("started_on"))).limit(100):
+    for group in scope.records(GroupSeries, "started_on", {}, limit=100):
         met, lacking = group.qualification()
         if not met:
             m.near_misses.append((group, "；".join(lacking)))
@@ -407,8 +472,7 @@ def _events(m, indicator, scope):
     _count_measure(m, CommunityEvent, size_query(size), scope, "event", "event_date")
     band = {"$gt": 40, "$lte": 50} if size == "large" else {"$gte": 5, "$lt": 10}
     wanted = "须 > 50 人" if size == "large" else "须 10–50 人"
-    for event in CommunityEvent.objects(__raw__=scope.scoped({"people_served": band, **scope.between("event_date")})
-                                        ).limit(50):
+    for event in scope.records(CommunityEvent, "event_date", {"people_served": band}):
         m.near_misses.append((event, f"服务 {event.people_served} 人，{wanted}"))
 
 
@@ -434,9 +498,9 @@ def _volunteer_activities(m, indicator, scope):
     minimum = float(indicator.parameters().get("min_hours", 2))
     _count_measure(m, CommunityEvent, {"volunteer_activity": True, "hours": {"$gte": minimum}}, scope, "event",
                    "event_date")
-    short = scope.scoped({"volunteer_activity": True, "hours": {"$lt": minimum}, **scope.between("event_date")})
+    short = {"volunteer_activity": True, "hours": {"$lt": minimum}}
     m.near_misses = [(e, f"时长 {e.hours:g} 小时，须不少于 {minimum:g} 小时")
-                     for e in CommunityEvent.objects(__raw__=short).limit(50)]
+                     for e in scope.records(CommunityEvent, "event_date", short)]
 
 
 @measures("media.articles")
@@ -445,8 +509,8 @@ def _media(m, indicator, scope):
 
     levels = indicator.parameters().get("levels", ["city", "province", "national"])
     _count_measure(m, MediaArticle, {"level": {"$in": levels}}, scope, "media", "published_on", township_field=None)
-    lower = {"level": {"$nin": levels}, **scope.between("published_on"), "voided": {"$ne": True}}
-    m.near_misses = [(a, "区级媒体，不计入") for a in MediaArticle.objects(__raw__=lower).limit(50)]
+    m.near_misses = [(a, "区级媒体，不计入") for a in scope.records(MediaArticle, "published_on",
+                                                                  {"level": {"$nin": levels}}, township_field=None)]
 
 
 def _months_grid(m: Measurement, scope: Scope, by_month: dict, per_period: float) -> None:
@@ -474,7 +538,7 @@ def _patrols(m, indicator, scope):
                for w in weeks]
     m.item_title = f"逐周（每周不少于 {_number(indicator.per_period or 2)} 次）"
     match = scope.scoped(scope.between("patrol_date"))
-    by_month = _grouped(Patrol, match, "month")
+    by_month = _counted(scope.rows(Patrol, "patrol_date"), "month")
     m.series = [(month, by_month.get(month, 0)) for month in scope.months()]
     m.evidence = Evidence(Patrol, match, "patrol", "-patrol_date", "patrol_date")
     m.near_misses = [({"name": w["key"]}, f"只有 {w['count']} 次") for w in ended if w["status"] != "met"][:50]
@@ -488,13 +552,14 @@ def _social_assistance(m, indicator, scope):
     params = indicator.parameters()
     topic = ThemeTag.objects(code=params.get("topic", "social_assistance")).first()
     match = scope.scoped({"topics": topic.pk if topic else None, **scope.between("held_on")}, "townships")
-    by_month = _grouped(PublicityActivity, match, "month")
+    held = scope.select(PublicityActivity, "held_on", {"topics": topic.pk if topic else None}, "townships")
+    by_month = _counted(held, "month")
     m.achieved = sum(by_month.values())
     _months_grid(m, scope, by_month, indicator.per_period or 1)
     m.evidence = Evidence(PublicityActivity, match, "publicity", "-held_on", "held_on")
     if params.get("cover_townships"):
         covered = set()
-        for row in PublicityActivity._get_collection().find(match, {"townships": 1}, batch_size=WHOLE_RESULT):
+        for row in held:
             covered |= set(row.get("townships") or [])
         townships = list(Township.objects(voided__ne=True).order_by("code"))
         missing = [t.name for t in townships if t.pk not in covered]
@@ -544,16 +609,12 @@ def _checklist(m, indicator, scope):
     counts: Counter = Counter()
     for document, tag_field, date_field, township_field in ((CommunityEvent, "themes", "event_date", "township"),
                                                            (PublicityActivity, "topics", "held_on", "townships")):
-        match = scope.scoped({tag_field: {"$in": ids}, **scope.between(date_field)}, township_field)
-        for row in document._get_collection().aggregate([{"$match": match}, {"$unwind": f"${tag_field}"},
-                                                         {"$match": {tag_field: {"$in": ids}}},
-                                                         {"$group": {"_id": f"${tag_field}", "n": {"$sum": 1}}}],
-                                                        batchSize=WHOLE_RESULT):
-            counts[row["_id"]] += row["n"]
+        for row in scope.select(document, date_field, {tag_field: {"$in": ids}}, township_field):
+            counts.update(tag for tag in row.get(tag_field) or () if tag in ids)
     campaigns = params.get("patrol_campaigns") or {}
     if campaigns:
-        match = scope.scoped({"campaign": {"$in": list(campaigns.values())}, **scope.between("patrol_date")})
-        by_campaign = _grouped(Patrol, match, "campaign")
+        by_campaign = _counted(scope.select(Patrol, "patrol_date", {"campaign": {"$in": list(campaigns.values())}}),
+                               "campaign")
         for code, campaign in campaigns.items():
             if code in tags:
                 counts[tags[code].pk] += by_campaign.get(campaign, 0)

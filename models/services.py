@@ -10,7 +10,7 @@ from mongoengine import NotUniqueError, OperationError, ValidationError
 from mongoengine.base import BaseDocument
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
-from .audit import FieldChange, write_audit
+from .audit import FieldChange, audit_entry
 from .base import WHOLE_RESULT, TrackedDocument
 from .clock import local_now
 from .errors import DomainError, DuplicateRecordError, StaleRecordError
@@ -176,23 +176,59 @@ def create_record(doc: TrackedDocument, actor) -> TrackedDocument:
     doc.updated_at = now
     doc.updated_by = doc.created_by
     _validate(doc)
+    if doc.pk is None:
+        doc.pk = ObjectId()
+    entry = audit_entry("create", actor, collection=doc._get_collection_name(), record_id=doc.pk,
+                        record_label=doc.audit_label(), changes=diff(doc, {}, snapshot(doc)), township=doc.scope_id())
+    log_change(doc, entry)
     try:
         doc.save(force_insert=True, validate=False)
     except (NotUniqueError, DuplicateKeyError) as exc:
         raise DuplicateRecordError(doc.duplicate_message()) from exc
     except OperationError as exc:
         raise DuplicateRecordError(doc.duplicate_message()) from exc
-    write_audit(
-        "create",
-        actor,
-        collection=doc._get_collection_name(),
-        record_id=doc.pk,
-        record_label=doc.audit_label(),
-        changes=diff(doc, {}, snapshot(doc)),
-        township=doc.scope_id(),
-    )
+    entry.save(force_insert=True)
     doc.after_write(None)
     return doc
+
+
+def rebuild_change_logs(document_class) -> int:
+    """Fill the short history of every record of ``document_class`` from the audit
+    trail (for records written before they kept one): one read of the trail's
+    entries for the collection, newest first, and one update per record."""
+    from .audit import AuditEntry
+
+    lines: dict = {}
+    for entry in AuditEntry.objects(collection=document_class._get_collection_name()).order_by("-at", "-id") \
+            .batch_size(WHOLE_RESULT):
+        kept = lines.setdefault(entry.record_id, [])
+        if len(kept) < CHANGE_LOG_LENGTH:
+            kept.append(change_line(entry))
+    collection = document_class._get_collection()
+    for record_id, kept in lines.items():
+        if record_id and ObjectId.is_valid(record_id):
+            collection.update_one({"_id": ObjectId(record_id)}, {"$set": {"change_log": kept}})
+    return len(lines)
+
+
+#: Entries a record that keeps its own short history (``keeps_change_log``) holds.
+CHANGE_LOG_LENGTH = 20
+
+
+def log_change(doc, entry) -> list | None:
+    """Put an audit entry at the head of the record's own short history, for the
+    records that keep one (an archive: its file shows them without reading the trail)."""
+    if not getattr(doc, "keeps_change_log", False):
+        return None
+    doc.change_log = [change_line(entry), *(doc.change_log or [])][:CHANGE_LOG_LENGTH]
+    return doc.change_log
+
+
+def change_line(entry) -> dict:
+    """One audit entry as a record's short history shows it."""
+    changed = "、".join(c.label or c.field for c in entry.changes[:8])
+    return {"at": entry.at, "action": entry.action, "who": entry.actor_name,
+            "text": (changed and f"修改了：{changed}") or entry.detail or ""}
 
 
 BULK_BATCH = 1000
@@ -203,9 +239,7 @@ def create_records(docs: list[TrackedDocument], actor) -> int:
     in batches (an import of thousands of rows, not thousands of round trips).
     All are checked before any is written; if the database refuses a batch,
     the records of this call already written are taken out again."""
-    from bson import ObjectId
-
-    from .audit import AuditEntry, audit_entry
+    from .audit import AuditEntry
 
     now = local_now()
     who = getattr(actor, "username", None) or "系统"
@@ -216,6 +250,15 @@ def create_records(docs: list[TrackedDocument], actor) -> int:
         _validate(doc)
     if not docs:
         return 0
+    token = _known_labels.set(_labels_of_references(docs))  # one query per referenced kind, not per record
+    try:
+        entries = [audit_entry("create", actor, collection=doc._get_collection_name(), record_id=doc.pk,
+                               record_label=doc.audit_label(), changes=diff(doc, {}, snapshot(doc)),
+                               township=doc.scope_id()) for doc in docs]
+    finally:
+        _known_labels.reset(token)
+    for doc, entry in zip(docs, entries, strict=True):
+        log_change(doc, entry)
     collection = type(docs[0])._get_collection()
     try:
         for start in range(0, len(docs), BULK_BATCH):
@@ -224,13 +267,6 @@ def create_records(docs: list[TrackedDocument], actor) -> int:
         # nothing half-saved: the ids are new, so every record of this call that got in is taken out again
         collection.delete_many({"_id": {"$in": [doc.pk for doc in docs]}})
         raise DuplicateRecordError(docs[0].duplicate_message()) from exc
-    token = _known_labels.set(_labels_of_references(docs))  # one query per referenced kind, not per record
-    try:
-        entries = [audit_entry("create", actor, collection=doc._get_collection_name(), record_id=doc.pk,
-                               record_label=doc.audit_label(), changes=diff(doc, {}, snapshot(doc)),
-                               township=doc.scope_id()) for doc in docs]
-    finally:
-        _known_labels.reset(token)
     for start in range(0, len(entries), BULK_BATCH):
         AuditEntry._get_collection().insert_many([e.to_mongo().to_dict() for e in entries[start:start + BULK_BATCH]])
     for doc in docs:
@@ -254,6 +290,10 @@ def update_record(doc: TrackedDocument, before: dict, expected_version: int, act
     now = local_now()
     set_fields["updated_at"] = now
     set_fields["updated_by"] = getattr(actor, "username", None) or "系统"
+    entry = audit_entry("update", actor, collection=doc._get_collection_name(), record_id=doc.pk,
+                        record_label=doc.audit_label(), changes=changes, township=doc.scope_id())
+    if changes and log_change(doc, entry) is not None:
+        set_fields["change_log"] = doc.change_log
     update = {"$set": set_fields, "$inc": {"version": 1}}
     if unset_fields:
         update["$unset"] = unset_fields
@@ -270,15 +310,7 @@ def update_record(doc: TrackedDocument, before: dict, expected_version: int, act
     doc.after_write(before)
     if not changes:
         return []
-    write_audit(
-        "update",
-        actor,
-        collection=doc._get_collection_name(),
-        record_id=doc.pk,
-        record_label=doc.audit_label(),
-        changes=changes,
-        township=doc.scope_id(),
-    )
+    entry.save(force_insert=True)
     return changes
 
 
@@ -294,23 +326,18 @@ def _set_voided(doc: TrackedDocument, actor, voided: bool, reason: str, action: 
     doc.voided_by = getattr(actor, "username", None) if voided else None
     after = snapshot(doc)
     changes = diff(doc, before, after)
+    entry = audit_entry(action, actor, collection=doc._get_collection_name(), record_id=doc.pk,
+                        record_label=doc.audit_label(), changes=changes, detail=reason, township=doc.scope_id())
     update = {"$set": {k: after.get(k) for k in ("voided", "void_reason", "voided_at", "voided_by")},
               "$inc": {"version": 1}}
+    if log_change(doc, entry) is not None:
+        update["$set"]["change_log"] = doc.change_log
     result = doc._get_collection().update_one({"_id": doc.pk, "version": expected}, update)
     if result.matched_count == 0:
         raise StaleRecordError()
     doc.version = expected + 1
     doc.after_write(before)
-    write_audit(
-        action,
-        actor,
-        collection=doc._get_collection_name(),
-        record_id=doc.pk,
-        record_label=doc.audit_label(),
-        changes=changes,
-        detail=reason,
-        township=doc.scope_id(),
-    )
+    entry.save(force_insert=True)
 
 
 def void_record(doc: TrackedDocument, reason: str, actor) -> None:

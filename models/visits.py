@@ -9,11 +9,13 @@ import io
 from bson import ObjectId
 from mongoengine import (
     DateTimeField,
+    Document,
     EmbeddedDocument,
     EmbeddedDocumentField,
     FileField,
     IntField,
     ListField,
+    ObjectIdField,
     ReferenceField,
     StringField,
 )
@@ -51,7 +53,7 @@ class Photo(EmbeddedDocument):
         return self.filename or "照片"
 
 
-@on_timeline("people", "visit", "-visited_at")
+@on_timeline("people", "visit", "-visited_at", kept_on_archive="recent_visits")
 class Visit(TrackedDocument):
     people = ListField(ReferenceField(Archive), verbose_name="探访对象")
     township = ReferenceField(Township, verbose_name="街道/乡镇")
@@ -109,10 +111,7 @@ class Visit(TrackedDocument):
             self.township = first.township if hasattr(first, "township") else None
 
     def timeline_events(self, person_id) -> list[dict]:
-        counted = "（计入入户）" if self.counts_as_home_visit == "yes" else ""
-        return [{"at": self.visited_at, "kind": f"{MODE_LABELS.get(self.mode, '')}探访{counted}",
-                 "text": (self.notes or self.findings or self.living or "")[:80],
-                 "who": f"照片 {len(self.photos or [])} 张"}]
+        return [visit_event(self.to_mongo())]
 
     def set_period_keys(self):
         if not self.visited_at:
@@ -124,6 +123,7 @@ class Visit(TrackedDocument):
         self.day = self.visited_at.strftime("%Y-%m-%d")
 
     def after_write(self, before):
+        move_tally(tally_slot(before), tally_slot(self.to_mongo()))
         people = {ref_id(p) for p in self._data.get("people") or []}
         people |= set((before or {}).get("people") or [])
         refresh_visit_marks(list(people))
@@ -284,7 +284,80 @@ def in_cohort(archive: dict, raw: dict) -> bool:
     return "township" not in raw or archive.get("township") in raw["township"]["$in"]
 
 
+class VisitTally(Document):
+    """Counted home visits per month and township, kept by the visit service on every
+    write, so that the contract's visit count needs no read of the visits."""
+
+    month = StringField(required=True)
+    township = ObjectIdField()
+    count = IntField(default=0)
+
+    meta = {"collection": "visit_tallies", "indexes": [("month", "township")]}
+
+
+def tally_slot(stored: dict | None) -> tuple | None:
+    """The (month, township) a stored visit counts in, or None when it does not count."""
+    if not stored or stored.get("voided") or stored.get("counts_as_home_visit") != "yes":
+        return None
+    return stored.get("month"), stored.get("township")
+
+
+def move_tally(before: tuple | None, after: tuple | None) -> None:
+    """One visit moved from the tally slot ``before`` to ``after`` (None: counted nowhere)."""
+    if before == after:
+        return
+    collection = VisitTally._get_collection()
+    for slot, step in ((before, -1), (after, 1)):
+        if slot is not None:
+            collection.update_one({"month": slot[0], "township": slot[1]}, {"$inc": {"count": step}}, upsert=True)
+
+
+def rebuild_visit_tallies() -> int:
+    """Count every counted visit again into the tallies (after a bulk load or an upgrade)."""
+    counts: dict = {}
+    for visit in Visit._get_collection().find({"counts_as_home_visit": "yes", "voided": {"$ne": True}},
+                                              {"month": 1, "township": 1}, batch_size=WHOLE_RESULT):
+        slot = (visit.get("month"), visit.get("township"))
+        counts[slot] = counts.get(slot, 0) + 1
+    collection = VisitTally._get_collection()
+    collection.delete_many({})
+    if counts:
+        collection.insert_many([{"month": m, "township": t, "count": n} for (m, t), n in counts.items()])
+    return sum(counts.values())
+
+
+def tallied_visits(months: list[str], townships: list | None = None) -> list[dict]:
+    """The tallies of ``months`` (in the given townships): [{month, township, count}]."""
+    match: dict = {"month": {"$in": months}, "count": {"$gt": 0}}
+    if townships is not None:
+        match["township"] = {"$in": list(townships)}
+    return list(VisitTally._get_collection().find(match, {"_id": 0}, batch_size=WHOLE_RESULT))
+
+
 MAX_TALLY = 4
+#: Visits an archive keeps in ``recent_visits`` for the person's file.
+RECENT_VISITS = 20
+VISIT_EVENT_FIELDS = {"visited_at": 1, "mode": 1, "counts_as_home_visit": 1, "notes": 1, "findings": 1, "living": 1,
+                      "photos": 1, "people": 1}
+
+
+def visit_event(stored: dict) -> dict:
+    """How one visit (as stored) reads on a person's timeline."""
+    counted = "（计入入户）" if stored.get("counts_as_home_visit") == "yes" else ""
+    return {"at": stored.get("visited_at"), "kind": f"{MODE_LABELS.get(stored.get('mode'), '')}探访{counted}",
+            "text": (stored.get("notes") or stored.get("findings") or stored.get("living") or "")[:80],
+            "who": f"照片 {len(stored.get('photos') or [])} 张", "record_id": stored.get("_id")}
+
+
+def recent_visit_events(visits) -> dict:
+    """{person id: the latest RECENT_VISITS visit events, newest first} from stored visits."""
+    by_person: dict = {}
+    for stored in sorted(visits, key=lambda v: v.get("visited_at") or dt.datetime.min, reverse=True):
+        for person in stored.get("people") or ():
+            events = by_person.setdefault(person, [])
+            if len(events) < RECENT_VISITS:
+                events.append(visit_event(stored))
+    return by_person
 
 
 def visit_tags(period_counts: dict[str, int]) -> list[str]:
@@ -297,30 +370,32 @@ def visit_tags(period_counts: dict[str, int]) -> list[str]:
 
 
 def refresh_visit_marks(person_ids: list | None = None) -> int:
-    """Recompute ``visited_periods`` on archives from their counted visits
-    (all archives with visits when ``person_ids`` is None): four aggregations
-    and one update per person (bulk_write is not in mongomock's reach)."""
-    match = {"counts_as_home_visit": "yes", "voided": {"$ne": True}}
+    """Recompute ``visited_periods`` and ``recent_visits`` on archives from their
+    visits (all archives with visits when ``person_ids`` is None): one read of
+    those visits and one update per person (bulk_write is not in mongomock's reach)."""
+    match = {"voided": {"$ne": True}}
     if person_ids is not None:
         if not person_ids:
             return 0
         match["people"] = {"$in": list(person_ids)}
-    tallies: dict = {pid: {} for pid in person_ids or []}
-    for period in ("week", "month", "quarter", "year"):
-        field = f"{period}_people"
-        for row in Visit._get_collection().aggregate([{"$match": match}, {"$unwind": f"${field}"},
-                                                      {"$group": {"_id": f"${field}", "n": {"$sum": 1}}}],
-                                                     batchSize=WHOLE_RESULT):
-            key, _, person = row["_id"].partition("|")
-            person = ObjectId(person)
-            if person_ids is not None and person not in tallies:
+    fields = {**VISIT_EVENT_FIELDS, "week": 1, "month": 1, "quarter": 1, "year": 1}
+    visits = list(Visit._get_collection().find(match, fields, batch_size=WHOLE_RESULT))
+    recent = recent_visit_events(visits)
+    tallies: dict = {pid: {} for pid in (person_ids if person_ids is not None else recent)}
+    for visit in visits:
+        if visit.get("counts_as_home_visit") != "yes":
+            continue
+        for person in visit.get("people") or ():
+            if person not in tallies:
                 continue
-            tallies.setdefault(person, {})[key] = row["n"]
-    if not tallies:
-        return 0
+            counts = tallies[person]
+            for period in ("week", "month", "quarter", "year"):
+                if visit.get(period):
+                    counts[visit[period]] = counts.get(visit[period], 0) + 1
     collection = Archive._get_collection()
     for pid, counts in tallies.items():  # one per person: a visit holds one household
-        collection.update_one({"_id": pid}, {"$set": {"visited_periods": visit_tags(counts)}})
+        collection.update_one({"_id": pid}, {"$set": {"visited_periods": visit_tags(counts),
+                                                      "recent_visits": recent.get(pid, [])}})
     return len(tallies)
 
 
@@ -365,16 +440,54 @@ def due_query(item: dict, key: str, townships: list | None = None, worker=None):
     return Archive.objects(__raw__=due_filter(item, key, townships, worker))
 
 
-def workload(item: dict, key: str, townships: list | None = None) -> dict[str, list]:
-    """Due and not yet visited, counted per worker and per township (two aggregations
-    on single fields: the portable subset has no compound group keys)."""
-    raw = due_filter(item, key, townships)
-    result = {}
-    for field in ("worker", "township"):
-        rows = Archive._get_collection().aggregate([{"$match": raw}, {"$group": {"_id": f"${field}", "n": {"$sum": 1}}}],
-                                                   batchSize=WHOLE_RESULT)
-        result[field] = sorted(({"id": r["_id"], "due": r["n"]} for r in rows), key=lambda r: -r["due"])
-    return result
+SCHEDULE_FIELDS = {"_cls": 1, "name": 1, "township": 1, "community": 1, "worker": 1, "archive_date": 1, "status": 1,
+                   "risk_level": 1, "categories": 1, "visited_periods": 1}
+
+
+def is_due(archive: dict, item: dict, key: str, raw: dict) -> bool:
+    """Whether a stored archive is due in period ``key`` of policy ``item`` and not yet
+    visited enough (what ``due_filter`` asks the database, on one archive read)."""
+    _, end = period_bounds(item["period"], key)
+    if not in_cohort(archive, raw):
+        return False
+    if archive.get("archive_date") and archive["archive_date"] > dt.datetime.combine(end, dt.time.max):
+        return False
+    return tag_for(item, key) not in (archive.get("visited_periods") or [])
+
+
+def schedule(item: dict, key: str, townships: list | None = None, worker=None) -> dict:
+    """The schedule of one policy and period from one read of the archives the
+    policies cover: the people due and not yet visited (by township and name),
+    whether each was missed in the previous period, the workload per worker and
+    per township, and the number due under every policy in its current period."""
+    from .periods import previous_period
+
+    every = policies()
+    kinds = sorted({KIND_CLASS[p["kind"]] for p in every})
+    match = {"_cls": {"$in": kinds}, "status": "active", "voided": {"$ne": True}}
+    if townships is not None:
+        match["township"] = {"$in": list(townships)}
+    archives = list(Archive._get_collection().find(match, SCHEDULE_FIELDS, batch_size=WHOLE_RESULT))
+    raw = cohort_filter(item, townships)
+    due = [a for a in archives if is_due(a, item, key, raw)]
+    load = {}
+    for field_name in ("worker", "township"):
+        counts: dict = {}
+        for archive in due:
+            counts[archive.get(field_name)] = counts.get(archive.get(field_name), 0) + 1
+        load[field_name] = sorted(({"id": k, "due": n} for k, n in counts.items()), key=lambda r: -r["due"])
+    if worker is not None:
+        due = [a for a in due if a.get("worker") == worker]
+    due.sort(key=lambda a: (str(a.get("township") or ""), a.get("name") or ""))
+    previous = previous_period(item["period"], key)
+    missed_last = {a["_id"] for a in due if tag_for(item, previous) not in (a.get("visited_periods") or [])}
+    summary = []
+    for other in every:
+        other_key = current_key(other["period"])
+        other_raw = cohort_filter(other, townships)
+        summary.append({"policy": other, "key": other_key,
+                        "due": sum(1 for a in archives if is_due(a, other, other_key, other_raw))})
+    return {"due": due, "missed_last": missed_last, "previous": previous, "workload": load, "summary": summary}
 
 
 def compliance(item: dict, start: dt.date, end: dt.date, townships: list | None = None,

@@ -8,7 +8,7 @@ import random
 from models import idnumber
 from models.archives import ChildArchive, ElderlyArchive, HomelessArchive, ParentInfo
 from models.audit import write_audit
-from models.base import ref_id
+from models.base import WHOLE_RESULT, ref_id
 from models.clock import local_now, local_today
 from models.reference import Community, PersonCategory, Township
 from models.users import User
@@ -154,11 +154,13 @@ def _homeless(rng, ids, sex, categories, common):
 
 
 def _mark_visited(visits: list[dict]) -> None:
-    """Set ``visited_periods`` on the archives just visited, in bulk: the archives are
-    read once and written back whole (a per-archive update is slow on the local database)."""
-    from models.visits import visit_tags
+    """Set ``visited_periods`` and ``recent_visits`` on the archives just visited, in bulk:
+    the archives are read once and written back whole (a per-archive update is slow on
+    the local database)."""
+    from models.visits import recent_visit_events, visit_tags
 
-    tallies: dict = {}
+    recent = recent_visit_events(visits)
+    tallies: dict = {person: {} for person in recent}
     for visit in visits:
         if visit.get("counts_as_home_visit") != "yes":
             continue
@@ -168,13 +170,14 @@ def _mark_visited(visits: list[dict]) -> None:
                 counts[visit[period]] = counts.get(visit[period], 0) + 1
     collection = ChildArchive._get_collection()
     ids = list(tallies)
-    for start in range(0, len(ids), BATCH):
-        chunk = ids[start:start + BATCH]
-        documents = list(collection.find({"_id": {"$in": chunk}}))
-        for document in documents:
-            document["visited_periods"] = visit_tags(tallies[document["_id"]])
-        collection.delete_many({"_id": {"$in": chunk}})
-        collection.insert_many(documents)
+    # one read and one delete in all: on the local database each is a pass over the collection
+    documents = list(collection.find({"_id": {"$in": ids}}, batch_size=WHOLE_RESULT))
+    for document in documents:
+        document["visited_periods"] = visit_tags(tallies[document["_id"]])
+        document["recent_visits"] = recent.get(document["_id"], [])
+    collection.delete_many({"_id": {"$in": ids}})
+    for start in range(0, len(documents), BATCH):
+        collection.insert_many(documents[start:start + BATCH])
 
 
 def generate_demo_data(size: int, seed: int = 2026) -> dict[str, int]:
@@ -278,7 +281,7 @@ def generate_visits_and_patrols(seed: int = 2026, weeks: int = 12, visits_per_pe
                                 share_visited: float = 2 / 3) -> dict[str, int]:
     """Visits to part of the due people and about two patrols a week, over the last weeks."""
     from models.patrols import Encounter, Patrol
-    from models.visits import Visit
+    from models.visits import Visit, rebuild_visit_tallies
 
     rng = random.Random(seed)
     staff = list(User.objects(role="staff", active=True, voided__ne=True)) or list(User.objects(active=True))
@@ -318,6 +321,7 @@ def generate_visits_and_patrols(seed: int = 2026, weeks: int = 12, visits_per_pe
         for start in range(0, len(visits), BATCH):
             Visit._get_collection().insert_many(visits[start:start + BATCH])
         _mark_visited(visits)
+        rebuild_visit_tallies()
     if patrols:
         Patrol._get_collection().insert_many(patrols)
     return {"visits": len(visits), "patrols": len(patrols)}

@@ -217,3 +217,106 @@ def test_voiding_a_visit_makes_the_person_due_again(app, townships, accounts):
     assert child.pk not in {p.pk for p in due_query(item, "2026-04")}
     void_record(visit, "登记错了对象", accounts["coordinator"])
     assert child.pk in {p.pk for p in due_query(item, "2026-04")}
+
+
+def test_schedule_from_one_read_agrees_with_the_database_queries(app, townships):
+    """The schedule page reads the archives once and decides in Python; each answer
+    must be what the per-policy database queries give."""
+    from models.visits import policies, schedule
+
+    people = [make_child(townships["东江街道"], sequence=40 + n, risk_level=str(1 + n % 3)) for n in range(6)]
+    people += [make_elder(townships["穿山街道"], sequence=60 + n) for n in range(3)]
+    today = local_today()
+    when = dt.datetime.combine(today, dt.time(0, 0))  # today, never later than now
+    record_visit(people[0], when)
+    record_visit(people[3], when)
+    record_visit(people[6], when)
+    seen_due = 0
+    for item in policies():
+        key = period_key(item["period"], today)
+        plan = schedule(item, key)
+        expected = {p.pk for p in due_query(item, key)}
+        seen_due += len(expected)
+        assert {a["_id"] for a in plan["due"]} == expected
+        assert sum(w["due"] for w in plan["workload"]["township"]) == len(expected)
+        assert {s["policy"]["code"]: s["due"] for s in plan["summary"]}[item["code"]] == len(expected)
+    assert seen_due >= 4  # children at levels 2 and 3, the unvisited elderly
+    weekly = policy("child_risk_1")
+    plan = schedule(weekly, period_key("week", today), townships=[townships["穿山街道"].pk])
+    assert plan["due"] == []
+
+
+def test_the_persons_file_shows_the_latest_visits_kept_on_the_archive(app, login_as, townships, accounts):
+    from models.archives import Archive
+    from models.services import void_record
+    from models.visits import RECENT_VISITS
+
+    child = make_child(townships["东江街道"], sequence=71)
+    start = local_now() - dt.timedelta(days=60)
+    visits = [record_visit(child, start + dt.timedelta(days=n), mode="phone") for n in range(RECENT_VISITS + 2)]
+    client = login_as("staff")
+    page = client.get(f"/childarchive/details/?id={child.pk}").get_data(as_text=True)
+    assert page.count('href="/visit/details/?id=') == RECENT_VISITS
+    assert f'/visit/details/?id={visits[-1].pk}' in page and f'/visit/details/?id={visits[0].pk}' not in page
+    assert "查看全部探访" in page
+    void_record(visits[-1], "录错了对象", accounts["staff"])
+    page = client.get(f"/childarchive/details/?id={child.pk}").get_data(as_text=True)
+    assert f'/visit/details/?id={visits[-1].pk}' not in page and f'/visit/details/?id={visits[1].pk}' in page
+    assert len(Archive.objects(pk=child.pk).first().recent_visits) == RECENT_VISITS
+    other = make_child(townships["东江街道"], sequence=72)
+    record_visit(other, start, mode="phone")
+    listed = client.get(f"/visit/?person={child.pk}&page_size=100").get_data(as_text=True)
+    assert listed.count('/visit/details/?id=') == RECENT_VISITS + 1  # the voided one is hidden
+
+
+def test_the_archive_keeps_its_latest_changes_and_can_rebuild_them_from_the_trail(app, login_as, townships, accounts):
+    from models.archives import Archive
+    from models.services import rebuild_change_logs
+
+    child = make_child(townships["东江街道"], sequence=73, actor=accounts["staff"])
+    before = snapshot(child)
+    child.school = "朝阳乡中心小学"
+    update_record(child, before, child.version, accounts["staff"])
+    stored = Archive.objects(pk=child.pk).first()
+    assert [line["action"] for line in stored.change_log] == ["update", "create"]
+    page = login_as("staff").get(f"/childarchive/details/?id={child.pk}").get_data(as_text=True)
+    assert "档案修改" in page and "修改了：就读学校" in page
+    Archive._get_collection().update_one({"_id": child.pk}, {"$unset": {"change_log": ""}})
+    assert rebuild_change_logs(Archive) >= 1
+    assert Archive.objects(pk=child.pk).first().change_log == stored.change_log
+
+
+def test_monthly_tallies_follow_every_visit_change(app, townships, accounts):
+    """The contract's visit count is read from tallies the visit service keeps; after
+    creating, moving, recounting, voiding and restoring visits they equal a recount."""
+    from models.services import restore_record, void_record
+    from models.visits import VisitTally, rebuild_visit_tallies, tallied_visits
+
+    def tallies():
+        return {(row["month"], row["township"]): row["count"] for row in tallied_visits(months)}
+
+    months = [period_key("month", local_today() - dt.timedelta(days=days)) for days in (0, 40, 80)]
+    first = make_child(townships["东江街道"], sequence=81)
+    second = make_child(townships["穿山街道"], sequence=82)
+    now = local_now()
+    a = record_visit(first, now - dt.timedelta(days=40))
+    b = record_visit(second, now - dt.timedelta(days=40), color=(9, 9, 9))
+    c = record_visit(first, now - dt.timedelta(days=80), mode="phone")  # does not count
+    assert sum(tallies().values()) == 2
+    before = snapshot(a)
+    a.visited_at = now - dt.timedelta(days=80)
+    update_record(a, before, a.version, accounts["staff"])  # moved to another month
+    before = snapshot(c)
+    c.mode = "home"
+    c.photos = b.photos
+    update_record(c, before, c.version, accounts["staff"])  # now counts
+    void_record(b, "重复录入", accounts["staff"])
+    kept = tallies()
+    assert sum(kept.values()) == 2
+    assert kept[(period_key("month", (now - dt.timedelta(days=80)).date()), first.township.pk)] == 2
+    restore_record(b, "误作废", accounts["staff"])
+    kept = tallies()
+    assert sum(kept.values()) == 3
+    VisitTally.objects.delete()
+    assert rebuild_visit_tallies() == 3
+    assert tallies() == kept

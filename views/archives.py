@@ -31,14 +31,15 @@ from models.assessments import (
     record_risk_assessment,
     score_risk,
 )
-from models.audit import ACTION_LABELS, AuditEntry
+from models.audit import ACTION_LABELS
 from models.clock import local_now, local_today
 from models.custom_fields import definitions_for
 from models.errors import DomainError
 from models.rules import get_rules
-from models.services import snapshot, update_record
+from models.services import CHANGE_LOG_LENGTH, snapshot, update_record
 from models.timeline import person_events
 from models.users import User
+from models.visits import RECENT_VISITS
 
 from .base import (
     SecureModelView,
@@ -219,6 +220,7 @@ class ArchiveBaseView(SecureModelView):
                           "categories", "status", "worker", "current_address", "completeness", "missing_items",
                           "archive_date")
     form_excluded_columns = (*SecureModelView.bookkeeping_columns, "_cls", "name_initials", "name_pinyin", "completeness",
+                             "visited_periods", "recent_visits", "change_log",
                              "complete", "missing_items", "custom", "risk_level", "risk_assessed_at",
                              "capability_level", "capability_assessed_at", "next_assessment_due",
                              "self_care_level", "entrustment_scan", "photo")
@@ -379,7 +381,10 @@ class ArchiveBaseView(SecureModelView):
             if record.kind_key == "elderly" else []
         return {"record": record, "model": record, "sections": sections, "custom_values": custom,
                 "risk_assessments": risk, "capability_assessments": capability,
-                "timeline": timeline(record, risk, capability), "id_display": record.id_number if sees_sensitive else record.masked_id,
+                "timeline": timeline(record, risk, capability), "visits_shown": len(record.recent_visits or []),
+                "recent_visit_limit": RECENT_VISITS, "change_log_limit": CHANGE_LOG_LENGTH,
+                "full_history_url": url_for("audit.index_view", flt0_record_id_equals=str(record.pk))
+                if current_user.can("audit", "read") else None, "id_display": record.id_number if sees_sensitive else record.masked_id,
                 "risk_labels": RISK_LABELS, "kind_endpoint": KIND_ENDPOINTS.get(record.kind_key, "archive")}
 
     @expose("/print/")
@@ -415,7 +420,7 @@ class ArchiveBaseView(SecureModelView):
             except InvalidId:
                 continue
         records = scope_query(Archive.objects(pk__in=object_ids), Archive).select_related()
-        return self.xlsx_response(records, len(object_ids))
+        return self.xlsx_response(records)
 
     # -- export -------------------------------------------------------------------
 
@@ -442,17 +447,21 @@ class ArchiveBaseView(SecureModelView):
             abort(403)
         if export_type != "xlsx":
             return super().export(export_type)
-        count, data = self._export_data()
-        return self.xlsx_response(data, count)
+        _, data = self._export_data()
+        return self.xlsx_response(data)
 
-    def xlsx_response(self, records, count):
+    def xlsx_response(self, records):
         from models.spreadsheets import write_rows
 
         columns = self.export_columns()
         definitions = {d.key: d for d in definitions_for(self.kind_key)}
 
+        written = 0
+
         def rows():
+            nonlocal written
             for record in records:
+                written += 1
                 row = []
                 for key, _label in columns:
                     if isinstance(key, str) and key.startswith("cf:"):
@@ -465,7 +474,7 @@ class ArchiveBaseView(SecureModelView):
 
         path = write_rows(self.name, [label for _, label in columns], rows())
         filename = self.get_export_name("xlsx")
-        audit("export", collection="archives", detail=f"导出“{self.name}” {count} 条（Excel）")
+        audit("export", collection="archives", detail=f"导出“{self.name}” {written} 条（Excel）")
         return send_xlsx(path, filename)
 
 
@@ -541,11 +550,10 @@ def archive_sections(record, sees_sensitive: bool) -> list[tuple[str, list[tuple
 
 def timeline(record, risk_assessments=(), capability_assessments=()) -> list[dict]:
     """What happened to this person, newest first. Later features add their records."""
-    events = []
-    for entry in AuditEntry.objects(record_id=str(record.pk)).order_by("-at").limit(200):
-        changed = "、".join(c.label or c.field for c in entry.changes[:8])
-        events.append({"at": entry.at, "kind": "档案" + ACTION_LABELS.get(entry.action, entry.action),
-                       "text": (changed and f"修改了：{changed}") or entry.detail or "", "who": entry.actor_name})
+    events = [{"at": line["at"], "kind": "档案" + ACTION_LABELS.get(line["action"], line["action"]),
+               "text": line.get("text") or "", "who": line.get("who")} for line in record.change_log or ()]
+    if not record.change_log and record.created_at:  # written before archives kept their history, or generated
+        events.append({"at": record.created_at, "kind": "档案新建", "text": "", "who": record.created_by})
     for assessment in risk_assessments:
         events.append({"at": assessment.assessed_on, "kind": "风险评估",
                        "text": f"{RISK_LABELS.get(assessment.final_level)}，分值 {assessment.score}",
@@ -554,7 +562,7 @@ def timeline(record, risk_assessments=(), capability_assessments=()) -> list[dic
         events.append({"at": assessment.assessed_on, "kind": "能力评估",
                        "text": f"{assessment.level}（{assessment.total}分）",
                        "who": f"{assessment.assessor_one}、{assessment.assessor_two}"})
-    for event in person_events(record.pk):
+    for event in person_events(record):
         events.append({**event, "url": url_for(f"{event['endpoint']}.details_view", id=event["record_id"])})
     events.sort(key=lambda e: e["at"], reverse=True)
     return events

@@ -43,11 +43,12 @@ from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 from mongoengine.connection import get_db
+from mongoengine.dereference import DeReference
 from wtforms import FileField, HiddenField, MultipleFileField, SelectField
 from wtforms.validators import Optional
 
 from models.audit import write_audit
-from models.base import ref_id
+from models.base import WHOLE_RESULT, by_id, ref_id, server_scans_collections
 from models.clock import local_now
 from models.errors import DomainError
 from models.money import FenField, format_yuan
@@ -72,6 +73,17 @@ def scope_query(query, model):
     if field and townships is not None:
         query = query.filter(**{f"{field}__in": townships})
     return query
+
+
+def in_scope(record) -> bool:
+    """Whether the current user may see ``record`` (the check ``scope_query`` makes, on one record)."""
+    field = getattr(type(record), "scope_field", None)
+    townships = user_townships()
+    if not field or townships is None:
+        return True
+    value = record._data.get(field)
+    placed = [ref_id(v) for v in value] if isinstance(value, list) else [ref_id(value)]
+    return any(township in townships for township in placed)
 
 
 def choosable(model):
@@ -564,9 +576,10 @@ class SecureModelView(ModelView):
 
     def get_one(self, id):
         try:
-            return scope_query(self.model.objects, self.model).filter(pk=id).first()
+            record = by_id(self.model, id)
         except (mongoengine.ValidationError, InvalidId):
             return None
+        return record if record is not None and in_scope(record) else None
 
     def check_scope(self, model) -> None:
         """Refuse a record placed outside the user's townships."""
@@ -630,10 +643,30 @@ class SecureModelView(ModelView):
         return query.filter(__raw__={"$or": self.search_conditions(term)})
 
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
-        count, query = super().get_list(page, sort_column, sort_desc, search, filters,
-                                        execute=False, page_size=page_size)
+        query = self.get_query()
+        for index, _name, value in filters or ():
+            flt = self._filters[index]
+            query = flt.apply(query, flt.clean(value))
+        if self._search_supported and search:
+            query = self._search(query, search)
+        if sort_column:
+            query = query.order_by(f"{'-' if sort_desc else ''}{sort_column}")
+        elif self._get_default_order():
+            query = query.order_by(*(f"{'-' if desc else ''}{column}" for column, desc in self._get_default_order()))
         if self.column_list_only_fields():
             query = query.only(*self.column_list_only_fields())
+        page_size = self.page_size if page_size is None else page_size
+        if execute and page_size and server_scans_collections():
+            # Every query reads the whole collection here: one read of the matching
+            # rows' listed fields gives both the count and the page.
+            rows = list(query.as_pymongo().batch_size(WHOLE_RESULT))
+            start = (page or 0) * page_size
+            records = [self.model._from_son(son) for son in rows[start:start + page_size]]
+            return len(rows), DeReference()(records, max_depth=2)  # as select_related() does
+        # A caller that iterates the records itself (an export) counts them as it goes.
+        count = None if self.simple_list_pager or (not execute and server_scans_collections()) else query.count()
+        if page_size:
+            query = query.limit(page_size).skip((page or 0) * page_size)
         if execute:
             # One query per referenced collection instead of one per row.
             query = query.select_related()
@@ -842,8 +875,9 @@ class SecureModelView(ModelView):
                 yield buffer.getvalue()
 
         filename = self.get_export_name("csv")
+        # the entry is written before the rows stream; on a scanning server the count is not asked
         audit("export", collection=self.model._get_collection_name(),
-              detail=f"导出“{self.name}” {count if count is not None else ''} 条")
+              detail=f"导出“{self.name}”" + (f" {count} 条" if count is not None else "（CSV）"))
         return Response(
             stream_with_context(rows()),
             mimetype="text/csv; charset=utf-8",

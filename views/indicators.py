@@ -9,7 +9,6 @@ from flask import Response, abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
-from models.base import WHOLE_RESULT
 from models.briefs import (
     MonthClose,
     brief_docx,
@@ -23,7 +22,16 @@ from models.briefs import (
 from models.clock import local_now, local_today
 from models.contracts import Contract, current_contract
 from models.errors import DomainError
-from models.indicators import AREAS, Indicator, Scope, measure, measure_all, month_end
+from models.indicators import (
+    AREAS,
+    EVIDENCE_SHOWN,
+    Indicator,
+    Scope,
+    evidence_records,
+    measure,
+    measure_all,
+    month_end,
+)
 from models.periods import period_label, periods_between
 from models.reference import Township
 
@@ -78,9 +86,10 @@ class IndicatorsView(SecureView):
         m = measure(indicator, scope, contract.lagging_share or 0.8)
         evidence, total = [], 0
         if m.evidence is not None:
-            query = m.evidence.document.objects(__raw__=m.evidence.raw)
-            total = query.count()
-            for record in query.order_by(m.evidence.order_by).limit(200).batch_size(WHOLE_RESULT):
+            records = evidence_records(m.evidence, EVIDENCE_SHOWN)
+            total = m.evidence.total if m.evidence.total is not None else \
+                m.evidence.document.objects(__raw__=m.evidence.raw).count()
+            for record in records:
                 evidence.append({"label": str(record), "url": _link(record, m.evidence.endpoint),
                                  "date": getattr(record, m.evidence.date_field, None)})
         endpoint = m.evidence.endpoint if m.evidence else None

@@ -14,7 +14,7 @@ from models.archives import Archive
 from models.base import WHOLE_RESULT, ref_id
 from models.clock import local_now, local_today
 from models.errors import DomainError
-from models.periods import PERIOD_LABELS, period_bounds, period_label, previous_period
+from models.periods import PERIOD_LABELS, period_bounds, period_label
 from models.reference import Community, Township
 from models.users import User
 from models.visits import (
@@ -26,8 +26,7 @@ from models.visits import (
     policies,
     policy,
     request_risk_review,
-    visit_counts,
-    workload,
+    schedule,
 )
 
 from .base import SecureModelView, SecureView, audit, scope_query, user_townships
@@ -71,6 +70,14 @@ class VisitView(SecureModelView):
     form_widget_args["notes"] = {"rows": 4}
     non_model_fields = ("record_version", "csrf_token", "photo_upload")
     extra_css = None
+
+    def get_query(self):
+        """``?person=<archive id>`` lists one person's visits (linked from the person's file)."""
+        query = super().get_query()
+        person = request.args.get("person", "")
+        if ObjectId.is_valid(person):
+            query = query.filter(people=ObjectId(person))
+        return query
 
     def create_form(self, obj=None):
         form = super().create_form(obj)
@@ -151,25 +158,17 @@ class ScheduleView(SecureView):
         townships = user_townships()
         worker = request.args.get("worker") or None
         worker_id = ObjectId(worker) if worker and ObjectId.is_valid(worker) else None
-        query = due_query(item, key, townships, worker_id)
-        total = query.count()
+        plan = schedule(item, key, townships, worker_id)
+        total = len(plan["due"])
         page = max(0, request.args.get("page", 0, type=int))
-        rows = list(query.only("name", "township", "community", "worker", "archive_date").order_by("township", "name")
-                    .skip(page * self.page_size).limit(self.page_size).as_pymongo())
-        previous = previous_period(item["period"], key)
-        previous_counts = visit_counts(item["period"], [previous], [r["_id"] for r in rows])
-        missed_last = {r["_id"] for r in rows if previous_counts.get((previous, r["_id"]), 0) < int(item["visits_required"])}
-        load = workload(item, key, townships)
+        rows = plan["due"][page * self.page_size:(page + 1) * self.page_size]
+        load, summary, previous = plan["workload"], plan["summary"], plan["previous"]
+        missed_last = plan["missed_last"]
         user_ids = {r.get("worker") for r in rows} | {w["id"] for w in load["worker"]}
         workers = {u.pk: u for u in User.objects(pk__in=[i for i in user_ids if i]).only("display_name", "username")}
         communities = {c.pk: c.name for c in Community.objects(pk__in=[r["community"] for r in rows
                                                                        if r.get("community")]).only("name")}
         names = {t.pk: t.name for t in Township.objects.only("name")}
-        summary = []
-        for item_policy in policies():
-            item_key = current_key(item_policy["period"])
-            summary.append({"policy": item_policy, "key": item_key,
-                            "due": due_query(item_policy, item_key, townships).count()})
         return self.render(
             "admin/schedule.html", item=item, key=key, label=period_label(item["period"], key), start=start,
             end=end, rows=rows, total=total, page=page, pages=(total + self.page_size - 1) // self.page_size,
