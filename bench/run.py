@@ -43,6 +43,10 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5, help="requests per page for the timings")
     parser.add_argument("--regenerate", action="store_true", help="drop and regenerate the scale's data")
     parser.add_argument("--no-import", action="store_true", help="skip the 5,000-row import (it writes data)")
+    parser.add_argument("--no-warmup", action="store_true", help="no untimed first request (for the slowest scales)")
+    parser.add_argument("--stock-memory", choices=("yes", "no"), default="yes",
+                        help="also trace the stock pages' memory (slow where they load whole collections)")
+    parser.add_argument("--pages", default="", help="only these pages: numbers from 1, comma-separated")
     args = parser.parse_args()
     uri = os.environ.get("MONGODB_URI")
     if uri:
@@ -63,22 +67,30 @@ def run(args, uri: str, backend: str = "MONGODB_URI") -> int:
                       "MONGODB_DB": database})
     with app.app_context():
         prepare_data(app, args.scale, args.regenerate)
-        _ids(), _export_url()
+        _ids()
         ours, stock = our_pages(app), stock_pages(app)
+        for client in (ours, stock):  # the export page writes the first 5,000 archives of the list, on both sides
+            for view in client.application.extensions["admin"][0]._views:
+                if getattr(view, "endpoint", "") in ("archive", "stock_archive"):
+                    view.export_max_rows = IMPORT_ROWS
         results = []
-        for name, (our_request, stock_request) in PAGES.items():
-            if args.no_import and name == "Excel 导入 5,000 行":
+        chosen = {int(n) for n in args.pages.split(",") if n.strip()}
+        options = {"repeat": args.repeat, "warmup": not args.no_warmup}
+        for number, (name, (our_request, stock_request)) in enumerate(PAGES.items(), start=1):
+            if (args.no_import and name == "Excel 导入 5,000 行") or (chosen and number not in chosen):
                 continue
-            row = {"page": name, "ours": measure(app, ours, our_request, args.repeat, name)}
+            row = {"page": name, "ours": measure(ours, our_request, name, **options)}
             if name.startswith("Excel 导入"):
                 remove_imported()
-            row["stock"] = measure(app, stock, stock_request, args.repeat, name) if stock_request else None
+            row["stock"] = measure(stock, stock_request, name, memory=args.stock_memory == "yes", **options) \
+                if stock_request else None
             if row["stock"] and row["stock"].get("median_ms") and row["ours"].get("median_ms"):
                 row["ratio"] = round(row["ours"]["median_ms"] / row["stock"]["median_ms"], 2)
             results.append(row)
             print_row(row)
         report = {"scale": args.scale, "backend": backend, "when": dt.datetime.now().isoformat(timespec="seconds"),
-                  "machine": machine(), "counts": counts(), "repeat": args.repeat, "pages": results}
+                  "machine": machine(), "counts": counts(), "repeat": args.repeat, "warmup": not args.no_warmup,
+                  "pages": results}
     out = ROOT / "bench" / "results" / f"{args.scale}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
@@ -203,16 +215,6 @@ def _stock_filters(client, endpoint="stock_archive", which=(("status", "active")
                     for position, (column, value) in enumerate(which))
 
 
-@functools.cache
-def _export_url():
-    """About 5,000 rows: every archive at district scale, one township's at larger scales."""
-    from models.archives import Archive
-
-    if Archive.objects.count() <= IMPORT_ROWS:
-        return "/archive/export/xlsx/"
-    return "/archive/export/xlsx/?flt0_township_equals={township}".format(**_ids())
-
-
 def _get(url):
     def request(client):
         response = client.get(url() if callable(url) else url)
@@ -252,38 +254,45 @@ PAGES = {
     "巡查周统计": (_get("/patrol/weeks/"), _get("/stock/patrol/")),
     "指标总览": (_get("/indicators/"), _get("/stock/indicators/")),
     "指标详情与佐证": (_get("/indicators/show/visits.home/"), _get("/stock/indicators/visits.home/")),
-    "Excel 导出 5,000 行": (_get(_export_url), _get("/stock/archive/export/csv/")),
+    "Excel 导出 5,000 行": (_get("/archive/export/xlsx/"), _get("/stock/archive/export/csv/")),
     "Excel 导入 5,000 行": (_import, None),
 }
 
 
-def measure(app, client, request, repeat: int, name: str) -> dict:
+def measure(client, request, name: str, repeat: int = 5, warmup: bool = True, memory: bool = True) -> dict:
+    """Time ``repeat`` requests (after an untimed one), count the commands of the first
+    timed one, then trace the memory of one more (tracing slows Python down)."""
     from tests.dbcount import count_commands
 
     try:
-        status, size = request(client)  # warm-up
-        if status >= 400:
-            return {"error": f"HTTP {status}"}
+        if warmup:
+            status, size = request(client)
+            if status >= 400:
+                return {"error": f"HTTP {status}"}
         if name.startswith("Excel 导入"):
             repeat = 1
-        times = []
+        times, commands = [], None
         for _ in range(repeat):
-            started = time.perf_counter()
+            with count_commands() as counted:
+                started = time.perf_counter()
+                status, size = request(client)
+                times.append((time.perf_counter() - started) * 1000)
+            if status >= 400:
+                return {"error": f"HTTP {status}"}
+            commands = counted.value if commands is None else commands
+        peak = None
+        if memory:
+            tracemalloc.start()
             request(client)
-            times.append((time.perf_counter() - started) * 1000)
-        with count_commands() as commands:
-            request(client)
-        tracemalloc.start()
-        request(client)
-        _, peak = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
     except Exception as exc:  # the stock views fail on some backends: report it, do not stop the run
         tracemalloc.stop()
         return {"error": f"{type(exc).__name__}: {str(exc)[:120]}"}
     times.sort()
     p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
-    return {"median_ms": round(statistics.median(times), 1), "p95_ms": round(p95, 1), "commands": commands.value,
-            "peak_mb": round(peak / 1024 / 1024, 1), "bytes": size}
+    return {"median_ms": round(statistics.median(times), 1), "p95_ms": round(p95, 1), "commands": commands,
+            "peak_mb": round(peak / 1024 / 1024, 1) if peak is not None else None, "bytes": size}
 
 
 def _cell(result) -> str:
@@ -291,7 +300,8 @@ def _cell(result) -> str:
         return "—"
     if "error" in result:
         return "失败：" + result["error"][:40]
-    return f"{result['median_ms']:>8.1f} / {result['p95_ms']:>8.1f} ms  {result['commands']:>4} 条  {result['peak_mb']:>6.1f} MB"
+    memory = f"{result['peak_mb']:>6.1f} MB" if result.get("peak_mb") is not None else "     — MB"
+    return f"{result['median_ms']:>8.1f} / {result['p95_ms']:>8.1f} ms  {result['commands']:>4} 条  {memory}"
 
 
 def print_row(row) -> None:

@@ -128,11 +128,6 @@ class Archive(TrackedDocument):
     # Period keys with counted home visits ("2026-W10", "2026-03", "2026-Q1", "2026", "2026#2" for a
     # second visit in the year): kept by models.visits, so that "due and not visited" is one query.
     visited_periods = ListField(StringField(), verbose_name="已探访周期")
-    # What the person's file shows without reading the large collections (kept on write):
-    # the latest visits, newest first (models.visits), and the latest changes to this archive
-    # (models.services, as in the audit trail).
-    recent_visits = ListField(DictField(), verbose_name="最近探访")
-    change_log = ListField(DictField(), verbose_name="最近修改")
 
     meta = {
         "collection": "archives",
@@ -148,8 +143,8 @@ class Archive(TrackedDocument):
     scope_field = "township"
     kind_key = "all"
     unaudited_fields = frozenset({"name_initials", "name_pinyin", "completeness", "complete", "missing_items",
-                                  "visited_periods", "recent_visits"})
-    bookkeeping_fields = TrackedDocument.bookkeeping_fields | {"change_log"}
+                                  "visited_periods"})
+    #: Its latest changes are kept in its summary (models.summaries) for the person's file.
     keeps_change_log = True
 
     def __str__(self):

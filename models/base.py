@@ -10,9 +10,12 @@ from mongoengine import (
     StringField,
 )
 
-#: Cursor batch size for reads that need the whole result at once: one reply
-#: instead of a getMore per default batch, so a page's command count stays fixed.
-WHOLE_RESULT = 100_000
+#: Cursor batch size for reads that need the whole result at once: one reply up
+#: to this many rows instead of a getMore per default batch of 101, so a page's
+#: command count stays fixed. Bounded because FerretDB does not split replies
+#: at 16 MB as MongoDB does, and the driver refuses a reply over 48 MB; a larger
+#: result takes one more getMore (not another query) per this many rows.
+WHOLE_RESULT = 20_000
 
 
 _scanning_servers: dict = {}

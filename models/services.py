@@ -15,6 +15,7 @@ from .base import WHOLE_RESULT, TrackedDocument
 from .clock import local_now
 from .errors import DomainError, DuplicateRecordError, StaleRecordError
 from .money import FenField, format_yuan
+from .summaries import SUMMARY_LENGTH, insert_change_logs, prepend_change, replace_change_logs
 
 MAX_AUDIT_VALUE = 500
 
@@ -180,7 +181,6 @@ def create_record(doc: TrackedDocument, actor) -> TrackedDocument:
         doc.pk = ObjectId()
     entry = audit_entry("create", actor, collection=doc._get_collection_name(), record_id=doc.pk,
                         record_label=doc.audit_label(), changes=diff(doc, {}, snapshot(doc)), township=doc.scope_id())
-    log_change(doc, entry)
     try:
         doc.save(force_insert=True, validate=False)
     except (NotUniqueError, DuplicateKeyError) as exc:
@@ -188,6 +188,7 @@ def create_record(doc: TrackedDocument, actor) -> TrackedDocument:
     except OperationError as exc:
         raise DuplicateRecordError(doc.duplicate_message()) from exc
     entry.save(force_insert=True)
+    log_change(doc, entry)
     doc.after_write(None)
     return doc
 
@@ -201,27 +202,19 @@ def rebuild_change_logs(document_class) -> int:
     lines: dict = {}
     for entry in AuditEntry.objects(collection=document_class._get_collection_name()).order_by("-at", "-id") \
             .batch_size(WHOLE_RESULT):
-        kept = lines.setdefault(entry.record_id, [])
-        if len(kept) < CHANGE_LOG_LENGTH:
-            kept.append(change_line(entry))
-    collection = document_class._get_collection()
-    for record_id, kept in lines.items():
-        if record_id and ObjectId.is_valid(record_id):
-            collection.update_one({"_id": ObjectId(record_id)}, {"$set": {"change_log": kept}})
+        if entry.record_id and ObjectId.is_valid(entry.record_id):
+            kept = lines.setdefault(ObjectId(entry.record_id), [])
+            if len(kept) < SUMMARY_LENGTH:
+                kept.append(change_line(entry))
+    replace_change_logs(lines)
     return len(lines)
 
 
-#: Entries a record that keeps its own short history (``keeps_change_log``) holds.
-CHANGE_LOG_LENGTH = 20
-
-
-def log_change(doc, entry) -> list | None:
-    """Put an audit entry at the head of the record's own short history, for the
-    records that keep one (an archive: its file shows them without reading the trail)."""
-    if not getattr(doc, "keeps_change_log", False):
-        return None
-    doc.change_log = [change_line(entry), *(doc.change_log or [])][:CHANGE_LOG_LENGTH]
-    return doc.change_log
+def log_change(doc, entry) -> None:
+    """Put an audit entry at the head of the record's short history, for the records
+    that keep one (an archive: its file shows them without reading the trail)."""
+    if getattr(doc, "keeps_change_log", False):
+        prepend_change(doc.pk, change_line(entry))
 
 
 def change_line(entry) -> dict:
@@ -257,8 +250,6 @@ def create_records(docs: list[TrackedDocument], actor) -> int:
                                township=doc.scope_id()) for doc in docs]
     finally:
         _known_labels.reset(token)
-    for doc, entry in zip(docs, entries, strict=True):
-        log_change(doc, entry)
     collection = type(docs[0])._get_collection()
     try:
         for start in range(0, len(docs), BULK_BATCH):
@@ -269,6 +260,8 @@ def create_records(docs: list[TrackedDocument], actor) -> int:
         raise DuplicateRecordError(docs[0].duplicate_message()) from exc
     for start in range(0, len(entries), BULK_BATCH):
         AuditEntry._get_collection().insert_many([e.to_mongo().to_dict() for e in entries[start:start + BULK_BATCH]])
+    if getattr(docs[0], "keeps_change_log", False):
+        insert_change_logs({doc.pk: change_line(entry) for doc, entry in zip(docs, entries, strict=True)})
     for doc in docs:
         doc.after_write(None)
     return len(docs)
@@ -292,8 +285,6 @@ def update_record(doc: TrackedDocument, before: dict, expected_version: int, act
     set_fields["updated_by"] = getattr(actor, "username", None) or "系统"
     entry = audit_entry("update", actor, collection=doc._get_collection_name(), record_id=doc.pk,
                         record_label=doc.audit_label(), changes=changes, township=doc.scope_id())
-    if changes and log_change(doc, entry) is not None:
-        set_fields["change_log"] = doc.change_log
     update = {"$set": set_fields, "$inc": {"version": 1}}
     if unset_fields:
         update["$unset"] = unset_fields
@@ -311,6 +302,7 @@ def update_record(doc: TrackedDocument, before: dict, expected_version: int, act
     if not changes:
         return []
     entry.save(force_insert=True)
+    log_change(doc, entry)
     return changes
 
 
@@ -330,14 +322,13 @@ def _set_voided(doc: TrackedDocument, actor, voided: bool, reason: str, action: 
                         record_label=doc.audit_label(), changes=changes, detail=reason, township=doc.scope_id())
     update = {"$set": {k: after.get(k) for k in ("voided", "void_reason", "voided_at", "voided_by")},
               "$inc": {"version": 1}}
-    if log_change(doc, entry) is not None:
-        update["$set"]["change_log"] = doc.change_log
     result = doc._get_collection().update_one({"_id": doc.pk, "version": expected}, update)
     if result.matched_count == 0:
         raise StaleRecordError()
     doc.version = expected + 1
     doc.after_write(before)
     entry.save(force_insert=True)
+    log_change(doc, entry)
 
 
 def void_record(doc: TrackedDocument, reason: str, actor) -> None:

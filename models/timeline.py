@@ -2,7 +2,8 @@
 Each kind registers the field that points at the archive and a method that
 turns one record into timeline events; the timeline then asks one query per
 kind, however many records there are. A kind with very many records (visits)
-keeps its latest events on the archive instead, and costs no query at all."""
+keeps its latest events in the person's summary instead (models.summaries), read
+by ``_id`` once for all such kinds."""
 
 from dataclasses import dataclass
 
@@ -16,37 +17,38 @@ class TimelineSource:
     person_field: str  # query path, e.g. "people" or "encounters__person"
     endpoint: str  # the admin view that shows one record
     order_by: str
-    kept_on_archive: str | None = None  # the archive field holding this kind's latest events
+    kept_in_summary: str | None = None  # the summary field holding this kind's latest events
 
 
 SOURCES: list[TimelineSource] = []
 
 
-def on_timeline(person_field: str, endpoint: str, order_by: str, kept_on_archive: str | None = None):
+def on_timeline(person_field: str, endpoint: str, order_by: str, kept_in_summary: str | None = None):
     """Class decorator: records of this kind appear on the person's timeline.
     The class implements ``timeline_events(person_id) -> list[dict]`` with the
-    keys ``at``, ``kind``, ``text`` and ``who``; with ``kept_on_archive`` it also
-    keeps those events (with ``record_id``) in that field of the archive."""
+    keys ``at``, ``kind``, ``text`` and ``who``; with ``kept_in_summary`` it also
+    keeps those events (with ``record_id``) in that field of the person's summary."""
 
     def register(document):
         if not any(s.document is document for s in SOURCES):
-            SOURCES.append(TimelineSource(document, person_field, endpoint, order_by, kept_on_archive))
+            SOURCES.append(TimelineSource(document, person_field, endpoint, order_by, kept_in_summary))
         return document
 
     return register
 
 
-def person_events(archive) -> list[dict]:
+def person_events(person_id, summary: dict) -> list[dict]:
     """Events of every registered kind for one person, each with ``endpoint``
-    and ``record_id`` so a view can link to the record."""
+    and ``record_id`` so a view can link to the record; ``summary`` is the
+    person's summary (models.summaries.summary_of)."""
     events = []
     for source in SOURCES:
-        if source.kept_on_archive:
-            for event in getattr(archive, source.kept_on_archive, None) or ():
+        if source.kept_in_summary:
+            for event in summary.get(source.kept_in_summary) or ():
                 events.append({**event, "endpoint": source.endpoint})
             continue
-        query = source.document.objects(**{source.person_field: archive.pk}, voided__ne=True)
+        query = source.document.objects(**{source.person_field: person_id}, voided__ne=True)
         for record in query.order_by(source.order_by).limit(PER_KIND_LIMIT):
-            for event in record.timeline_events(archive.pk):
+            for event in record.timeline_events(person_id):
                 events.append({**event, "endpoint": source.endpoint, "record_id": record.pk})
     return events

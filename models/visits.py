@@ -28,6 +28,7 @@ from .files import check_upload
 from .periods import period_bounds, period_key, period_keys, periods_between
 from .reference import Township
 from .rules import get_rules, on_forget
+from .summaries import SUMMARY_LENGTH, set_recent_visits
 from .timeline import on_timeline
 from .users import User
 from .volunteers import Volunteer, write_ledger
@@ -53,7 +54,7 @@ class Photo(EmbeddedDocument):
         return self.filename or "照片"
 
 
-@on_timeline("people", "visit", "-visited_at", kept_on_archive="recent_visits")
+@on_timeline("people", "visit", "-visited_at", kept_in_summary="recent_visits")
 class Visit(TrackedDocument):
     people = ListField(ReferenceField(Archive), verbose_name="探访对象")
     township = ReferenceField(Township, verbose_name="街道/乡镇")
@@ -335,8 +336,6 @@ def tallied_visits(months: list[str], townships: list | None = None) -> list[dic
 
 
 MAX_TALLY = 4
-#: Visits an archive keeps in ``recent_visits`` for the person's file.
-RECENT_VISITS = 20
 VISIT_EVENT_FIELDS = {"visited_at": 1, "mode": 1, "counts_as_home_visit": 1, "notes": 1, "findings": 1, "living": 1,
                       "photos": 1, "people": 1}
 
@@ -350,12 +349,12 @@ def visit_event(stored: dict) -> dict:
 
 
 def recent_visit_events(visits) -> dict:
-    """{person id: the latest RECENT_VISITS visit events, newest first} from stored visits."""
+    """{person id: the latest SUMMARY_LENGTH visit events, newest first} from stored visits."""
     by_person: dict = {}
     for stored in sorted(visits, key=lambda v: v.get("visited_at") or dt.datetime.min, reverse=True):
         for person in stored.get("people") or ():
             events = by_person.setdefault(person, [])
-            if len(events) < RECENT_VISITS:
+            if len(events) < SUMMARY_LENGTH:
                 events.append(visit_event(stored))
     return by_person
 
@@ -370,9 +369,10 @@ def visit_tags(period_counts: dict[str, int]) -> list[str]:
 
 
 def refresh_visit_marks(person_ids: list | None = None) -> int:
-    """Recompute ``visited_periods`` and ``recent_visits`` on archives from their
-    visits (all archives with visits when ``person_ids`` is None): one read of
-    those visits and one update per person (bulk_write is not in mongomock's reach)."""
+    """Recompute ``visited_periods`` on archives and the latest visits in their
+    summaries from their visits (all archives with visits when ``person_ids`` is
+    None): one read of those visits and two writes per person (bulk_write is not
+    in mongomock's reach)."""
     match = {"voided": {"$ne": True}}
     if person_ids is not None:
         if not person_ids:
@@ -394,8 +394,8 @@ def refresh_visit_marks(person_ids: list | None = None) -> int:
                     counts[visit[period]] = counts.get(visit[period], 0) + 1
     collection = Archive._get_collection()
     for pid, counts in tallies.items():  # one per person: a visit holds one household
-        collection.update_one({"_id": pid}, {"$set": {"visited_periods": visit_tags(counts),
-                                                      "recent_visits": recent.get(pid, [])}})
+        collection.update_one({"_id": pid}, {"$set": {"visited_periods": visit_tags(counts)}})
+    set_recent_visits({pid: recent.get(pid, []) for pid in tallies})
     return len(tallies)
 
 

@@ -8,7 +8,7 @@ import random
 from models import idnumber
 from models.archives import ChildArchive, ElderlyArchive, HomelessArchive, ParentInfo
 from models.audit import write_audit
-from models.base import WHOLE_RESULT, ref_id
+from models.base import ref_id
 from models.clock import local_now, local_today
 from models.reference import Community, PersonCategory, Township
 from models.users import User
@@ -154,9 +154,10 @@ def _homeless(rng, ids, sex, categories, common):
 
 
 def _mark_visited(visits: list[dict]) -> None:
-    """Set ``visited_periods`` and ``recent_visits`` on the archives just visited, in bulk:
-    the archives are read once and written back whole (a per-archive update is slow on
-    the local database)."""
+    """Set ``visited_periods`` on the archives just visited and their latest visits in
+    their summaries, in bulk: the archives are read once and written back whole (a
+    per-archive update is slow on the local database)."""
+    from models.summaries import RecordSummary
     from models.visits import recent_visit_events, visit_tags
 
     recent = recent_visit_events(visits)
@@ -171,13 +172,17 @@ def _mark_visited(visits: list[dict]) -> None:
     collection = ChildArchive._get_collection()
     ids = list(tallies)
     # one read and one delete in all: on the local database each is a pass over the collection
-    documents = list(collection.find({"_id": {"$in": ids}}, batch_size=WHOLE_RESULT))
+    documents = list(collection.find({"_id": {"$in": ids}}, batch_size=BATCH))
     for document in documents:
         document["visited_periods"] = visit_tags(tallies[document["_id"]])
-        document["recent_visits"] = recent.get(document["_id"], [])
     collection.delete_many({"_id": {"$in": ids}})
     for start in range(0, len(documents), BATCH):
         collection.insert_many(documents[start:start + BATCH])
+    summaries = RecordSummary._get_collection()
+    summaries.delete_many({"_id": {"$in": ids}})
+    rows = [{"_id": pid, "recent_visits": recent.get(pid, []), "change_log": [], "logged": 0} for pid in ids]
+    for start in range(0, len(rows), BATCH):
+        summaries.insert_many(rows[start:start + BATCH])
 
 
 def generate_demo_data(size: int, seed: int = 2026) -> dict[str, int]:

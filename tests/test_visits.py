@@ -246,10 +246,10 @@ def test_schedule_from_one_read_agrees_with_the_database_queries(app, townships)
     assert plan["due"] == []
 
 
-def test_the_persons_file_shows_the_latest_visits_kept_on_the_archive(app, login_as, townships, accounts):
-    from models.archives import Archive
+def test_the_persons_file_shows_the_latest_visits_kept_in_the_summary(app, login_as, townships, accounts):
     from models.services import void_record
-    from models.visits import RECENT_VISITS
+    from models.summaries import SUMMARY_LENGTH as RECENT_VISITS
+    from models.summaries import summary_of
 
     child = make_child(townships["东江街道"], sequence=71)
     start = local_now() - dt.timedelta(days=60)
@@ -262,7 +262,7 @@ def test_the_persons_file_shows_the_latest_visits_kept_on_the_archive(app, login
     void_record(visits[-1], "录错了对象", accounts["staff"])
     page = client.get(f"/childarchive/details/?id={child.pk}").get_data(as_text=True)
     assert f'/visit/details/?id={visits[-1].pk}' not in page and f'/visit/details/?id={visits[1].pk}' in page
-    assert len(Archive.objects(pk=child.pk).first().recent_visits) == RECENT_VISITS
+    assert len(summary_of(child.pk)["recent_visits"]) == RECENT_VISITS
     other = make_child(townships["东江街道"], sequence=72)
     record_visit(other, start, mode="phone")
     listed = client.get(f"/visit/?person={child.pk}&page_size=100").get_data(as_text=True)
@@ -272,18 +272,20 @@ def test_the_persons_file_shows_the_latest_visits_kept_on_the_archive(app, login
 def test_the_archive_keeps_its_latest_changes_and_can_rebuild_them_from_the_trail(app, login_as, townships, accounts):
     from models.archives import Archive
     from models.services import rebuild_change_logs
+    from models.summaries import RecordSummary, summary_of
 
     child = make_child(townships["东江街道"], sequence=73, actor=accounts["staff"])
     before = snapshot(child)
     child.school = "朝阳乡中心小学"
     update_record(child, before, child.version, accounts["staff"])
-    stored = Archive.objects(pk=child.pk).first()
-    assert [line["action"] for line in stored.change_log] == ["update", "create"]
+    stored = summary_of(child.pk)
+    assert [line["action"] for line in stored["change_log"]] == ["update", "create"]
+    assert "change_log" not in Archive._get_collection().find_one({"_id": child.pk})  # the archive stays lean
     page = login_as("staff").get(f"/childarchive/details/?id={child.pk}").get_data(as_text=True)
     assert "档案修改" in page and "修改了：就读学校" in page
-    Archive._get_collection().update_one({"_id": child.pk}, {"$unset": {"change_log": ""}})
+    RecordSummary.objects.delete()
     assert rebuild_change_logs(Archive) >= 1
-    assert Archive.objects(pk=child.pk).first().change_log == stored.change_log
+    assert summary_of(child.pk)["change_log"] == stored["change_log"]
 
 
 def test_monthly_tallies_follow_every_visit_change(app, townships, accounts):

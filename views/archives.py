@@ -36,10 +36,10 @@ from models.clock import local_now, local_today
 from models.custom_fields import definitions_for
 from models.errors import DomainError
 from models.rules import get_rules
-from models.services import CHANGE_LOG_LENGTH, snapshot, update_record
+from models.services import snapshot, update_record
+from models.summaries import SUMMARY_LENGTH, summary_of
 from models.timeline import person_events
 from models.users import User
-from models.visits import RECENT_VISITS
 
 from .base import (
     SecureModelView,
@@ -220,7 +220,7 @@ class ArchiveBaseView(SecureModelView):
                           "categories", "status", "worker", "current_address", "completeness", "missing_items",
                           "archive_date")
     form_excluded_columns = (*SecureModelView.bookkeeping_columns, "_cls", "name_initials", "name_pinyin", "completeness",
-                             "visited_periods", "recent_visits", "change_log",
+                             "visited_periods",
                              "complete", "missing_items", "custom", "risk_level", "risk_assessed_at",
                              "capability_level", "capability_assessed_at", "next_assessment_due",
                              "self_care_level", "entrustment_scan", "photo")
@@ -379,10 +379,11 @@ class ArchiveBaseView(SecureModelView):
             if record.kind_key == "child" else []
         capability = list(CapabilityAssessment.objects(person=record.pk, voided__ne=True).order_by("-assessed_on")) \
             if record.kind_key == "elderly" else []
+        summary = summary_of(record.pk)
         return {"record": record, "model": record, "sections": sections, "custom_values": custom,
                 "risk_assessments": risk, "capability_assessments": capability,
-                "timeline": timeline(record, risk, capability), "visits_shown": len(record.recent_visits or []),
-                "recent_visit_limit": RECENT_VISITS, "change_log_limit": CHANGE_LOG_LENGTH,
+                "timeline": timeline(record, summary, risk, capability),
+                "visits_shown": len(summary.get("recent_visits") or []), "summary_length": SUMMARY_LENGTH,
                 "full_history_url": url_for("audit.index_view", flt0_record_id_equals=str(record.pk))
                 if current_user.can("audit", "read") else None, "id_display": record.id_number if sees_sensitive else record.masked_id,
                 "risk_labels": RISK_LABELS, "kind_endpoint": KIND_ENDPOINTS.get(record.kind_key, "archive")}
@@ -548,11 +549,13 @@ def archive_sections(record, sees_sensitive: bool) -> list[tuple[str, list[tuple
     return sections
 
 
-def timeline(record, risk_assessments=(), capability_assessments=()) -> list[dict]:
-    """What happened to this person, newest first. Later features add their records."""
+def timeline(record, summary: dict, risk_assessments=(), capability_assessments=()) -> list[dict]:
+    """What happened to this person, newest first: the archive's latest changes and the
+    latest visits from its summary, assessments, and the records of every other kind."""
+    change_log = summary.get("change_log") or []
     events = [{"at": line["at"], "kind": "档案" + ACTION_LABELS.get(line["action"], line["action"]),
-               "text": line.get("text") or "", "who": line.get("who")} for line in record.change_log or ()]
-    if not record.change_log and record.created_at:  # written before archives kept their history, or generated
+               "text": line.get("text") or "", "who": line.get("who")} for line in change_log]
+    if not change_log and record.created_at:  # written before archives kept their history, or generated
         events.append({"at": record.created_at, "kind": "档案新建", "text": "", "who": record.created_by})
     for assessment in risk_assessments:
         events.append({"at": assessment.assessed_on, "kind": "风险评估",
@@ -562,7 +565,7 @@ def timeline(record, risk_assessments=(), capability_assessments=()) -> list[dic
         events.append({"at": assessment.assessed_on, "kind": "能力评估",
                        "text": f"{assessment.level}（{assessment.total}分）",
                        "who": f"{assessment.assessor_one}、{assessment.assessor_two}"})
-    for event in person_events(record):
+    for event in person_events(record.pk, summary):
         events.append({**event, "url": url_for(f"{event['endpoint']}.details_view", id=event["record_id"])})
     events.sort(key=lambda e: e["at"], reverse=True)
     return events
