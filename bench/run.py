@@ -47,7 +47,12 @@ def main() -> int:
     parser.add_argument("--stock-memory", choices=("yes", "no"), default="yes",
                         help="also trace the stock pages' memory (slow where they load whole collections)")
     parser.add_argument("--pages", default="", help="only these pages: numbers from 1, comma-separated")
+    parser.add_argument("--markdown", action="store_true", help="print the saved results as the README's table")
     args = parser.parse_args()
+    if args.markdown:
+        for path in sorted((ROOT / "bench" / "results").glob("*.json"), key=lambda p: list(SCALES).index(p.stem)):
+            print(markdown(json.loads(path.read_text(encoding="utf-8"))))
+        return 0
     uri = os.environ.get("MONGODB_URI")
     if uri:
         return run(args, uri)
@@ -307,6 +312,28 @@ def _cell(result) -> str:
 def print_row(row) -> None:
     ratio = f"{row['ratio']:.2f}" if row.get("ratio") else "—"
     print(f"{row['page']:<18} 本系统 {_cell(row['ours'])} | 原版 {_cell(row['stock'])} | 比值 {ratio}", flush=True)
+
+
+def _markdown_cell(result) -> str:
+    if not result:
+        return "—"
+    if "error" in result:
+        return "失败（" + result["error"] + "）"
+    memory = f"，{result['peak_mb']:g} MB" if result.get("peak_mb") is not None else ""
+    return f"{result['median_ms'] / 1000:.2f} s / {result['p95_ms'] / 1000:.2f} s，{result['commands']} 条{memory}"
+
+
+def markdown(report: dict) -> str:
+    """One saved run as a Markdown table (what the README shows)."""
+    m, c = report["machine"], report["counts"]
+    lines = [f"**{report['scale']}**：档案 {c['archives']:,}，探访 {c['visits']:,}，服务记录 {c['services']:,}；"
+             f"{report['backend']}；{m['system']} {m['processor']}，{m['cpus']} 核，Python {m['python']}；"
+             f"{report['when'][:10]}，每页 {report['repeat']} 次{'（另有一次预热）' if report.get('warmup', True) else ''}。",
+             "", "| 页面 | 本系统：中位数 / 95 分位，命令数，内存峰值 | 原版 Flask-Admin | 本系统/原版 |", "|---|---|---|---|"]
+    for row in report["pages"]:
+        ratio = f"{row['ratio']:.2f}" if row.get("ratio") else "—"
+        lines.append(f"| {row['page']} | {_markdown_cell(row['ours'])} | {_markdown_cell(row['stock'])} | {ratio} |")
+    return "\n".join(lines) + "\n"
 
 
 def machine() -> dict:

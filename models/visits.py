@@ -393,8 +393,16 @@ def refresh_visit_marks(person_ids: list | None = None) -> int:
                 if visit.get(period):
                     counts[visit[period]] = counts.get(visit[period], 0) + 1
     collection = Archive._get_collection()
+    stored = {}
+    if person_ids is None:  # recomputing everything: write only the marks that changed (one read of them)
+        stored = {row["_id"]: row.get("visited_periods") or [] for row in
+                  collection.find({}, {"visited_periods": 1}, batch_size=WHOLE_RESULT)}
+        tallies.update({pid: {} for pid, tags in stored.items() if tags and pid not in tallies})  # no visit left
     for pid, counts in tallies.items():  # one per person: a visit holds one household
-        collection.update_one({"_id": pid}, {"$set": {"visited_periods": visit_tags(counts)}})
+        tags = visit_tags(counts)
+        if person_ids is None and stored.get(pid, []) == tags:
+            continue
+        collection.update_one({"_id": pid}, {"$set": {"visited_periods": tags}})
     set_recent_visits({pid: recent.get(pid, []) for pid in tallies})
     return len(tallies)
 

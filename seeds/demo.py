@@ -153,6 +153,15 @@ def _homeless(rng, ids, sex, categories, common):
     )
 
 
+#: Ids one delete names: the local database turns them into SQL variables (SQLite allows 32,766).
+DELETE_CHUNK = 30_000
+
+
+def _delete_ids(collection, ids: list) -> None:
+    for start in range(0, len(ids), DELETE_CHUNK):
+        collection.delete_many({"_id": {"$in": ids[start:start + DELETE_CHUNK]}})
+
+
 def _mark_visited(visits: list[dict]) -> None:
     """Set ``visited_periods`` on the archives just visited and their latest visits in
     their summaries, in bulk: the archives are read once and written back whole (a
@@ -175,11 +184,11 @@ def _mark_visited(visits: list[dict]) -> None:
     documents = list(collection.find({"_id": {"$in": ids}}, batch_size=BATCH))
     for document in documents:
         document["visited_periods"] = visit_tags(tallies[document["_id"]])
-    collection.delete_many({"_id": {"$in": ids}})
+    _delete_ids(collection, ids)
     for start in range(0, len(documents), BATCH):
         collection.insert_many(documents[start:start + BATCH])
     summaries = RecordSummary._get_collection()
-    summaries.delete_many({"_id": {"$in": ids}})
+    _delete_ids(summaries, ids)
     rows = [{"_id": pid, "recent_visits": recent.get(pid, []), "change_log": [], "logged": 0} for pid in ids]
     for start in range(0, len(rows), BATCH):
         summaries.insert_many(rows[start:start + BATCH])

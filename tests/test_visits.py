@@ -322,3 +322,23 @@ def test_monthly_tallies_follow_every_visit_change(app, townships, accounts):
     VisitTally.objects.delete()
     assert rebuild_visit_tallies() == 3
     assert tallies() == kept
+
+
+def test_recomputing_every_mark_restores_and_clears_them(app, townships):
+    from models.archives import Archive
+    from models.summaries import RecordSummary, summary_of
+    from models.visits import refresh_visit_marks
+
+    visited = make_child(townships["东江街道"], sequence=91)
+    stale = make_child(townships["东江街道"], sequence=92)
+    record_visit(visited, local_now() - dt.timedelta(days=3))
+    expected = Archive.objects(pk=visited.pk).first().visited_periods
+    assert expected
+    collection = Archive._get_collection()
+    collection.update_one({"_id": visited.pk}, {"$set": {"visited_periods": []}})
+    collection.update_one({"_id": stale.pk}, {"$set": {"visited_periods": ["2026-01"]}})
+    RecordSummary.objects.delete()
+    refresh_visit_marks()
+    assert Archive.objects(pk=visited.pk).first().visited_periods == expected
+    assert Archive.objects(pk=stale.pk).first().visited_periods == []
+    assert len(summary_of(visited.pk)["recent_visits"]) == 1
