@@ -99,11 +99,14 @@ def refresh_totals(volunteer_ids: list) -> None:
     if not volunteer_ids:
         return
     collection = VolunteerHourEntry._get_collection()
+    # a few volunteers (a saved record): ask for theirs; many (a bulk load): group the whole ledger
+    # (the local database checks a long "$in" list element by element for every entry)
+    named = {"volunteer": {"$in": volunteer_ids}} if len(volunteer_ids) <= 100 else {}
     totals = {row["_id"]: row["n"] for row in collection.aggregate([
-        {"$match": {"volunteer": {"$in": volunteer_ids}}}, {"$group": {"_id": "$volunteer", "n": {"$sum": "$hours"}}}])}
+        {"$match": named}, {"$group": {"_id": "$volunteer", "n": {"$sum": "$hours"}}}], batchSize=WHOLE_RESULT)}
     training = {row["_id"]: row["n"] for row in collection.aggregate([
-        {"$match": {"volunteer": {"$in": volunteer_ids}, "source": "training"}},
-        {"$group": {"_id": "$volunteer", "n": {"$sum": "$hours"}}}])}
+        {"$match": {**named, "source": "training"}},
+        {"$group": {"_id": "$volunteer", "n": {"$sum": "$hours"}}}], batchSize=WHOLE_RESULT)}
     volunteers = Volunteer._get_collection()
     for volunteer in volunteer_ids:
         volunteers.update_one({"_id": volunteer}, {"$set": {"total_hours": round(totals.get(volunteer, 0), 2),

@@ -365,10 +365,10 @@ def generate_services(size: int = 200, seed: int = 2026) -> dict[str, int]:
     staff = list(User.objects(role__in=["staff", "coordinator"], active=True, voided__ne=True))
     if not townships or not staff:
         return {}
-    people = [row["_id"] for row in ChildArchive._get_collection().find(
-        {"voided": {"$ne": True}}, {"_id": 1}).limit(max(size, 50))]
+    # one read (a list of many ids in "$in" is checked id by id on the local database)
     archive_townships = {row["_id"]: row.get("township") for row in ChildArchive._get_collection().find(
-        {"_id": {"$in": people}}, {"township": 1})}
+        {"voided": {"$ne": True}}, {"township": 1}).limit(max(size, 50))}
+    people = list(archive_townships)
     themes = list(ThemeTag.objects(voided__ne=True))
     topics = [t for t in themes if t.kind == "topic"] or themes
 

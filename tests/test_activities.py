@@ -152,3 +152,26 @@ def test_patrol_form_records_registered_volunteers_in_the_ledger(app, client, lo
     helper.reload()
     assert helper.total_hours == 2.0
     assert [e.activity for e in ledger(helper.pk)] == ["街头巡查：火车站广场"]
+
+
+def test_volunteer_totals_are_the_same_for_a_few_volunteers_and_for_a_bulk_refresh(app, townships):
+    from bson import ObjectId
+
+    from models.volunteers import refresh_totals
+
+    first = create_record(Volunteer(name="志愿者甲", phone="13900000001", status="active"), None)
+    second = create_record(Volunteer(name="志愿者乙", phone="13900000002", status="active"), None)
+    day = dt.datetime(2026, 3, 1)
+    VolunteerHourEntry._get_collection().insert_many([
+        {"volunteer": first.pk, "source": "training", "source_id": ObjectId(), "served_on": day, "hours": 2.5},
+        {"volunteer": first.pk, "source": "event", "source_id": ObjectId(), "served_on": day, "hours": 3.0},
+        {"volunteer": second.pk, "source": "event", "source_id": ObjectId(), "served_on": day, "hours": 1.5}])
+
+    def totals():
+        return [(v.total_hours, v.training_hours) for v in Volunteer.objects(pk__in=[first.pk, second.pk]).order_by("name")]
+
+    refresh_totals([first.pk, second.pk])
+    few = totals()
+    Volunteer._get_collection().update_many({}, {"$set": {"total_hours": 0, "training_hours": 0}})
+    refresh_totals([first.pk, second.pk] + [ObjectId() for _ in range(150)])
+    assert totals() == few == [(1.5, 0), (5.5, 2.5)]  # 志愿者乙 sorts before 志愿者甲
