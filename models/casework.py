@@ -124,7 +124,7 @@ class Case(TrackedDocument):
         return events
 
     def prepare(self):
-        if self.client is not None and not self.township:
+        if not self.township and self.client is not None:  # the client is loaded only when needed
             self.township = getattr(self.client, "township", None)
         self.session_count = len(self.sessions or [])
         self.total_hours = _hours_total(self.sessions or [])
