@@ -49,6 +49,7 @@ def main() -> int:
     parser.add_argument("--pages", default="", help="only these pages: numbers from 1, comma-separated")
     parser.add_argument("--markdown", action="store_true", help="print the saved results as the README's table")
     args = parser.parse_args()
+    args.chosen = {int(n) for n in args.pages.split(",") if n.strip()}
     if args.markdown:
         for path in sorted((ROOT / "bench" / "results").glob("*.json"), key=lambda p: list(SCALES).index(p.stem)):
             print(markdown(json.loads(path.read_text(encoding="utf-8"))))
@@ -79,10 +80,9 @@ def run(args, uri: str, backend: str = "MONGODB_URI") -> int:
                 if getattr(view, "endpoint", "") in ("archive", "stock_archive"):
                     view.export_max_rows = IMPORT_ROWS
         results = []
-        chosen = {int(n) for n in args.pages.split(",") if n.strip()}
         options = {"repeat": args.repeat, "warmup": not args.no_warmup}
         for number, (name, (our_request, stock_request)) in enumerate(PAGES.items(), start=1):
-            if (args.no_import and name == "Excel 导入 5,000 行") or (chosen and number not in chosen):
+            if (args.no_import and name == "Excel 导入 5,000 行") or (args.chosen and number not in args.chosen):
                 continue
             row = {"page": name, "ours": measure(ours, our_request, name, **options)}
             if name.startswith("Excel 导入"):
@@ -98,6 +98,12 @@ def run(args, uri: str, backend: str = "MONGODB_URI") -> int:
                   "pages": results}
     out = ROOT / "bench" / "results" / f"{args.scale}.json"
     out.parent.mkdir(exist_ok=True)
+    if (args.chosen or args.no_import) and out.exists():  # a partial run replaces its own pages in the saved one
+        saved = json.loads(out.read_text(encoding="utf-8"))
+        measured = {row["page"] for row in results}
+        order = list(PAGES)
+        report["pages"] = sorted([row for row in saved["pages"] if row["page"] not in measured] + results,
+                                 key=lambda row: order.index(row["page"]))
     out.write_text(json.dumps(report, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
     print(f"\n结果已写入 {out.relative_to(ROOT)}")
     return 0

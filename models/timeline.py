@@ -7,6 +7,8 @@ by ``_id`` once for all such kinds."""
 
 from dataclasses import dataclass
 
+from bson import DBRef
+
 #: Most records of one kind shown on one timeline.
 PER_KIND_LIMIT = 200
 
@@ -48,7 +50,41 @@ def person_events(person_id, summary: dict) -> list[dict]:
                 events.append({**event, "endpoint": source.endpoint})
             continue
         query = source.document.objects(**{source.person_field: person_id}, voided__ne=True)
-        for record in query.order_by(source.order_by).limit(PER_KIND_LIMIT):
+        records = list(query.order_by(source.order_by).limit(PER_KIND_LIMIT).batch_size(PER_KIND_LIMIT))
+        load_references(records)
+        for record in records:
             for event in record.timeline_events(person_id):
                 events.append({**event, "endpoint": source.endpoint, "record_id": record.pk})
     return events
+
+
+def load_references(records: list) -> None:
+    """Load what the records refer to (the worker, the partner) with one query per
+    referenced kind, so that their timeline text costs no query per record. References
+    to archives are left as they are: the timeline names the person already, and on
+    the local database a read of archives by a list of ids is a pass over all of them."""
+    from .archives import Archive
+
+    wanted: dict = {}
+    for record in records:
+        for name, field in record._fields.items():
+            target = getattr(field, "document_type", None) or getattr(getattr(field, "field", None), "document_type", None)
+            if target is None or not isinstance(target, type) or issubclass(target, Archive):
+                continue
+            value = record._data.get(name)
+            for item in value if isinstance(value, list) else [value]:
+                if isinstance(item, DBRef):
+                    wanted.setdefault(target, set()).add(item.id)
+    loaded = {}
+    for target, ids in wanted.items():
+        for son in target._get_collection().find({"_id": {"$in": list(ids)}}):
+            loaded[son["_id"]] = target._from_son(son)
+    if not loaded:
+        return
+    for record in records:
+        for name in record._fields:
+            value = record._data.get(name)
+            if isinstance(value, DBRef) and value.id in loaded:
+                record._data[name] = loaded[value.id]
+            elif isinstance(value, list) and any(isinstance(item, DBRef) for item in value):
+                record._data[name] = [loaded.get(item.id, item) if isinstance(item, DBRef) else item for item in value]

@@ -70,32 +70,44 @@ def test_archive_list_cost_is_constant_in_page_size_and_collection_size(app, log
 
 
 def test_archive_detail_cost_is_bounded(app, login_as, townships, accounts):
+    from models.casework import Case
     from models.visits import Visit
 
     from .archive_helpers import make_child
 
     child = make_child(townships["东江街道"], sequence=9)
     client = login_as("staff")
+
+    def case(i, worker):  # a case names its worker: loaded with the others, not one query per case
+        return {"case_type": "consultation", "client": child.pk, "township": child.township.pk, "title": f"个案{i}",
+                "opened_on": __import__("datetime").datetime(2026, 3, i), "sessions": [], "version": 1,
+                "worker": worker.pk}
+
+    def event(i):
+        return {"title": f"活动{i}", "event_date": __import__("datetime").datetime(2026, 4, i), "participants": [child.pk],
+                "township": child.township.pk, "people_served": 12, "hours": 2, "version": 1}
+
+    from models.activities import CommunityEvent
+
+    Case._get_collection().insert_one(case(1, accounts["staff"]))
+    CommunityEvent._get_collection().insert_one(event(1))
     few = _commands(client, f"/childarchive/details/?id={child.pk}")
     Visit._get_collection().insert_many([
         {"people": [child.pk], "township": child.township.pk, "visited_at": __import__("datetime").datetime(2026, 3, i),
          "mode": "home", "contact": "made", "counts_as_home_visit": "yes", "version": 1} for i in range(1, 21)])
-    from models.activities import CommunityEvent
-    from models.casework import Case
     from models.timeline import SOURCES
 
-    Case._get_collection().insert_many([
-        {"case_type": "consultation", "client": child.pk, "township": child.township.pk, "title": f"个案{i}",
-         "opened_on": __import__("datetime").datetime(2026, 3, i), "sessions": [], "version": 1} for i in range(1, 6)])
-    CommunityEvent._get_collection().insert_many([
-        {"title": f"活动{i}", "event_date": __import__("datetime").datetime(2026, 4, i), "participants": [child.pk],
-         "township": child.township.pk, "people_served": 12, "hours": 2, "version": 1} for i in range(1, 6)])
+    Case._get_collection().insert_many([case(i, accounts["staff" if i % 2 else "coordinator"]) for i in range(2, 8)])
+    CommunityEvent._get_collection().insert_many([event(i) for i in range(2, 7)])
     many = _commands(client, f"/childarchive/details/?id={child.pk}")
     # one query per kind of record that can name a person, whatever the number of records; the
     # visits and the archive's own history cost one read of its summary by _id
     kept = sum(1 for source in SOURCES if source.kept_in_summary)
     assert kept == 1
-    assert few == many <= 7 + len(SOURCES) - kept
+    # (+ one per kind of record they refer to: the cases' workers and townships, the events' townships)
+    assert few == many <= 10 + len(SOURCES) - kept
+    page = client.get(f"/childarchive/details/?id={child.pk}").get_data(as_text=True)
+    assert str(accounts["coordinator"]) in page  # the case's worker is named on the timeline
 
 
 def test_schedule_page_cost_does_not_grow_with_people(app, login_as, accounts):
