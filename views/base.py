@@ -656,15 +656,18 @@ class SecureModelView(ModelView):
         if self.column_list_only_fields():
             query = query.only(*self.column_list_only_fields())
         page_size = self.page_size if page_size is None else page_size
-        if execute and page_size and server_scans_collections():
+        reading_a_page = bool(page_size) and page_size <= max(self.page_size_options or (self.page_size,))
+        if execute and reading_a_page and server_scans_collections():
             # Every query reads the whole collection here: one read of the matching
-            # rows' listed fields gives both the count and the page.
+            # rows' listed fields gives both the count and the page. (An export reads
+            # its rows below, limited by the server, and counts them as it writes.)
             rows = list(query.as_pymongo().batch_size(WHOLE_RESULT))
             start = (page or 0) * page_size
             records = [self.model._from_son(son) for son in rows[start:start + page_size]]
             return len(rows), DeReference()(records, max_depth=2)  # as select_related() does
         # A caller that iterates the records itself (an export) counts them as it goes.
-        count = None if self.simple_list_pager or (not execute and server_scans_collections()) else query.count()
+        count = None if self.simple_list_pager or (not reading_a_page and server_scans_collections()) \
+            else query.count()
         if page_size:
             query = query.limit(page_size).skip((page or 0) * page_size)
         if execute:
