@@ -56,6 +56,25 @@ def by_id(document_class, pk):
     return document_class._from_son(son)
 
 
+def referenced_ids(records: list, skip: tuple = ()) -> dict:
+    """{referenced document class: ids} of every reference the records hold (lists
+    included), so that each kind can be read once; kinds in ``skip`` are left out."""
+    from bson import DBRef, ObjectId
+
+    wanted: dict = {}
+    for record in records:
+        for name, field in record._fields.items():
+            target = getattr(field, "document_type", None) or getattr(getattr(field, "field", None), "document_type", None)
+            value = record._data.get(name)
+            if target is None or value is None or not isinstance(target, type) or issubclass(target, skip):
+                continue
+            for item in value if isinstance(value, list) else [value]:
+                item_id = item.id if isinstance(item, DBRef) else ref_id(item)
+                if isinstance(item_id, ObjectId):
+                    wanted.setdefault(target, set()).add(item_id)
+    return wanted
+
+
 def ref_id(value):
     """The id behind a reference value (document, DBRef or id) without loading it."""
     if value is None:
@@ -104,14 +123,18 @@ class TrackedDocument(Document):
     def audit_label(self) -> str:
         return str(self)
 
-    def scope_id(self):
-        """The id of the township this record belongs to, or None."""
+    def scope_ids(self) -> list:
+        """The ids of the townships this record is placed in (one, or several for a record spanning them)."""
         if not self.scope_field:
-            return None
+            return []
         value = self._data.get(self.scope_field)
-        if isinstance(value, list):  # a record spanning several townships is filed under its first
-            return ref_id(value[0]) if value else None
-        return ref_id(value)
+        return [ref_id(v) for v in value] if isinstance(value, list) else [ref_id(value)]
+
+    def scope_id(self):
+        """The id of the township this record belongs to, or None (a record spanning
+        several townships is filed under its first)."""
+        placed = self.scope_ids()
+        return placed[0] if placed else None
 
 
 class FollowUp(EmbeddedDocument):

@@ -11,7 +11,7 @@ from mongoengine.base import BaseDocument
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from .audit import FieldChange, audit_entry
-from .base import WHOLE_RESULT, TrackedDocument
+from .base import WHOLE_RESULT, TrackedDocument, referenced_ids
 from .clock import local_now
 from .errors import DomainError, DuplicateRecordError, StaleRecordError
 from .money import FenField, format_yuan
@@ -39,18 +39,7 @@ _known_labels: contextvars.ContextVar[dict | None] = contextvars.ContextVar("kno
 
 def _labels_of_references(docs: list) -> dict:
     """The labels of every record the documents refer to, read with one query per referenced kind."""
-    wanted: dict = {}
-    for doc in docs:
-        for name, field in doc._fields.items():
-            target = getattr(field, "document_type", None) or getattr(getattr(field, "field", None), "document_type", None)
-            value = doc._data.get(name)
-            if target is None or value is None:
-                continue
-            for item in value if isinstance(value, list) else [value]:
-                item_id = getattr(item, "pk", None) or getattr(item, "id", None) or item
-                if isinstance(item_id, ObjectId):
-                    wanted.setdefault(target, set()).add(item_id)
-    return {(target, record.pk): str(record) for target, ids in wanted.items()
+    return {(target, record.pk): str(record) for target, ids in referenced_ids(docs).items()
             for record in target.objects(pk__in=list(ids)).batch_size(WHOLE_RESULT)}
 
 

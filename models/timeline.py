@@ -64,19 +64,10 @@ def load_references(records: list) -> None:
     to archives are left as they are: the timeline names the person already, and on
     the local database a read of archives by a list of ids is a pass over all of them."""
     from .archives import Archive
+    from .base import referenced_ids
 
-    wanted: dict = {}
-    for record in records:
-        for name, field in record._fields.items():
-            target = getattr(field, "document_type", None) or getattr(getattr(field, "field", None), "document_type", None)
-            if target is None or not isinstance(target, type) or issubclass(target, Archive):
-                continue
-            value = record._data.get(name)
-            for item in value if isinstance(value, list) else [value]:
-                if isinstance(item, DBRef):
-                    wanted.setdefault(target, set()).add(item.id)
     loaded = {}
-    for target, ids in wanted.items():
+    for target, ids in referenced_ids(records, skip=(Archive,)).items():
         for son in target._get_collection().find({"_id": {"$in": list(ids)}}):
             loaded[son["_id"]] = target._from_son(son)
     if not loaded:

@@ -348,6 +348,21 @@ def visit_event(stored: dict) -> dict:
             "who": f"照片 {len(stored.get('photos') or [])} 张", "record_id": stored.get("_id")}
 
 
+def period_counts(visits, people: list) -> dict:
+    """{person: {period key: counted visits}} for each of ``people``, from stored visits."""
+    tallies: dict = {person: {} for person in people}
+    for visit in visits:
+        if visit.get("counts_as_home_visit") != "yes":
+            continue
+        for person in visit.get("people") or ():
+            if person in tallies:
+                counts = tallies[person]
+                for period in ("week", "month", "quarter", "year"):
+                    if visit.get(period):
+                        counts[visit[period]] = counts.get(visit[period], 0) + 1
+    return tallies
+
+
 def recent_visit_events(visits) -> dict:
     """{person id: the latest SUMMARY_LENGTH visit events, newest first} from stored visits."""
     by_person: dict = {}
@@ -381,17 +396,7 @@ def refresh_visit_marks(person_ids: list | None = None) -> int:
     fields = {**VISIT_EVENT_FIELDS, "week": 1, "month": 1, "quarter": 1, "year": 1}
     visits = list(Visit._get_collection().find(match, fields, batch_size=WHOLE_RESULT))
     recent = recent_visit_events(visits)
-    tallies: dict = {pid: {} for pid in (person_ids if person_ids is not None else recent)}
-    for visit in visits:
-        if visit.get("counts_as_home_visit") != "yes":
-            continue
-        for person in visit.get("people") or ():
-            if person not in tallies:
-                continue
-            counts = tallies[person]
-            for period in ("week", "month", "quarter", "year"):
-                if visit.get(period):
-                    counts[visit[period]] = counts.get(visit[period], 0) + 1
+    tallies = period_counts(visits, person_ids if person_ids is not None else list(recent))
     collection = Archive._get_collection()
     stored = {}
     if person_ids is None:  # recomputing everything: write only the marks that changed (one read of them)

@@ -167,17 +167,10 @@ def _mark_visited(visits: list[dict]) -> None:
     their summaries, in bulk: the archives are read once and written back whole (a
     per-archive update is slow on the local database)."""
     from models.summaries import RecordSummary
-    from models.visits import recent_visit_events, visit_tags
+    from models.visits import period_counts, recent_visit_events, visit_tags
 
     recent = recent_visit_events(visits)
-    tallies: dict = {person: {} for person in recent}
-    for visit in visits:
-        if visit.get("counts_as_home_visit") != "yes":
-            continue
-        for period in ("week", "month", "quarter", "year"):
-            for person in visit["people"]:
-                counts = tallies.setdefault(person, {})
-                counts[visit[period]] = counts.get(visit[period], 0) + 1
+    tallies = period_counts(visits, list(recent))
     collection = ChildArchive._get_collection()
     ids = list(tallies)
     # one read and one delete in all: on the local database each is a pass over the collection

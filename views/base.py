@@ -75,15 +75,18 @@ def scope_query(query, model):
     return query
 
 
+def placed_townships(record) -> list:
+    """The township ids a scoped record is placed in (several for a record spanning them)."""
+    value = record._data.get(type(record).scope_field)
+    return [ref_id(v) for v in value] if isinstance(value, list) else [ref_id(value)]
+
+
 def in_scope(record) -> bool:
     """Whether the current user may see ``record`` (the check ``scope_query`` makes, on one record)."""
-    field = getattr(type(record), "scope_field", None)
     townships = user_townships()
-    if not field or townships is None:
+    if not getattr(type(record), "scope_field", None) or townships is None:
         return True
-    value = record._data.get(field)
-    placed = [ref_id(v) for v in value] if isinstance(value, list) else [ref_id(value)]
-    return any(township in townships for township in placed)
+    return any(township in townships for township in placed_townships(record))
 
 
 def choosable(model):
@@ -587,8 +590,7 @@ class SecureModelView(ModelView):
         townships = user_townships()
         if not field or townships is None:
             return
-        value = model._data.get(field)
-        chosen = [ref_id(v) for v in value] if isinstance(value, list) else [ref_id(value)]
+        chosen = placed_townships(model)
         if not chosen or any(township not in townships for township in chosen):
             raise DomainError("只能选择您负责的街道/乡镇。", field=field)
 
