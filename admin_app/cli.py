@@ -43,6 +43,17 @@ def register(app):
         counted = rebuild_visit_tallies()
         click.echo(f"已重算：有探访记录的档案 {visited} 份，有修改记录的档案 {logged} 份，计入的入户探访 {counted} 次。")
 
+    @app.cli.command("sync-indexes")
+    def sync_indexes_command():
+        """建立各数据表声明的索引，删除不再声明的旧索引（升级后执行一次；旧索引只会拖慢写入）。"""
+        from models.base import sync_indexes
+
+        dropped = sync_indexes()
+        if not dropped:
+            click.echo("索引已是最新，没有需要删除的旧索引。")
+        for collection, names in dropped.items():
+            click.echo(f"{collection}：已删除旧索引 {'、'.join(names)}")
+
     @app.cli.command("ensure-admin")
     def ensure_admin_command():
         """没有系统管理员时创建 admin 账户并显示一次密码。"""

@@ -29,7 +29,7 @@ class Accompaniment(TrackedDocument):
     year = StringField(verbose_name="年度")
 
     meta = {"collection": "accompaniments", "ordering": ["-start_date"],
-            "indexes": ["person", "township", "year", "start_date", "end_date"]}
+            "indexes": ["person", "township", "year", ("start_date", "id"), "end_date"]}
     scope_field = "township"
     unaudited_fields = frozenset({"days", "year"})
 

@@ -83,7 +83,7 @@ class CommunityEvent(TrackedDocument):
     month = StringField(verbose_name="月份")
 
     meta = {"collection": "community_events", "ordering": ["-event_date"],
-            "indexes": ["target_group", "volunteer_activity", "township", "-event_date", "year", "month", "themes", "participants", "people_served",
+            "indexes": ["target_group", "volunteer_activity", "township", ("-event_date", "-id"), "year", "month", "themes", "participants", "people_served",
                         "photos.sha256", "volunteers.volunteer"]}
     scope_field = "township"
     file_fields = ("sign_in_sheet", "photos.file", "photos.thumbnail")
@@ -160,7 +160,7 @@ class Training(TrackedDocument):
     month = StringField(verbose_name="月份")
 
     meta = {"collection": "trainings", "ordering": ["-training_date"],
-            "indexes": ["audience", "-training_date", "year", "covered_townships", "attendees.volunteer",
+            "indexes": ["audience", ("-training_date", "-id"), "year", "covered_townships", "attendees.volunteer",
                         "photos.sha256"]}
     file_fields = ("materials", "photos.file", "photos.thumbnail")
     unaudited_fields = frozenset({"covered_townships", "attendee_count", "year", "month"})

@@ -56,7 +56,7 @@ class AuditEntry(Document):
 
     meta = {
         "collection": "audit_entries",
-        "indexes": ["-at", "actor_name", "record_id", "collection", "action", "township"],
+        "indexes": [("-at", "-id"), "actor_name", "record_id", "collection", "action", "township"],
         "ordering": ["-at"],
     }
 

@@ -147,3 +147,27 @@ class FollowUp(EmbeddedDocument):
     def __str__(self):
         when = f"{self.on:%Y-%m-%d}" if self.on else ""
         return f"{when} {self.by or ''}：{self.notes or ''}".strip()
+
+
+def sync_indexes() -> dict[str, list[str]]:
+    """Create every index the models declare and drop the ones they no longer
+    declare (a changed sort index leaves its old one behind, which every write
+    still maintains). Returns {collection: names of the indexes dropped}."""
+    from mongoengine.base import _document_registry
+
+    roots = {}
+    for document_class in _document_registry.values():
+        if document_class._meta.get("abstract") or not issubclass(document_class, Document):
+            continue
+        root = document_class._class_name.split(".")[0]
+        roots.setdefault(document_class._get_collection_name(), _document_registry[root])
+    dropped = {}
+    for collection_name, document_class in sorted(roots.items()):
+        document_class.ensure_indexes()
+        declared = [list(index) for index in document_class.list_indexes()]
+        collection = document_class._get_collection()
+        for name, info in collection.index_information().items():
+            if name != "_id_" and list(info["key"]) not in declared:
+                collection.drop_index(name)
+                dropped.setdefault(collection_name, []).append(name)
+    return dropped

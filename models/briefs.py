@@ -122,7 +122,7 @@ class Brief(TrackedDocument):
     figures = ListField(EmbeddedDocumentField(FrozenFigure), verbose_name="主要数据")
 
     meta = {"collection": "briefs", "ordering": ["-month", "-issue_number"],
-            "indexes": ["issue_number", "status", "month", {"fields": ["contract", "issue_number"], "unique": True}]}
+            "indexes": [("issue_number", "id"), "status", "month", {"fields": ["contract", "issue_number"], "unique": True}]}
 
     def __str__(self):
         return f"{self.title}（第 {self.issue_number} 期）" if self.issue_number else (self.title or "工作简报")

@@ -72,7 +72,7 @@ class Expense(TrackedDocument):
     line_month = StringField(verbose_name="科目与月份")
 
     meta = {"collection": "expenses", "ordering": ["-spent_on"],
-            "indexes": ["over_budget", "payee", "contract", "line", "-spent_on", "month", "line_month", "status"]}
+            "indexes": ["over_budget", "payee", "contract", "line", ("-spent_on", "-id"), "month", "line_month", "status"]}
     file_fields = ("receipt",)
     unaudited_fields = frozenset({"year", "month", "line_month", "contract"})
 
@@ -119,7 +119,7 @@ class BudgetTransfer(TrackedDocument):
     transferred_on = DateTimeField(required=True, verbose_name="日期")
     reason = StringField(required=True, max_length=500, verbose_name="原因")
 
-    meta = {"collection": "budget_transfers", "ordering": ["-transferred_on"], "indexes": ["-transferred_on", "contract"]}
+    meta = {"collection": "budget_transfers", "ordering": ["-transferred_on"], "indexes": [("-transferred_on", "-id"), "contract"]}
     unaudited_fields = frozenset({"contract"})
 
     def __str__(self):

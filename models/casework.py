@@ -109,7 +109,7 @@ class Case(TrackedDocument):
     month = StringField(verbose_name="月份")
 
     meta = {"collection": "cases", "ordering": ["-opened_on"],
-            "indexes": ["stage", "township", "client", "worker", "case_type", "-opened_on", "year"]}
+            "indexes": ["stage", "township", "client", "worker", "case_type", ("-opened_on", "-id"), "year"]}
     scope_field = "township"
     unaudited_fields = frozenset({"stage", "session_count", "total_hours", "year", "month"})
 
@@ -207,7 +207,7 @@ class GroupSeries(TrackedDocument):
     year = StringField(verbose_name="年度")
 
     meta = {"collection": "group_series", "ordering": ["-started_on"],
-            "indexes": ["township", "-started_on", "year", "member_archives", "photos.sha256"]}
+            "indexes": ["township", ("-started_on", "-id"), "year", "member_archives", "photos.sha256"]}
     scope_field = "township"
     file_fields = ("photos.file", "photos.thumbnail")
     unaudited_fields = frozenset({"session_count", "min_session_hours", "total_hours", "year"})

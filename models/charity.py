@@ -61,7 +61,7 @@ class Donation(TrackedDocument):
     year = StringField(verbose_name="年度")
 
     meta = {"collection": "donations", "ordering": ["-donated_on"],
-            "indexes": ["direction", "kind", "partner", "recipient", "event", "-donated_on", "township", "year"]}
+            "indexes": ["direction", "kind", "partner", "recipient", "event", ("-donated_on", "-id"), "township", "year"]}
     file_fields = ("receipt",)
     unaudited_fields = frozenset({"year"})
 
@@ -116,7 +116,7 @@ class Pairing(TrackedDocument):
     activities = ListField(EmbeddedDocumentField(PairingActivity), verbose_name="结对活动")
     activity_count = IntField(default=0, verbose_name="活动次数")
 
-    meta = {"collection": "pairings", "ordering": ["-started_on"], "indexes": ["ended_on", "child", "township", "-started_on"]}
+    meta = {"collection": "pairings", "ordering": ["-started_on"], "indexes": ["ended_on", "child", "township", ("-started_on", "-id")]}
     scope_field = "township"
     unaudited_fields = frozenset({"activity_count"})
 

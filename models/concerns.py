@@ -63,7 +63,7 @@ class Concern(TrackedDocument):
     overdue_step = StringField(verbose_name="逾期环节")
 
     meta = {"collection": "concerns", "ordering": ["-discovered_at"],
-            "indexes": ["source", "township", "child", "stage", "-discovered_at", "overdue_step"]}
+            "indexes": ["source", "township", "child", "stage", ("-discovered_at", "-id"), "overdue_step"]}
     scope_field = "township"
     unaudited_fields = frozenset({"stage", "report_due", "handle_due", "close_due", "overdue_step"})
 

@@ -44,7 +44,7 @@ class ReturneeEscort(TrackedDocument):
     month = StringField(verbose_name="月份")
 
     meta = {"collection": "returnee_escorts", "ordering": ["-request_date"],
-            "indexes": ["month", "received_by", "township", "person", "-request_date", "year", "status"]}
+            "indexes": ["month", "received_by", "township", "person", ("-request_date", "-id"), "year", "status"]}
     scope_field = "township"
     unaudited_fields = frozenset({"status", "year", "month"})
 

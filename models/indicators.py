@@ -51,7 +51,7 @@ class Indicator(TrackedDocument):
     sort_order = IntField(default=0, verbose_name="排序")
 
     meta = {"collection": "indicators", "ordering": ["sort_order"],
-            "indexes": ["area", "kind", "sort_order", {"fields": ["contract", "code"], "unique": True}]}
+            "indexes": ["area", "kind", ("sort_order", "id"), {"fields": ["contract", "code"], "unique": True}]}
 
     def __str__(self):
         return self.name or self.code or "指标"

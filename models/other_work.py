@@ -51,7 +51,7 @@ class AdoptionAssessment(TrackedDocument):
     notes = StringField(max_length=1000, verbose_name="说明")
     year = StringField(verbose_name="年度")
 
-    meta = {"collection": "adoption_assessments", "ordering": ["-assigned_on"], "indexes": ["status", "within_city", "-assigned_on", "year", "township"]}
+    meta = {"collection": "adoption_assessments", "ordering": ["-assigned_on"], "indexes": ["status", "within_city", ("-assigned_on", "-id"), "year", "township"]}
     scope_field = "township"
     file_fields = ("report",)
     unaudited_fields = frozenset({"year"})
@@ -90,7 +90,7 @@ class MarriageWork(TrackedDocument):
     staff = StringField(max_length=100, verbose_name="参与人员")
     year = StringField(verbose_name="年度")
 
-    meta = {"collection": "marriage_work", "ordering": ["-work_date"], "indexes": ["-work_date", "year", "kind"]}
+    meta = {"collection": "marriage_work", "ordering": ["-work_date"], "indexes": [("-work_date", "-id"), "year", "kind"]}
     unaudited_fields = frozenset({"year"})
 
     def __str__(self):
@@ -115,7 +115,7 @@ class MediaArticle(TrackedDocument):
     author = StringField(max_length=60, verbose_name="作者")
     year = StringField(verbose_name="年度")
 
-    meta = {"collection": "media_articles", "ordering": ["-published_on"], "indexes": ["-published_on", "year", "level"]}
+    meta = {"collection": "media_articles", "ordering": ["-published_on"], "indexes": [("-published_on", "-id"), "year", "level"]}
     file_fields = ("scan",)
     unaudited_fields = frozenset({"year"})
 

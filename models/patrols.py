@@ -90,7 +90,7 @@ class Patrol(TrackedDocument):
     week = StringField(verbose_name="周（ISO）")
 
     meta = {"collection": "patrols", "ordering": ["-patrol_date"],
-            "indexes": ["campaign", "staff", "township", "-patrol_date", "week", "month", "year", "encounters.person", "photos.sha256"]}
+            "indexes": ["campaign", "staff", "township", ("-patrol_date", "-id"), "week", "month", "year", "encounters.person", "photos.sha256"]}
     file_fields = ("photos.file", "photos.thumbnail")
     scope_field = "township"
     unaudited_fields = frozenset({"year", "month", "quarter", "week"})

@@ -42,7 +42,7 @@ class PublicityActivity(TrackedDocument):
     month = StringField(verbose_name="月份")
 
     meta = {"collection": "publicity", "ordering": ["-held_on"],
-            "indexes": ["format", "audience", "townships", "topics", "-held_on", "year", "month", "photos.sha256"]}
+            "indexes": ["format", "audience", "townships", "topics", ("-held_on", "-id"), "year", "month", "photos.sha256"]}
     scope_field = "townships"
     file_fields = ("photos.file", "photos.thumbnail")
     unaudited_fields = frozenset({"year", "month"})

@@ -54,7 +54,7 @@ class ReceptionContact(TrackedDocument):
     month = StringField(verbose_name="月份")
 
     meta = {"collection": "reception_contacts", "ordering": ["-received_at"],
-            "indexes": ["place", "channel", "township", "person", "-received_at", "status", "follow_up_due", "category", "month"]}
+            "indexes": ["place", "channel", "township", "person", ("-received_at", "-id"), "status", "follow_up_due", "category", "month"]}
     scope_field = "township"
     unaudited_fields = frozenset({"status", "year", "month"})
 
@@ -119,7 +119,7 @@ class DutyDay(TrackedDocument):
     notes = StringField(max_length=300, verbose_name="备注")
 
     meta = {"collection": "duty_days", "ordering": ["day"],
-            "indexes": ["place", "on_duty", {"fields": ["day", "place"], "unique": True}]}
+            "indexes": ["place", "on_duty", ("day", "id"), {"fields": ["day", "place"], "unique": True}]}
 
     def __str__(self):
         return f"{self.day:%Y-%m-%d} {dict(PLACES).get(self.place, '')}值班" if self.day else "值班"

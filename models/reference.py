@@ -19,7 +19,7 @@ class Township(TrackedDocument):
     note = StringField(max_length=200, verbose_name="备注")
     sort_order = IntField(default=0, verbose_name="排序")
 
-    meta = {"collection": "townships", "ordering": ["sort_order", "code"], "indexes": ["sort_order"]}
+    meta = {"collection": "townships", "ordering": ["sort_order", "code"], "indexes": [("sort_order", "id")]}
     #: A township is scoped by itself: a user limited to some townships sees only those.
     scope_field = "id"
 
@@ -71,7 +71,7 @@ class PersonCategory(TrackedDocument):
     designated = BooleanField(default=False, verbose_name="属于指定入户对象")
     sort_order = IntField(default=0, verbose_name="排序")
 
-    meta = {"collection": "person_categories", "ordering": ["sort_order", "code"], "indexes": ["domain", "designated", "sort_order"]}
+    meta = {"collection": "person_categories", "ordering": ["sort_order", "code"], "indexes": ["domain", "designated", ("sort_order", "id")]}
 
     def __str__(self):
         return self.name or ""
@@ -97,7 +97,7 @@ class ThemeTag(TrackedDocument):
     kind = StringField(required=True, choices=THEME_KINDS, verbose_name="类型")
     sort_order = IntField(default=0, verbose_name="排序")
 
-    meta = {"collection": "theme_tags", "ordering": ["sort_order", "code"], "indexes": ["kind", "sort_order"]}
+    meta = {"collection": "theme_tags", "ordering": ["sort_order", "code"], "indexes": ["kind", ("sort_order", "id")]}
 
     def __str__(self):
         return self.name or ""

@@ -270,7 +270,7 @@ class SpotCheck(TrackedDocument):
     rectification_notes = StringField(max_length=1000, verbose_name="整改情况")
 
     meta = {"collection": "spot_checks", "ordering": ["status", "rectification_due"],
-            "indexes": ["findings", "checked_on", "draw", "item", "township", "assigned_to", "status", "kind", "photos.sha256"]}
+            "indexes": ["findings", "checked_on", "draw", "item", "township", "assigned_to", ("status", "id"), "kind", "photos.sha256"]}
     scope_field = "township"
     file_fields = ("photos.file", "photos.thumbnail")
     unaudited_fields = frozenset({"status"})

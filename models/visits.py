@@ -91,7 +91,7 @@ class Visit(TrackedDocument):
     meta = {
         "collection": "visits",
         "ordering": ["-visited_at"],
-        "indexes": ["mode", "contact", "people", "township", "-visited_at", "week", "month", "quarter", "year", "day", "visitors",
+        "indexes": ["mode", "contact", "people", "township", ("-visited_at", "-id"), "week", "month", "quarter", "year", "day", "visitors",
                     ("counts_as_home_visit", "year"), "photos.sha256"],
     }
     scope_field = "township"

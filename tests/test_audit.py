@@ -78,3 +78,20 @@ def test_bulk_create_audits_each_record_and_saves_nothing_when_refused(app, town
     with pytest.raises(DuplicateRecordError):
         create_records(clash, None)
     assert Community.objects(code="450305002999").count() == 0
+
+
+def test_entries_of_one_second_are_listed_newest_first_and_pages_neither_repeat_nor_skip(app, login_as):
+    import datetime as dt
+
+    client = login_as("admin")
+    same_second = dt.datetime(2099, 1, 1, 9, 30, 0)  # after the login's entry: these 45 lead the trail
+    for number in range(45):
+        AuditEntry(at=same_second, action="export", actor_name="admin1",
+                   detail=f"同一秒导出{number:02d}").save()
+    row = re.compile(r'<td class="col-detail">\s*同一秒导出(\d\d)\s*</td>')
+    first = row.findall(client.get("/audit/?page_size=20").get_data(as_text=True))
+    second = row.findall(client.get("/audit/?page_size=20&page=1").get_data(as_text=True))
+    third = row.findall(client.get("/audit/?page_size=20&page=2").get_data(as_text=True))
+    # the trail keeps whole seconds: the tie is broken by the order of writing, newest first
+    assert first == [f"{n:02d}" for n in range(44, 24, -1)]
+    assert first + second + third == [f"{n:02d}" for n in range(44, -1, -1)]

@@ -97,6 +97,16 @@ def choosable(model):
     return query
 
 
+def sort_keys(order) -> list[str]:
+    """``order_by`` keys for ``(column, descending)`` pairs, ending with the record id
+    in the last column's direction: rows that tie (the same day, the same second)
+    keep one order, so a page neither repeats nor skips a record of the one before."""
+    keys = [f"{'-' if descending else ''}{column}" for column, descending in order]
+    if not any(column in ("id", "_id", "pk") for column, _ in order):
+        keys.append(f"{'-' if order[-1][1] else ''}id")
+    return keys
+
+
 def portable_regex(term: str) -> dict:
     """A case-insensitive 'contains' condition that every backend accepts
     (no compiled pattern: pymongo would send the ``u`` flag FerretDB rejects)."""
@@ -644,6 +654,14 @@ class SecureModelView(ModelView):
             return query
         return query.filter(__raw__={"$or": self.search_conditions(term)})
 
+    def list_order(self, sort_column, sort_desc) -> list[tuple[str, bool]]:
+        """The list's ``(column, descending)`` order: the column clicked, else the
+        view's default sort, else the model's own ordering."""
+        if sort_column:
+            return [(sort_column, sort_desc)]
+        return list(self._get_default_order() or ()) or [
+            (key.lstrip("-"), key.startswith("-")) for key in self.model._meta.get("ordering") or ()]
+
     def get_list(self, page, sort_column, sort_desc, search, filters, execute=True, page_size=None):
         query = self.get_query()
         for index, _name, value in filters or ():
@@ -651,10 +669,9 @@ class SecureModelView(ModelView):
             query = flt.apply(query, flt.clean(value))
         if self._search_supported and search:
             query = self._search(query, search)
-        if sort_column:
-            query = query.order_by(f"{'-' if sort_desc else ''}{sort_column}")
-        elif self._get_default_order():
-            query = query.order_by(*(f"{'-' if desc else ''}{column}" for column, desc in self._get_default_order()))
+        order = self.list_order(sort_column, sort_desc)
+        if order:
+            query = query.order_by(*sort_keys(order))
         if self.column_list_only_fields():
             query = query.only(*self.column_list_only_fields())
         page_size = self.page_size if page_size is None else page_size

@@ -46,7 +46,7 @@ def start_page_context(user) -> dict:
         context["role_counts"] = [
             (label, User.objects(role=code, active=True, voided__ne=True).count()) for code, label in ROLE_LABELS.items()
         ]
-        context["recent"] = list(AuditEntry.objects.order_by("-at").limit(10))
+        context["recent"] = list(AuditEntry.objects.order_by("-at", "-id").limit(10))
     elif user.role == "coordinator":
         context["figures"] = [
             ("在档档案", archives.count(), "archive.index_view"),
@@ -61,7 +61,7 @@ def start_page_context(user) -> dict:
                                    "bureautask.index_view"))
         context["figures"].append(("补贴抽查未办结", scope_query(SpotCheck.objects(
             status__in=["assigned", "rectifying"], voided__ne=True), SpotCheck).count(), "spotcheck.index_view"))
-        context["recent"] = list(scope_query(AuditEntry.objects, AuditEntry).order_by("-at").limit(10))
+        context["recent"] = list(scope_query(AuditEntry.objects, AuditEntry).order_by("-at", "-id").limit(10))
     elif user.role == "staff":
         mine = archives.filter(worker=user.pk)
         context["figures"] = [
@@ -74,7 +74,7 @@ def start_page_context(user) -> dict:
             ("分派给我的补贴抽查", SpotCheck.objects(assigned_to=user.pk, status="assigned", voided__ne=True).count(),
              "spotcheck.index_view"),
         ]
-        context["recent"] = list(AuditEntry.objects(actor_name=user.username).order_by("-at").limit(10))
+        context["recent"] = list(AuditEntry.objects(actor_name=user.username).order_by("-at", "-id").limit(10))
     else:
         context["figures"] = [
             ("合同指标（查看完成情况）", Indicator.objects(voided__ne=True).count(), "indicators.index"),
