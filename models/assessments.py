@@ -90,7 +90,7 @@ def record_risk_assessment(child: ChildArchive, factors: list[str], final_level:
 
 
 def _apply_latest_risk(child: ChildArchive, actor) -> None:
-    latest = RiskAssessment.objects(person=child, voided__ne=True).order_by("-assessed_on", "-created_at").first()
+    latest = RiskAssessment.objects(person=child, voided__ne=True).order_by("-assessed_on", "-created_at", "-id").first()
     fresh = ChildArchive.objects(pk=child.pk).first()
     before = snapshot(fresh)
     fresh.risk_level = latest.final_level if latest else None
@@ -221,7 +221,7 @@ def record_capability_assessment(person: ElderlyArchive, scores: dict[str, int],
         assessor_two=assessor_two, next_due=add_months(assessed_on, int(standard["reassess_months"])),
     )
     create_record(assessment, actor)
-    latest = CapabilityAssessment.objects(person=person, voided__ne=True).order_by("-assessed_on", "-created_at").first()
+    latest = CapabilityAssessment.objects(person=person, voided__ne=True).order_by("-assessed_on", "-created_at", "-id").first()
     fresh = ElderlyArchive.objects(pk=person.pk).first()
     before = snapshot(fresh)
     fresh.capability_level = latest.level

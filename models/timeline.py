@@ -50,7 +50,7 @@ def person_events(person_id, summary: dict) -> list[dict]:
                 events.append({**event, "endpoint": source.endpoint})
             continue
         query = source.document.objects(**{source.person_field: person_id}, voided__ne=True)
-        records = list(query.order_by(source.order_by).limit(PER_KIND_LIMIT).batch_size(PER_KIND_LIMIT))
+        records = list(query.order_by(source.order_by, "-id").limit(PER_KIND_LIMIT).batch_size(PER_KIND_LIMIT))
         load_references(records)
         for record in records:
             for event in record.timeline_events(person_id):

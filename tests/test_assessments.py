@@ -119,3 +119,19 @@ def test_recording_assessments_keeps_history_and_sets_the_level(app, accounts, t
     stored = ElderlyArchive.objects(pk=elder.pk).first()
     assert stored.capability_level == "能力完好" and stored.next_assessment_due == dt.datetime(2026, 9, 1)
     assert CapabilityAssessment.objects(person=elder).count() == 1
+
+
+def test_a_second_assessment_on_the_same_day_in_the_same_second_is_the_current_one(app, accounts, townships):
+    from models.archives import ChildArchive
+    from models.assessments import record_risk_assessment
+    from models.services import create_record
+
+    child = create_record(ChildArchive(name="周小雨", township=townships["朝阳乡"],
+                                       birth_date=dt.datetime(2017, 2, 1)), accounts["staff"])
+    day = dt.datetime(2026, 3, 1)
+    moment = dt.datetime(2026, 3, 1, 10, 0, 0)  # both saved within one second: created_at ties too
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("models.services.local_now", lambda: moment)
+        record_risk_assessment(child, ["poverty"], None, "", "张社工", day, accounts["staff"])
+        record_risk_assessment(child, ["poverty"], "1", "复核：父母失联", "张社工", day, accounts["staff"])
+    assert ChildArchive.objects(pk=child.pk).first().risk_level == "1"
