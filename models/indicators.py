@@ -117,7 +117,7 @@ class Scope:
             history: dict = {}
             for row in RiskAssessment._get_collection().find({"voided": {"$ne": True}},
                                                              {"person": 1, "assessed_on": 1, "final_level": 1},
-                                                             batch_size=WHOLE_RESULT).sort("assessed_on", 1):
+                                                             batch_size=WHOLE_RESULT).sort([("assessed_on", 1), ("_id", 1)]):
                 history.setdefault(row["person"], []).append((row["assessed_on"], row["final_level"]))
             return history
 

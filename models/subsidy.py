@@ -216,7 +216,8 @@ class SampleDraw(TrackedDocument):
 def population_ids(kind: str, date_from: dt.datetime, date_to: dt.datetime) -> list:
     """Ids of the items in a period, in a stable order (by their number)."""
     query = {"kind": kind, "voided": {"$ne": True}, "occurred_on": {"$gte": date_from, "$lte": date_to}}
-    cursor = SubsidyItem._get_collection().find(query, {"_id": 1}).sort("external_no", 1).batch_size(WHOLE_RESULT)
+    cursor = SubsidyItem._get_collection().find(query, {"_id": 1}).sort([("external_no", 1), ("_id", 1)])
+    cursor = cursor.batch_size(WHOLE_RESULT)
     return [row["_id"] for row in cursor]
 
 

@@ -366,7 +366,9 @@ def period_counts(visits, people: list) -> dict:
 def recent_visit_events(visits) -> dict:
     """{person id: the latest SUMMARY_LENGTH visit events, newest first} from stored visits."""
     by_person: dict = {}
-    for stored in sorted(visits, key=lambda v: v.get("visited_at") or dt.datetime.min, reverse=True):
+    newest_first = sorted(visits, key=lambda v: (v.get("visited_at") or dt.datetime.min, str(v.get("_id", ""))),
+                          reverse=True)
+    for stored in newest_first:
         for person in stored.get("people") or ():
             events = by_person.setdefault(person, [])
             if len(events) < SUMMARY_LENGTH:
@@ -530,7 +532,7 @@ def compliance(item: dict, start: dt.date, end: dt.date, townships: list | None 
         if levels and people:
             for assessment in RiskAssessment._get_collection().find(
                     {"person": {"$in": [p["_id"] for p in people]}, "voided": {"$ne": True}},
-                    {"person": 1, "assessed_on": 1, "final_level": 1}, batch_size=WHOLE_RESULT).sort("assessed_on", 1):
+                    {"person": 1, "assessed_on": 1, "final_level": 1}, batch_size=WHOLE_RESULT).sort([("assessed_on", 1), ("_id", 1)]):
                 history.setdefault(assessment["person"], []).append((assessment["assessed_on"],
                                                                      assessment["final_level"]))
     if counts is None:

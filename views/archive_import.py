@@ -35,7 +35,7 @@ class ArchiveImportView(SecureView):
         query = ImportBatch.objects(voided__ne=True)
         if user_townships() is not None:
             query = query.filter(created_by=current_user.username)
-        return list(query.order_by("-created_at").limit(20))
+        return list(query.order_by("-created_at", "-id").limit(20))
 
     @expose("/", methods=("GET", "POST"))
     def index(self):

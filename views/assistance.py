@@ -105,8 +105,8 @@ class SubsidyView(SecureView):
         inspectors = User.objects(active=True, voided__ne=True, role__in=["staff", "coordinator"]).order_by("display_name")
         return self.render("admin/subsidy.html", form=form, values=values, error=error, kinds=KINDS,
                            check_kinds=CHECK_KINDS, shares=shares, may_write=may_write, inspectors=inspectors,
-                           draws=SampleDraw.objects(voided__ne=True).order_by("-created_at").limit(20),
-                           batches=SubsidyBatch.objects(voided__ne=True).order_by("-created_at").limit(20),
+                           draws=SampleDraw.objects(voided__ne=True).order_by("-created_at", "-id").limit(20),
+                           batches=SubsidyBatch.objects(voided__ne=True).order_by("-created_at", "-id").limit(20),
                            period=(start, end))
 
     def _draw(self, values):
