@@ -263,10 +263,15 @@ def test_the_persons_file_shows_the_latest_visits_kept_in_the_summary(app, login
     page = client.get(f"/childarchive/details/?id={child.pk}").get_data(as_text=True)
     assert f'/visit/details/?id={visits[-1].pk}' not in page and f'/visit/details/?id={visits[1].pk}' in page
     assert len(summary_of(child.pk)["recent_visits"]) == RECENT_VISITS
-    other = make_child(townships["东江街道"], sequence=72)
+    other = make_child(townships["东江街道"], name="李小花", sequence=72)
     record_visit(other, start, mode="phone")
+    assert "李小花" in client.get("/visit/?page_size=100").get_data(as_text=True)
     listed = client.get(f"/visit/?person={child.pk}&page_size=100").get_data(as_text=True)
     assert listed.count('/visit/details/?id=') == RECENT_VISITS + 1  # the voided one is hidden
+    assert f"只显示“{child.name}”的探访记录。" in listed  # the list says whose visits it shows
+    assert '<a href="/visit/">显示全部</a>' in listed
+    assert "只显示" not in client.get("/visit/").get_data(as_text=True)
+    assert "李小花" not in listed
 
 
 def test_the_archive_keeps_its_latest_changes_and_can_rebuild_them_from_the_trail(app, login_as, townships, accounts):

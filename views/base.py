@@ -964,9 +964,16 @@ class SecureModelView(ModelView):
 
     # -- rendering helpers ---------------------------------------------------
 
+    def list_notice(self) -> tuple[str, str] | None:
+        """A line above the list saying what narrows it beyond the filters shown
+        (text, url of the whole list), or None. Views that read extra arguments add it."""
+        return None
+
     def render(self, template, **kwargs):
         kwargs.setdefault("can_void", self.can_void)
         kwargs.setdefault("showing_voided", self.showing_voided())
+        if template == self.list_template:
+            kwargs.setdefault("list_notice", self.list_notice())
         return super().render(template, **kwargs)
 
 

@@ -11,7 +11,7 @@ from flask_login import current_user
 from wtforms import MultipleFileField
 
 from models.archives import Archive
-from models.base import WHOLE_RESULT, ref_id
+from models.base import WHOLE_RESULT, by_id, ref_id
 from models.clock import local_now, local_today
 from models.errors import DomainError
 from models.periods import PERIOD_LABELS, period_bounds, period_label
@@ -29,7 +29,7 @@ from models.visits import (
     schedule,
 )
 
-from .base import SecureModelView, SecureView, audit, scope_query, user_townships
+from .base import SecureModelView, SecureView, audit, in_scope, scope_query, user_townships
 
 
 def _counts(view, context, model, name):
@@ -78,6 +78,14 @@ class VisitView(SecureModelView):
         if ObjectId.is_valid(person):
             query = query.filter(people=ObjectId(person))
         return query
+
+    def list_notice(self):
+        person = request.args.get("person", "")
+        if not ObjectId.is_valid(person):
+            return None
+        archive = by_id(Archive, person)
+        name = archive.name if archive is not None and in_scope(archive) else "所选对象"
+        return f"只显示“{name}”的探访记录。", url_for(".index_view")
 
     def create_form(self, obj=None):
         form = super().create_form(obj)
