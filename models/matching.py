@@ -69,8 +69,7 @@ def matches(record: dict, query: dict) -> bool:
 def _lookup(record: dict, path: str):
     value = record
     for part in path.split("."):
-        if isinstance(value, dict):
-            value = value.get(part)
-        else:
-            return None
+        if isinstance(value, list):  # a path into an array's documents: not in the subset
+            raise ValueError(f"unsupported path through an array: {path}")
+        value = value.get(part) if isinstance(value, dict) else None
     return value

@@ -70,3 +70,5 @@ def test_an_operator_outside_the_subset_is_refused():
         matches({"n": 1}, {"n": {"$regex": "1"}})
     with pytest.raises(ValueError):
         matches({"n": 1}, {"$where": "true"})
+    with pytest.raises(ValueError):  # the database would look inside each session; refused, not answered None
+        matches({"sessions": [{"hours": 2}]}, {"sessions.hours": {"$gte": 1}})
