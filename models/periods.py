@@ -3,6 +3,7 @@ with the portable aggregation subset: year "2026", quarter "2026-Q1",
 month "2026-03", ISO week "2026-W09" (ISO year, so 2027-01-01 is "2026-W53")."""
 
 import datetime as dt
+import functools
 
 PERIODS = ("week", "month", "quarter", "year")
 PERIOD_LABELS = {"week": "周", "month": "月", "quarter": "季度", "year": "年"}
@@ -24,8 +25,9 @@ def period_key(period: str, day: dt.date | dt.datetime) -> str:
     return period_keys(day)[period]
 
 
+@functools.lru_cache(maxsize=4096)
 def period_bounds(period: str, key: str) -> tuple[dt.date, dt.date]:
-    """First and last day of a period."""
+    """First and last day of a period (cached: a schedule asks it once per archive)."""
     if period == "week":
         year, week = key.split("-W")
         start = dt.date.fromisocalendar(int(year), int(week), 1)
