@@ -168,16 +168,14 @@ def create_record(doc: TrackedDocument, actor) -> TrackedDocument:
     _validate(doc)
     if doc.pk is None:
         doc.pk = ObjectId()
-    entry = audit_entry("create", actor, collection=doc._get_collection_name(), record_id=doc.pk,
-                        record_label=doc.audit_label(), changes=diff(doc, {}, snapshot(doc)), township=doc.scope_id())
+    entry = record_entry(doc, "create", actor, diff(doc, {}, snapshot(doc)))
     try:
         doc.save(force_insert=True, validate=False)
     except (NotUniqueError, DuplicateKeyError) as exc:
         raise DuplicateRecordError(doc.duplicate_message()) from exc
     except OperationError as exc:
         raise DuplicateRecordError(doc.duplicate_message()) from exc
-    entry.save(force_insert=True)
-    log_change(doc, entry)
+    save_entry(doc, entry)
     doc.after_write(None)
     return doc
 
@@ -199,9 +197,17 @@ def rebuild_change_logs(document_class) -> int:
     return len(lines)
 
 
-def log_change(doc, entry) -> None:
-    """Put an audit entry at the head of the record's short history, for the records
-    that keep one (an archive: its file shows them without reading the trail)."""
+def record_entry(doc: TrackedDocument, action: str, actor, changes: list, detail: str | None = None):
+    """The audit entry of one change to a record, built before the record is written
+    (so that building it cannot fail after the write)."""
+    return audit_entry(action, actor, collection=doc._get_collection_name(), record_id=doc.pk,
+                       record_label=doc.audit_label(), changes=changes, detail=detail, township=doc.scope_id())
+
+
+def save_entry(doc: TrackedDocument, entry) -> None:
+    """Write a record's audit entry and put it at the head of the record's short history,
+    for the records that keep one (an archive: its file shows them without reading the trail)."""
+    entry.save(force_insert=True)
     if getattr(doc, "keeps_change_log", False):
         prepend_change(doc.pk, change_line(entry))
 
@@ -234,9 +240,7 @@ def create_records(docs: list[TrackedDocument], actor) -> int:
         return 0
     token = _known_labels.set(_labels_of_references(docs))  # one query per referenced kind, not per record
     try:
-        entries = [audit_entry("create", actor, collection=doc._get_collection_name(), record_id=doc.pk,
-                               record_label=doc.audit_label(), changes=diff(doc, {}, snapshot(doc)),
-                               township=doc.scope_id()) for doc in docs]
+        entries = [record_entry(doc, "create", actor, diff(doc, {}, snapshot(doc))) for doc in docs]
     finally:
         _known_labels.reset(token)
     collection = type(docs[0])._get_collection()
@@ -272,8 +276,7 @@ def update_record(doc: TrackedDocument, before: dict, expected_version: int, act
     now = local_now()
     set_fields["updated_at"] = now
     set_fields["updated_by"] = getattr(actor, "username", None) or "系统"
-    entry = audit_entry("update", actor, collection=doc._get_collection_name(), record_id=doc.pk,
-                        record_label=doc.audit_label(), changes=changes, township=doc.scope_id())
+    entry = record_entry(doc, "update", actor, changes)
     update = {"$set": set_fields, "$inc": {"version": 1}}
     if unset_fields:
         update["$unset"] = unset_fields
@@ -290,8 +293,7 @@ def update_record(doc: TrackedDocument, before: dict, expected_version: int, act
     doc.after_write(before)
     if not changes:
         return []
-    entry.save(force_insert=True)
-    log_change(doc, entry)
+    save_entry(doc, entry)
     return changes
 
 
@@ -307,8 +309,7 @@ def _set_voided(doc: TrackedDocument, actor, voided: bool, reason: str, action: 
     doc.voided_by = getattr(actor, "username", None) if voided else None
     after = snapshot(doc)
     changes = diff(doc, before, after)
-    entry = audit_entry(action, actor, collection=doc._get_collection_name(), record_id=doc.pk,
-                        record_label=doc.audit_label(), changes=changes, detail=reason, township=doc.scope_id())
+    entry = record_entry(doc, action, actor, changes, detail=reason)
     update = {"$set": {k: after.get(k) for k in ("voided", "void_reason", "voided_at", "voided_by")},
               "$inc": {"version": 1}}
     result = doc._get_collection().update_one({"_id": doc.pk, "version": expected}, update)
@@ -316,8 +317,7 @@ def _set_voided(doc: TrackedDocument, actor, voided: bool, reason: str, action: 
         raise StaleRecordError()
     doc.version = expected + 1
     doc.after_write(before)
-    entry.save(force_insert=True)
-    log_change(doc, entry)
+    save_entry(doc, entry)
 
 
 def void_record(doc: TrackedDocument, reason: str, actor) -> None:
