@@ -75,6 +75,16 @@ def referenced_ids(records: list, skip: tuple = ()) -> dict:
     return wanted
 
 
+def placed_townships(record) -> list:
+    """The township ids a record of a scoped kind (one with ``scope_field``) is placed
+    in: one, or several for a record spanning them; [] for a kind that is not scoped."""
+    field = getattr(type(record), "scope_field", None)
+    if not field:
+        return []
+    value = record._data.get(field)
+    return [ref_id(v) for v in value] if isinstance(value, list) else [ref_id(value)]
+
+
 def ref_id(value):
     """The id behind a reference value (document, DBRef or id) without loading it."""
     if value is None:
@@ -123,17 +133,10 @@ class TrackedDocument(Document):
     def audit_label(self) -> str:
         return str(self)
 
-    def scope_ids(self) -> list:
-        """The ids of the townships this record is placed in (one, or several for a record spanning them)."""
-        if not self.scope_field:
-            return []
-        value = self._data.get(self.scope_field)
-        return [ref_id(v) for v in value] if isinstance(value, list) else [ref_id(value)]
-
     def scope_id(self):
         """The id of the township this record belongs to, or None (a record spanning
         several townships is filed under its first)."""
-        placed = self.scope_ids()
+        placed = placed_townships(self)
         return placed[0] if placed else None
 
 

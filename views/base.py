@@ -48,7 +48,7 @@ from wtforms import FileField, HiddenField, MultipleFileField, SelectField
 from wtforms.validators import Optional
 
 from models.audit import write_audit
-from models.base import WHOLE_RESULT, by_id, ref_id, server_scans_collections
+from models.base import WHOLE_RESULT, by_id, placed_townships, server_scans_collections
 from models.clock import local_now
 from models.errors import DomainError
 from models.money import FenField, format_yuan
@@ -73,12 +73,6 @@ def scope_query(query, model):
     if field and townships is not None:
         query = query.filter(**{f"{field}__in": townships})
     return query
-
-
-def placed_townships(record) -> list:
-    """The township ids a scoped record is placed in (several for a record spanning them)."""
-    value = record._data.get(type(record).scope_field)
-    return [ref_id(v) for v in value] if isinstance(value, list) else [ref_id(value)]
 
 
 def in_scope(record) -> bool:
