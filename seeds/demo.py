@@ -181,8 +181,11 @@ def _mark_visited(visits: list[dict]) -> None:
     for start in range(0, len(documents), BATCH):
         collection.insert_many(documents[start:start + BATCH])
     summaries = RecordSummary._get_collection()
+    kept = {row["_id"]: row for row in summaries.find({"_id": {"$in": ids}}, {"change_log": 1, "logged": 1},
+                                                      batch_size=BATCH)}  # their change logs stay
     _delete_ids(summaries, ids)
-    rows = [{"_id": pid, "recent_visits": recent.get(pid, []), "change_log": [], "logged": 0} for pid in ids]
+    rows = [{"_id": pid, "recent_visits": recent.get(pid, []), "change_log": kept.get(pid, {}).get("change_log", []),
+             "logged": kept.get(pid, {}).get("logged", 0)} for pid in ids]
     for start in range(0, len(rows), BATCH):
         summaries.insert_many(rows[start:start + BATCH])
 

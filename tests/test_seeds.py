@@ -33,3 +33,24 @@ def test_community_code_must_sit_under_its_township(app, login_as, townships):
                                                   "code": "450305004099", "name": "错配社区", "kind": "社区"})
     assert "应以所属街道/乡镇代码 450305002 开头" in response.get_data(as_text=True)
     assert Community.objects(name="错配社区").count() == 0
+
+
+def test_generated_visits_keep_the_archives_change_log(app, townships, accounts):
+    import datetime as dt
+
+    from bson import ObjectId
+
+    from models.periods import period_keys
+    from models.summaries import summary_of
+    from seeds.demo import _mark_visited
+
+    from .archive_helpers import make_child
+
+    child = make_child(townships["东江街道"], sequence=81, actor=accounts["staff"])
+    assert [line["action"] for line in summary_of(child.pk)["change_log"]] == ["create"]
+    visited_at = dt.datetime(2026, 3, 2, 10)
+    _mark_visited([{"_id": ObjectId(), "people": [child.pk], "visited_at": visited_at,
+                    "mode": "home", "counts_as_home_visit": "yes", **period_keys(visited_at)}])
+    summary = summary_of(child.pk)
+    assert [line["action"] for line in summary["change_log"]] == ["create"]  # not wiped by the generator
+    assert len(summary["recent_visits"]) == 1
