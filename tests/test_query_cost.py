@@ -1,6 +1,8 @@
 """Lists issue the same number of database commands whatever the page size
 and however many records there are (no query per row)."""
 
+import datetime as dt
+
 from models.attachments import Attachment
 from models.services import create_record
 
@@ -80,11 +82,11 @@ def test_archive_detail_cost_is_bounded(app, login_as, townships, accounts):
 
     def case(i, worker):  # a case names its worker: loaded with the others, not one query per case
         return {"case_type": "consultation", "client": child.pk, "township": child.township.pk, "title": f"个案{i}",
-                "opened_on": __import__("datetime").datetime(2026, 3, i), "sessions": [], "version": 1,
+                "opened_on": dt.datetime(2026, 3, i), "sessions": [], "version": 1,
                 "worker": worker.pk}
 
     def event(i):
-        return {"title": f"活动{i}", "event_date": __import__("datetime").datetime(2026, 4, i), "participants": [child.pk],
+        return {"title": f"活动{i}", "event_date": dt.datetime(2026, 4, i), "participants": [child.pk],
                 "township": child.township.pk, "people_served": 12, "hours": 2, "version": 1}
 
     from models.activities import CommunityEvent
@@ -93,7 +95,7 @@ def test_archive_detail_cost_is_bounded(app, login_as, townships, accounts):
     CommunityEvent._get_collection().insert_one(event(1))
     few = _commands(client, f"/childarchive/details/?id={child.pk}")
     Visit._get_collection().insert_many([
-        {"people": [child.pk], "township": child.township.pk, "visited_at": __import__("datetime").datetime(2026, 3, i),
+        {"people": [child.pk], "township": child.township.pk, "visited_at": dt.datetime(2026, 3, i),
          "mode": "home", "contact": "made", "counts_as_home_visit": "yes", "version": 1} for i in range(1, 21)])
     from models.timeline import SOURCES
 
