@@ -30,7 +30,7 @@ def main(argv=None) -> int:
     database = None
     if settings["APP_MODE"] in ("local",) and not settings["MONGODB_URI"]:
         var_dir = Path(settings["VAR_DIR"])
-        database = LocalDatabase(var_dir / "db", settings["LOCALDB_ADDRESS"], sync="full",
+        database = LocalDatabase(var_dir / "db", settings["LOCALDB_ADDRESS"], durable=True,
                                  log_path=var_dir / "localdb.log")
         try:
             print(f"正在启动本地数据库（数据目录 {var_dir / 'db'}）…", flush=True)

@@ -61,8 +61,8 @@ def main() -> int:
 
     data_dir = ROOT / "var" / "bench"
     data_dir.mkdir(parents=True, exist_ok=True)
-    with LocalDatabase(data_dir, f"127.0.0.1:{free_port()}", sync="off", log_path=data_dir / "ferretdb.log") as db:
-        return run(args, db.uri, backend="本地数据库（FerretDB 1.24 / SQLite）")
+    with LocalDatabase(data_dir, f"127.0.0.1:{free_port()}", durable=False, log_path=data_dir / "ferretdb.log") as db:
+        return run(args, db.uri, backend="本地数据库（FerretDB 1.24 / PostgreSQL）")
 
 
 def run(args, uri: str, backend: str = "MONGODB_URI") -> int:

@@ -15,6 +15,7 @@ from markupsafe import Markup, escape
 from wtforms import BooleanField, DateField, FileField, IntegerField, SelectField, StringField
 from wtforms.validators import Optional
 
+from models.archive_operations import assign_worker, change_status
 from models.archives import (
     RISK_LABELS,
     RISK_LEVELS,
@@ -36,7 +37,6 @@ from models.clock import local_now, local_today
 from models.custom_fields import definitions_for
 from models.errors import DomainError
 from models.rules import get_rules
-from models.services import snapshot, update_record
 from models.summaries import SUMMARY_LENGTH, summary_of
 from models.timeline import person_events
 from models.users import User
@@ -611,11 +611,11 @@ class AllArchivesView(ArchiveBaseView):
                 error = form.csrf_token.errors[0] if csrf_failed(form) else "请检查填写的内容。"
             else:
                 try:
-                    done = apply_bulk(records, op, form, current_user._get_current_object())
+                    outcome = apply_bulk(records, op, form, current_user._get_current_object())
                 except DomainError as exc:
                     error = exc.message
                 else:
-                    flash(f"已处理 {done} 份档案。", "success")
+                    flash(outcome.summary(), "warning" if outcome.refused else "success")
                     return redirect(return_url)
         return self.render("admin/archive_bulk.html", op=op, form=form, records=records, error=error,
                            ids=",".join(ids), return_url=return_url)
@@ -628,30 +628,14 @@ class BulkForm(SecureForm):
     reason = StringField("原因")
 
 
-def apply_bulk(records, op, form, actor) -> int:
+def apply_bulk(records, op, form, actor):
+    """Read the bulk form and run the operation it names."""
     if op == "assign":
-        if not form.worker.data:
-            raise DomainError("请选择责任社工。")
-        worker = User.objects(pk=form.worker.data).first()
-        if worker is None:
+        worker = User.objects(pk=form.worker.data).first() if form.worker.data else None
+        if form.worker.data and worker is None:
             raise DomainError("所选社工不存在。")
-    else:
-        if not form.status.data:
-            raise DomainError("请选择档案状态。")
-        if form.status.data != "active" and not (form.reason.data or "").strip():
-            raise DomainError("变更为非“在档”状态时须填写原因。")
-    done = 0
-    for record in records:
-        before = snapshot(record)
-        if op == "assign":
-            record.worker = worker
-        else:
-            record.status = form.status.data
-            record.status_date = dt.datetime.combine(form.status_date.data or local_today(), dt.time())
-            record.status_reason = (form.reason.data or "").strip() or None
-        update_record(record, before, record.version, actor)
-        done += 1
-    return done
+        return assign_worker(records, worker, actor)
+    return change_status(records, form.status.data, form.status_date.data or local_today(), form.reason.data, actor)
 
 
 class ChildArchiveView(ArchiveBaseView):

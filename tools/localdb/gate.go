@@ -1,0 +1,226 @@
+package main
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+
+	"go.mongodb.org/mongo-driver/bson"
+)
+
+// Wire protocol op codes the gate looks into.
+const (
+	opMsg        = 2013
+	headerLength = 16
+	// The driver refuses replies over 48 MB; leave room for a request of that size.
+	maxMessageLength = 64 << 20
+
+	flagChecksumPresent = 1 << 0
+	flagMoreToCome      = 1 << 1
+)
+
+// readCommands are let through without waiting for the write lock. Every other
+// command, and every message the gate cannot read, waits: an unknown command is
+// treated as a write.
+var readCommands = map[string]bool{
+	"find": true, "getMore": true, "aggregate": true, "count": true, "distinct": true,
+	"listCollections": true, "listIndexes": true, "listDatabases": true,
+	"hello": true, "isMaster": true, "ismaster": true, "ping": true,
+	"buildInfo": true, "buildinfo": true, "endSessions": true, "killCursors": true,
+	"dbStats": true, "collStats": true, "serverStatus": true, "getParameter": true,
+	"connectionStatus": true, "saslStart": true, "saslContinue": true, "getLog": true,
+	"hostInfo": true, "whatsmyuri": true, "explain": true, "dataSize": true,
+	"getCmdLineOpts": true, "getFreeMonitoringStatus": true, "listCommands": true,
+}
+
+// command is what the gate reads of one request.
+type command struct {
+	name       string
+	database   string
+	collection string // the first element's value when it is a string
+	renameTo   string // renameCollection's "to"
+	moreToCome bool   // the client expects no reply
+}
+
+func (c command) isWrite() bool {
+	return !readCommands[c.name]
+}
+
+// gate forwards each client connection to FerretDB, one write command at a time.
+type gate struct {
+	socket string
+	twins  *indexTwins
+	logger *slog.Logger
+	writes sync.Mutex
+}
+
+func newGate(socket string, twins *indexTwins, logger *slog.Logger) *gate {
+	return &gate{socket: socket, twins: twins, logger: logger}
+}
+
+func (g *gate) serve(ctx context.Context, listener net.Listener) {
+	var connections sync.WaitGroup
+	defer connections.Wait()
+	for {
+		client, err := listener.Accept()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			g.logger.Warn("accept failed", "error", err)
+			continue
+		}
+		connections.Add(1)
+		go func() {
+			defer connections.Done()
+			g.handle(ctx, client)
+		}()
+	}
+}
+
+func (g *gate) handle(ctx context.Context, client net.Conn) {
+	defer client.Close()
+	backend, err := net.Dial("unix", g.socket)
+	if err != nil {
+		g.logger.Warn("cannot reach FerretDB", "error", err)
+		return
+	}
+	defer backend.Close()
+	go func() {
+		<-ctx.Done()
+		client.Close()
+		backend.Close()
+	}()
+
+	for {
+		request, err := readMessage(client)
+		if err != nil {
+			return
+		}
+		if err := g.forward(ctx, request, client, backend); err != nil {
+			return
+		}
+	}
+}
+
+// forward sends one request to FerretDB and its replies back, holding the write
+// lock for the whole exchange when the request is a write.
+func (g *gate) forward(ctx context.Context, request []byte, client, backend net.Conn) error {
+	cmd := inspect(request)
+	if cmd.isWrite() {
+		g.writes.Lock()
+		defer g.writes.Unlock()
+	}
+	if _, err := backend.Write(request); err != nil {
+		return err
+	}
+	if !cmd.moreToCome {
+		for {
+			reply, err := readMessage(backend)
+			if err != nil {
+				return err
+			}
+			if _, err := client.Write(reply); err != nil {
+				return err
+			}
+			if !hasMoreToCome(reply) {
+				break
+			}
+		}
+	}
+	if cmd.isWrite() {
+		g.twins.afterWrite(ctx, cmd)
+	}
+	return nil
+}
+
+func readMessage(r io.Reader) ([]byte, error) {
+	var header [headerLength]byte
+	if _, err := io.ReadFull(r, header[:]); err != nil {
+		return nil, err
+	}
+	length := int(int32(binary.LittleEndian.Uint32(header[0:4])))
+	if length < headerLength || length > maxMessageLength {
+		return nil, fmt.Errorf("message length %d out of range", length)
+	}
+	message := make([]byte, length)
+	copy(message, header[:])
+	if _, err := io.ReadFull(r, message[headerLength:]); err != nil {
+		return nil, err
+	}
+	return message, nil
+}
+
+func opCode(message []byte) int32 {
+	return int32(binary.LittleEndian.Uint32(message[12:16]))
+}
+
+func hasMoreToCome(message []byte) bool {
+	if opCode(message) != opMsg || len(message) < headerLength+4 {
+		return false
+	}
+	return binary.LittleEndian.Uint32(message[16:20])&flagMoreToCome != 0
+}
+
+// inspect reads the command name, database and collection of an OP_MSG request.
+// Anything else (legacy OP_QUERY handshakes, compressed messages) comes back with
+// an empty name, which counts as a write.
+func inspect(message []byte) command {
+	if opCode(message) != opMsg || len(message) < headerLength+5 {
+		return command{}
+	}
+	flags := binary.LittleEndian.Uint32(message[16:20])
+	end := len(message)
+	if flags&flagChecksumPresent != 0 {
+		end -= 4
+	}
+	cmd := command{moreToCome: flags&flagMoreToCome != 0}
+	for offset := headerLength + 4; offset < end; {
+		kind := message[offset]
+		offset++
+		if offset+4 > end {
+			return cmd
+		}
+		size := int(int32(binary.LittleEndian.Uint32(message[offset : offset+4])))
+		if size < 5 || offset+size > end {
+			return cmd
+		}
+		if kind == 0 {
+			readBody(bson.Raw(message[offset:offset+size]), &cmd)
+			return cmd
+		}
+		offset += size
+	}
+	return cmd
+}
+
+func readBody(body bson.Raw, cmd *command) {
+	first, err := body.IndexErr(0)
+	if err != nil {
+		return
+	}
+	cmd.name = first.Key()
+	if value, ok := first.Value().StringValueOK(); ok {
+		cmd.collection = value
+	}
+	if value, ok := body.Lookup("$db").StringValueOK(); ok {
+		cmd.database = value
+	}
+	if cmd.name == "renameCollection" {
+		if value, ok := body.Lookup("to").StringValueOK(); ok {
+			cmd.renameTo = value
+		}
+	}
+}
+
+// splitNamespace turns "db.collection" into its two parts.
+func splitNamespace(namespace string) (string, string) {
+	database, collection, _ := strings.Cut(namespace, ".")
+	return database, collection
+}
