@@ -17,7 +17,7 @@ def create_user(username: str, role: str, display_name: str, password: str | Non
 
 def ensure_first_admin() -> str | None:
     """Create the first 系统管理员 when there is none; returns its password once."""
-    if User.objects(role="admin", active=True, voided__ne=True).count():
+    if User.objects(role="admin", active=True, voided=False).count():
         return None
     username = "admin"
     if User.objects(username=username).count():

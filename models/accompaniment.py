@@ -64,7 +64,7 @@ class Accompaniment(TrackedDocument):
         if self.days > int(rules["max_days"]):
             raise DomainError(f"一次陪护不超过 {rules['max_days']} 天：本次 {self.start_date:%Y-%m-%d} 至 "
                               f"{self.end_date:%Y-%m-%d} 共 {self.days} 天。", field="end_date")
-        others = Accompaniment.objects(voided__ne=True, pk__ne=self.pk)
+        others = Accompaniment.objects(voided=False, pk__ne=self.pk)
         same_year = list(others.filter(person=person.pk, year=self.year))
         if len(same_year) >= int(rules["per_person_per_year"]):
             earlier = same_year[0]

@@ -203,9 +203,9 @@ class Training(TrackedDocument):
 def township_coverage(audience: str, year: str) -> dict:
     """Which townships the trainings of an audience reached in a year, and which not."""
     covered = set()
-    for row in Training._get_collection().find({"audience": audience, "year": year, "voided": {"$ne": True}},
+    for row in Training._get_collection().find({"audience": audience, "year": year, "voided": False},
                                                {"covered_townships": 1}):
         covered |= set(row.get("covered_townships") or [])
-    townships = list(Township.objects(voided__ne=True).order_by("code"))
+    townships = list(Township.objects(voided=False).order_by("code"))
     return {"covered": [t for t in townships if t.pk in covered], "missing": [t for t in townships if t.pk not in covered],
-            "trainings": Training.objects(audience=audience, year=year, voided__ne=True).count()}
+            "trainings": Training.objects(audience=audience, year=year, voided=False).count()}

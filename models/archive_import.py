@@ -138,8 +138,8 @@ def build_template(kind: str) -> bytes:
     for cell in sheet[2]:
         cell.font = Font(color="888888", italic=True)
     option_sets = {
-        "township": [t.name for t in Township.objects(voided__ne=True).order_by("sort_order")],
-        "community": [c.name for c in Community.objects(voided__ne=True).order_by("name")],
+        "township": [t.name for t in Township.objects(voided=False).order_by("sort_order")],
+        "community": [c.name for c in Community.objects(voided=False).order_by("name")],
         "bool": ["是", "否"],
     }
     list_column = 0
@@ -312,13 +312,13 @@ class _Lookups:
 
     def __init__(self, kind: str):
         self.kind = kind
-        self.townships = {t.name: t for t in Township.objects(voided__ne=True)}
+        self.townships = {t.name: t for t in Township.objects(voided=False)}
         self.communities = {}
-        for community in Community.objects(voided__ne=True):
+        for community in Community.objects(voided=False):
             self.communities.setdefault(community.name, []).append(community)
-        self.categories = {c.name: c for c in PersonCategory.objects(voided__ne=True)}
+        self.categories = {c.name: c for c in PersonCategory.objects(voided=False)}
         self.workers = {}
-        for user in User.objects(voided__ne=True, active=True).only("username", "display_name", "townships"):
+        for user in User.objects(voided=False, active=True).only("username", "display_name", "townships"):
             self.workers[user.username] = user
             self.workers.setdefault(user.display_name, user)
         self.customs = {d.key: d for d in definitions_for(kind)}
@@ -384,7 +384,7 @@ class _Lookups:
         names = list({r.values["name"] for r in rows if r.values.get("name") and not r.values.get("id_number")})
         by_key = {}
         if names:
-            for archive in Archive.objects(name__in=names, voided__ne=True).only("name", "birth_date", "township"):
+            for archive in Archive.objects(name__in=names, voided=False).only("name", "birth_date", "township"):
                 by_key[(archive.name, archive.birth_date, ref_id(archive._data.get("township")))] = archive
         for row in rows:
             if row.problems:

@@ -230,7 +230,7 @@ class Archive(TrackedDocument):
         if not (self.name and self.birth_date and self.township):
             return Archive.objects.none()
         query = Archive.objects(name=self.name.strip(), birth_date=self.birth_date, township=self.township,
-                                voided__ne=True)
+                                voided=False)
         if self.pk:
             query = query.filter(pk__ne=self.pk)
         return query.only("name", "township", "birth_date")

@@ -59,7 +59,8 @@ class RiskAssessment(TrackedDocument):
     reason = StringField(verbose_name="等级理由")
     assessor = StringField(required=True, max_length=40, verbose_name="评估人")
 
-    meta = {"collection": "risk_assessments", "ordering": ["-assessed_on"], "indexes": ["person", "township"]}
+    meta = {"collection": "risk_assessments", "ordering": ["-assessed_on"],
+            "indexes": [("person", "-assessed_on"), "township", ("-assessed_on", "-id")]}
     scope_field = "township"
 
     def __str__(self):
@@ -90,7 +91,7 @@ def record_risk_assessment(child: ChildArchive, factors: list[str], final_level:
 
 
 def _apply_latest_risk(child: ChildArchive, actor) -> None:
-    latest = RiskAssessment.objects(person=child, voided__ne=True).order_by("-assessed_on", "-created_at", "-id").first()
+    latest = RiskAssessment.objects(person=child, voided=False).order_by("-assessed_on", "-created_at", "-id").first()
     fresh = ChildArchive.objects(pk=child.pk).first()
     before = snapshot(fresh)
     fresh.risk_level = latest.final_level if latest else None
@@ -184,7 +185,8 @@ class CapabilityAssessment(TrackedDocument):
     assessor_two = StringField(required=True, max_length=40, verbose_name="评估员二")
     next_due = DateTimeField(verbose_name="下次评估日期")
 
-    meta = {"collection": "capability_assessments", "ordering": ["-assessed_on"], "indexes": ["person", "township"]}
+    meta = {"collection": "capability_assessments", "ordering": ["-assessed_on"],
+            "indexes": [("person", "-assessed_on"), "township", ("-assessed_on", "-id")]}
     scope_field = "township"
 
     def __str__(self):
@@ -221,7 +223,7 @@ def record_capability_assessment(person: ElderlyArchive, scores: dict[str, int],
         assessor_two=assessor_two, next_due=add_months(assessed_on, int(standard["reassess_months"])),
     )
     create_record(assessment, actor)
-    latest = CapabilityAssessment.objects(person=person, voided__ne=True).order_by("-assessed_on", "-created_at", "-id").first()
+    latest = CapabilityAssessment.objects(person=person, voided=False).order_by("-assessed_on", "-created_at", "-id").first()
     fresh = ElderlyArchive.objects(pk=person.pk).first()
     before = snapshot(fresh)
     fresh.capability_level = latest.level

@@ -78,7 +78,7 @@ def close_month(contract: Contract, month: str, actor, today: dt.date | None = N
     from .services import create_record
 
     today = today or local_today()
-    if MonthClose.objects(contract=contract.pk, month=month, voided__ne=True).first() is not None:
+    if MonthClose.objects(contract=contract.pk, month=month, voided=False).first() is not None:
         raise DomainError(f"{period_label('month', month)}已经关账，不能重复关账。", field="month")
     last_day = month_end(month)
     if last_day >= today:
@@ -153,7 +153,7 @@ def _names_an_archive(text: str) -> bool:
             candidates.update(run[i:i + size] for i in range(len(run) - size + 1))
     if not candidates:
         return False
-    return Archive.objects(name__in=list(candidates), voided__ne=True).only("id").first() is not None
+    return Archive.objects(name__in=list(candidates), voided=False).only("id").first() is not None
 
 
 def draft_brief(contract: Contract, month: str, actor) -> Brief:
@@ -169,7 +169,7 @@ def draft_brief(contract: Contract, month: str, actor) -> Brief:
     month_items = [f"{f.name} {_plain(f.month_value)}" for f in figures if f.month_value]
     highlights = (f"{period_label('month', month)}，" + "，".join(month_items[:8]) + "。") if month_items else ""
     start = dt.datetime.combine(last_day.replace(day=1), dt.time())
-    events = [e for e in CommunityEvent.objects(event_date__gte=start, voided__ne=True,
+    events = [e for e in CommunityEvent.objects(event_date__gte=start, voided=False,
                                                 event_date__lte=dt.datetime.combine(last_day, dt.time.max))
               .order_by("-people_served").limit(20) if e.photos][:3]
     brief = Brief(contract=contract, month=month, issue_number=number, title=f"{contract.station}工作简报",

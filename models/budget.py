@@ -41,7 +41,7 @@ class BudgetLine(TrackedDocument):
         if self.voided:
             return
         contract_id = ref_id(self._data.get("contract"))
-        same = BudgetLine.objects(contract=contract_id, voided__ne=True, pk__ne=self.pk)
+        same = BudgetLine.objects(contract=contract_id, voided=False, pk__ne=self.pk)
         if same.filter(name=self.name).first() is not None:
             raise DomainError(f"本合同已有预算科目“{self.name}”。", field="name")
         others = sum(line.planned_fen or 0 for line in same.only("planned_fen"))
@@ -155,7 +155,7 @@ class BudgetTransfer(TrackedDocument):
 
 
 def _sums(collection, match: dict, key: str) -> dict:
-    pipeline = [{"$match": {**match, "voided": {"$ne": True}}}, {"$group": {"_id": f"${key}", "n": {"$sum": "$amount_fen"}}}]
+    pipeline = [{"$match": {**match, "voided": False}}, {"$group": {"_id": f"${key}", "n": {"$sum": "$amount_fen"}}}]
     return {row["_id"]: row["n"] for row in collection.aggregate(pipeline)}
 
 
@@ -176,7 +176,7 @@ def budget_summary(contract: Contract) -> dict:
     """Per line and in total: planned, transfers, adjusted budget, paid, committed,
     remaining; and a month-by-line matrix of paid and committed spending. A fixed
     number of queries whatever the number of expenses."""
-    lines = list(BudgetLine.objects(contract=contract.pk, voided__ne=True))
+    lines = list(BudgetLine.objects(contract=contract.pk, voided=False))
     expenses, transfers = Expense._get_collection(), BudgetTransfer._get_collection()
     paid = _sums(expenses, {"contract": contract.pk, "status": "paid"}, "line")
     committed = _sums(expenses, {"contract": contract.pk, "status": "committed"}, "line")
@@ -225,7 +225,7 @@ def budget_workbook(contract: Contract):
     line_names = {r["line"].pk: r["line"].name for r in summary["lines"]}
 
     def ledger():
-        for expense in Expense.objects(contract=contract.pk, voided__ne=True).order_by("spent_on").batch_size(500):
+        for expense in Expense.objects(contract=contract.pk, voided=False).order_by("spent_on").batch_size(500):
             yield [expense.spent_on, line_names.get(ref_id(expense._data.get("line")), ""), yuan_decimal(expense.amount_fen),
                    state_labels.get(expense.status, ""), expense.payee, expense.purpose, expense.voucher_number or "",
                    "是" if expense.over_budget else "", expense.over_budget_reason or "",
@@ -233,7 +233,7 @@ def budget_workbook(contract: Contract):
 
     transfers = [[t.transferred_on, line_names.get(ref_id(t._data.get("from_line")), ""),
                   line_names.get(ref_id(t._data.get("to_line")), ""), yuan_decimal(t.amount_fen), t.reason]
-                 for t in BudgetTransfer.objects(contract=contract.pk, voided__ne=True).order_by("transferred_on")]
+                 for t in BudgetTransfer.objects(contract=contract.pk, voided=False).order_by("transferred_on")]
     return write_sheets([
         ("预算执行", ["预算科目", "类别", "预算", "调入", "调出", "调整后预算", "已支付", "已承诺", "余额"], execution),
         ("月度支出", ["月份", *names, "合计"], monthly),

@@ -171,7 +171,7 @@ class Case(TrackedDocument):
 
 def qualifying_cases_query(case_type: str) -> dict:
     rules = get_rules("service_rules")["cases"][case_type]
-    return {"case_type": case_type, "voided": {"$ne": True}, "session_count": condition_query(rules["sessions"]),
+    return {"case_type": case_type, "voided": False, "session_count": condition_query(rules["sessions"]),
             "total_hours": condition_query(rules["hours"])}
 
 
@@ -258,7 +258,7 @@ class GroupSeries(TrackedDocument):
 
 def qualifying_groups_query() -> dict:
     rules = get_rules("service_rules")["groups"]
-    return {"voided": {"$ne": True}, "session_count": condition_query(rules["sessions"]),
+    return {"voided": False, "session_count": condition_query(rules["sessions"]),
             "min_session_hours": condition_query(rules["session_hours"])}
 
 

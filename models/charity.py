@@ -140,7 +140,7 @@ class Pairing(TrackedDocument):
         for activity in self.activities or []:
             if self.started_on and activity.held_on and activity.held_on < self.started_on:
                 raise DomainError("结对活动的日期不能早于结对日期。", field="activities")
-        open_pairing = Pairing.objects(child=ref_id(self._data.get("child")), ended_on=None, voided__ne=True,
+        open_pairing = Pairing.objects(child=ref_id(self._data.get("child")), ended_on=None, voided=False,
                                        pk__ne=self.pk).first()
         if open_pairing is not None and not self.ended_on and not self.voided:
             raise DomainError(f"该儿童已有进行中的结对（爱心家长 {open_pairing.caring_parent}），请先结束原结对。",

@@ -126,7 +126,7 @@ def overdue_step(concern: Concern, now: dt.datetime) -> str | None:
 def overdue_concerns(townships: list | None = None):
     """Open concerns with a step past its deadline, as of now (computed, not stored)."""
     now = local_now()
-    query = Concern.objects(stage__ne="closed", voided__ne=True)
+    query = Concern.objects(stage__ne="closed", voided=False)
     if townships is not None:
         query = query.filter(township__in=townships)
     found = []
@@ -140,9 +140,9 @@ def overdue_concerns(townships: list | None = None):
 def high_risk_without_open_concern(townships: list | None = None):
     """一级 children with no open protection plan (concern)."""
     open_children = [row["_id"] for row in Concern._get_collection().aggregate([
-        {"$match": {"stage": {"$ne": "closed"}, "voided": {"$ne": True}, "child": {"$ne": None}}},
+        {"$match": {"stage": {"$ne": "closed"}, "voided": False, "child": {"$ne": None}}},
         {"$group": {"_id": "$child"}}])]
-    raw = {"_cls": "Archive.ChildArchive", "risk_level": "1", "status": "active", "voided": {"$ne": True}}
+    raw = {"_cls": "Archive.ChildArchive", "risk_level": "1", "status": "active", "voided": False}
     if open_children:
         raw["_id"] = {"$nin": open_children}
     if townships is not None:

@@ -44,7 +44,7 @@ class Contract(TrackedDocument):
             raise DomainError("滞后判定线须在 0 到 1 之间（如 0.8）。", field="lagging_share")
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise DomainError("服务结束日期不能早于开始日期。", field="end_date")
-        others = Contract.objects(station=self.station, voided__ne=True, pk__ne=self.pk,
+        others = Contract.objects(station=self.station, voided=False, pk__ne=self.pk,
                                   start_date__lte=self.end_date, end_date__gte=self.start_date).first()
         if others is not None:
             raise DomainError(
@@ -56,5 +56,5 @@ def current_contract(day: dt.date | None = None) -> Contract | None:
     """The contract in force on ``day`` (today by default), else the latest one."""
     day = day or local_today()
     moment = dt.datetime.combine(day, dt.time())
-    found = Contract.objects(voided__ne=True, start_date__lte=moment, end_date__gte=moment).first()
-    return found or Contract.objects(voided__ne=True).order_by("-start_date").first()
+    found = Contract.objects(voided=False, start_date__lte=moment, end_date__gte=moment).first()
+    return found or Contract.objects(voided=False).order_by("-start_date").first()

@@ -86,4 +86,4 @@ class CustomField(TrackedDocument):
 
 def definitions_for(kind_key: str) -> list[CustomField]:
     kinds = ["all"] if kind_key == "all" else ["all", kind_key]
-    return list(CustomField.objects(archive_kind__in=kinds, active=True, voided__ne=True).order_by("sort_order", "label"))
+    return list(CustomField.objects(archive_kind__in=kinds, active=True, voided=False).order_by("sort_order", "label"))

@@ -100,7 +100,7 @@ class ReturneeEscort(TrackedDocument):
 
 def escort_counts(year: str, townships: list | None = None) -> dict[str, int]:
     """Escort requests per month of a year (for the bureau)."""
-    match = {"year": year, "voided": {"$ne": True}}
+    match = {"year": year, "voided": False}
     if townships is not None:
         match["township"] = {"$in": list(townships)}
     rows = ReturneeEscort._get_collection().aggregate([{"$match": match}, {"$group": {"_id": "$month", "n": {"$sum": 1}}}])

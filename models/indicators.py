@@ -115,7 +115,7 @@ class Scope:
 
         def read():
             history: dict = {}
-            for row in RiskAssessment._get_collection().find({"voided": {"$ne": True}},
+            for row in RiskAssessment._get_collection().find({"voided": False},
                                                              {"person": 1, "assessed_on": 1, "final_level": 1},
                                                              batch_size=WHOLE_RESULT).sort([("assessed_on", 1), ("_id", 1)]):
                 history.setdefault(row["person"], []).append((row["assessed_on"], row["final_level"]))
@@ -127,7 +127,7 @@ class Scope:
         """The records of ``document`` dated in the period and placed in the user's townships
         (photos left out): one read per collection, shared by every measure that asks of it."""
         def read():
-            match = {**self.between(date_field), "voided": {"$ne": True}}
+            match = {**self.between(date_field), "voided": False}
             if township_field:
                 match = self.scoped(match, township_field)
             return list(document._get_collection().find(match, {"photos": 0}, batch_size=WHOLE_RESULT))
@@ -175,7 +175,7 @@ class Scope:
                              "$lte": dt.datetime.combine(self.until, dt.time.max)}}
 
     def scoped(self, match: dict, field_name: str = "township") -> dict:
-        match = {**match, "voided": {"$ne": True}}
+        match = {**match, "voided": False}
         if self.townships is not None:
             match[field_name] = {"$in": list(self.townships)}
         return match
@@ -294,7 +294,7 @@ def _count_measure(m: Measurement, document, match: dict, scope: Scope, endpoint
     Counted from the period's records of the collection, read once for all the measures."""
     rows = scope.select(document, date_field, match, township_field)
     match = scope.scoped({**match, **scope.between(date_field)}, township_field or "township") \
-        if township_field else {**match, **scope.between(date_field), "voided": {"$ne": True}}
+        if township_field else {**match, **scope.between(date_field), "voided": False}
     by_month = Counter(row.get("month") for row in rows)
     m.achieved = len(rows)
     m.series = [(month, by_month.get(month, 0)) for month in scope.months()]
@@ -561,7 +561,7 @@ def _social_assistance(m, indicator, scope):
         covered = set()
         for row in held:
             covered |= set(row.get("townships") or [])
-        townships = list(Township.objects(voided__ne=True).order_by("code"))
+        townships = list(Township.objects(voided=False).order_by("code"))
         missing = [t.name for t in townships if t.pk not in covered]
         m.breakdown = [(t.name, "已覆盖" if t.pk in covered else "未覆盖") for t in townships]
         if missing:
@@ -573,7 +573,7 @@ def _social_assistance(m, indicator, scope):
 def _briefs(m, indicator, scope):
     from .briefs import Brief
 
-    match = {"contract": scope.contract.pk, "status": "issued", "voided": {"$ne": True}}
+    match = {"contract": scope.contract.pk, "status": "issued", "voided": False}
     by_month = _grouped(Brief, match, "month")
     months = {k: v for k, v in by_month.items() if k and k <= period_key("month", scope.until)}
     m.achieved = sum(1 for v in months.values() if v >= (indicator.per_period or 1))
@@ -683,7 +683,7 @@ def _staffing(m, indicator, scope):
     m.items = [{"label": c["label"], "count": c["actual"], "done": c["met"], "detail": c["names"]} for c in checks]
     m.item_title = "人员配备规则"
     m.near_misses = [({"name": c["label"]}, f"要求 {c['required']}，实际 {c['actual']}") for c in checks if not c["met"]]
-    m.evidence = Evidence(StaffMember, {"voided": {"$ne": True}}, "staffmember", "name", "started_on")
+    m.evidence = Evidence(StaffMember, {"voided": False}, "staffmember", "name", "started_on")
 
 
 def status_of(m: Measurement, indicator: Indicator, scope: Scope, lagging_share: float) -> str:
@@ -717,7 +717,7 @@ def measure(indicator: Indicator, scope: Scope, lagging_share: float = DEFAULT_L
 
 
 def indicators_for(contract: Contract) -> list[Indicator]:
-    return list(Indicator.objects(contract=contract.pk, voided__ne=True).order_by("sort_order"))
+    return list(Indicator.objects(contract=contract.pk, voided=False).order_by("sort_order"))
 
 
 def measure_all(contract: Contract, today: dt.date, townships: list | None = None) -> list[Measurement]:

@@ -137,7 +137,7 @@ def weekly_grid(start: dt.date, end: dt.date, townships: list | None = None, min
     if minimum is None:
         minimum = int(get_rules("visit_policy")["patrol_minimum_per_week"])
     keys = periods_between("week", start, end)
-    match = {"week": {"$in": keys}, "voided": {"$ne": True}}
+    match = {"week": {"$in": keys}, "voided": False}
     if townships is not None:
         match["township"] = {"$in": list(townships)}
     counts = {row["_id"]: row["n"] for row in Patrol._get_collection().aggregate(

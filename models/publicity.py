@@ -75,7 +75,7 @@ def topic_months(topic_code: str, year: str, townships: list | None = None) -> d
     topic = ThemeTag.objects(code=topic_code).first()
     if topic is None:
         return {}
-    match = {"topics": topic.pk, "year": year, "voided": {"$ne": True}}
+    match = {"topics": topic.pk, "year": year, "voided": False}
     if townships is not None:
         match["townships"] = {"$in": list(townships)}
     rows = PublicityActivity._get_collection().aggregate([{"$match": match}, {"$group": {"_id": "$month", "n": {"$sum": 1}}}])

@@ -104,7 +104,7 @@ class ReceptionContact(TrackedDocument):
 def due_follow_ups(townships: list | None = None, today: dt.date | None = None):
     """Open contacts whose follow-up is due today or overdue."""
     today = today or local_today()
-    query = ReceptionContact.objects(status="open", voided__ne=True,
+    query = ReceptionContact.objects(status="open", voided=False,
                                      follow_up_due__lte=dt.datetime.combine(today, dt.time()))
     if townships is not None:
         query = query.filter(township__in=townships)
@@ -140,7 +140,7 @@ def roster_month(year: int, month: int, place: str = "station") -> list[dict]:
     start = dt.date(year, month, 1)
     end = dt.date(year + month // 12, month % 12 + 1, 1)
     days = {d.day.date(): d for d in DutyDay.objects(
-        place=place, voided__ne=True, day__gte=dt.datetime.combine(start, dt.time()),
+        place=place, voided=False, day__gte=dt.datetime.combine(start, dt.time()),
         day__lt=dt.datetime.combine(end, dt.time())).select_related()}
     grid = []
     day = start

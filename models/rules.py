@@ -151,7 +151,7 @@ def get_rules(key: str) -> dict:
     cached = _cache.get(key)
     if cached and now - cached[0] < CACHE_SECONDS:
         return cached[2]
-    stored = RuleSet.objects(key=key, voided__ne=True).only("content", "version").first()
+    stored = RuleSet.objects(key=key, voided=False).only("content", "version").first()
     if stored is not None:
         data = stored.parsed()
     else:

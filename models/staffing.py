@@ -59,7 +59,7 @@ def staffing_check(day: dt.date | None = None) -> dict:
     """Each staffing rule on a day: required, actual, met, and who counts."""
     day = day or local_today()
     rules = get_rules("service_rules")["staffing"]
-    staff = [s for s in StaffMember.objects(voided__ne=True) if s.on_staff(day)]
+    staff = [s for s in StaffMember.objects(voided=False) if s.on_staff(day)]
     full_time = [s for s in staff if s.employment == "full_time"]
     male_full_time = [s for s in full_time if s.sex == "男"]
     rescue = [s for s in staff if s.street_rescue]

@@ -129,7 +129,7 @@ def import_subsidy_file(kind: str, data: bytes, filename: str, actor) -> Subsidy
         if label not in header:
             raise DomainError(f"文件缺少“{label}”列。请使用本页下载的模板（{dict(KINDS)[kind]}）。")
         positions[name] = header.index(label)
-    townships = {t.name: t.pk for t in Township.objects(voided__ne=True)}
+    townships = {t.name: t.pk for t in Township.objects(voided=False)}
     existing = {row["external_no"] for row in SubsidyItem._get_collection().find(
         {"kind": kind}, {"external_no": 1}).batch_size(WHOLE_RESULT)}
     problems, parsed, seen = [], [], set()
@@ -215,7 +215,7 @@ class SampleDraw(TrackedDocument):
 
 def population_ids(kind: str, date_from: dt.datetime, date_to: dt.datetime) -> list:
     """Ids of the items in a period, in a stable order (by their number)."""
-    query = {"kind": kind, "voided": {"$ne": True}, "occurred_on": {"$gte": date_from, "$lte": date_to}}
+    query = {"kind": kind, "voided": False, "occurred_on": {"$gte": date_from, "$lte": date_to}}
     cursor = SubsidyItem._get_collection().find(query, {"_id": 1}).sort([("external_no", 1), ("_id", 1)])
     cursor = cursor.batch_size(WHOLE_RESULT)
     return [row["_id"] for row in cursor]
@@ -326,6 +326,6 @@ def check_shares(kind: str, date_from: dt.datetime, date_to: dt.datetime) -> dic
     item_ids = population_ids(kind, date_from, date_to)
     size = len(item_ids)
     checked = len({row["item"] for row in SpotCheck._get_collection().find(
-        {"item": {"$in": item_ids}, "checked_on": {"$ne": None}, "voided": {"$ne": True}}, {"item": 1},
+        {"item": {"$in": item_ids}, "checked_on": {"$ne": None}, "voided": False}, {"item": 1},
         batch_size=WHOLE_RESULT)})
     return {"population": size, "checked": checked, "share": checked / size if size else 0.0}

@@ -49,7 +49,7 @@ def person_events(person_id, summary: dict) -> list[dict]:
             for event in summary.get(source.kept_in_summary) or ():
                 events.append({**event, "endpoint": source.endpoint})
             continue
-        query = source.document.objects(**{source.person_field: person_id}, voided__ne=True)
+        query = source.document.objects(**{source.person_field: person_id}, voided=False)
         records = list(query.order_by(source.order_by, "-id").limit(PER_KIND_LIMIT).batch_size(PER_KIND_LIMIT))
         load_references(records)
         for record in records:

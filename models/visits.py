@@ -92,7 +92,7 @@ class Visit(TrackedDocument):
         "collection": "visits",
         "ordering": ["-visited_at"],
         "indexes": ["mode", "contact", "people", "township", ("-visited_at", "-id"), "week", "month", "quarter", "year", "day", "visitors",
-                    ("counts_as_home_visit", "year"), "photos.sha256"],
+                    ("counts_as_home_visit", "visited_at"), "photos.sha256"],
     }
     scope_field = "township"
     file_fields = ("photos.file", "photos.thumbnail")
@@ -183,7 +183,7 @@ def add_photo(visit, data: bytes, filename: str, max_bytes: int) -> Photo:
     original.put(data, filename=filename, content_type=content_type)
     thumbnail = GridFSProxy(collection_name=PHOTO_COLLECTION)
     thumbnail.put(buffer.getvalue(), filename=f"thumb-{filename}", content_type="image/jpeg")
-    earlier = type(visit).objects(photos__sha256=digest, voided__ne=True)
+    earlier = type(visit).objects(photos__sha256=digest, voided=False)
     if visit.pk:
         earlier = earlier.filter(pk__ne=visit.pk)
     earlier = earlier.only("id").first()
@@ -264,7 +264,7 @@ def _category_ids(codes: list[str]) -> list[ObjectId]:
 
 def cohort_filter(item: dict, townships: list | None = None) -> dict:
     """The raw filter of the people a policy covers today."""
-    query = {"_cls": KIND_CLASS[item["kind"]], "status": "active", "voided": {"$ne": True}}
+    query = {"_cls": KIND_CLASS[item["kind"]], "status": "active", "voided": False}
     if item.get("risk_levels"):
         query["risk_level"] = {"$in": list(item["risk_levels"])}
     if item.get("categories"):
@@ -316,7 +316,7 @@ def move_tally(before: tuple | None, after: tuple | None) -> None:
 def rebuild_visit_tallies() -> int:
     """Count every counted visit again into the tallies (after a bulk load or an upgrade)."""
     counts: dict = {}
-    for visit in Visit._get_collection().find({"counts_as_home_visit": "yes", "voided": {"$ne": True}},
+    for visit in Visit._get_collection().find({"counts_as_home_visit": "yes", "voided": False},
                                               {"month": 1, "township": 1}, batch_size=WHOLE_RESULT):
         slot = (visit.get("month"), visit.get("township"))
         counts[slot] = counts.get(slot, 0) + 1
@@ -390,7 +390,7 @@ def refresh_visit_marks(person_ids: list | None = None) -> int:
     summaries from their visits (all archives with visits when ``person_ids`` is
     None): one read of those visits and two writes per person (bulk_write is not
     in mongomock's reach)."""
-    match = {"voided": {"$ne": True}}
+    match = {"voided": False}
     if person_ids is not None:
         if not person_ids:
             return 0
@@ -422,7 +422,7 @@ def tag_for(item: dict, key: str) -> str:
 def visit_counts(period: str, keys: list[str], person_ids: list | None = None) -> dict[tuple, int]:
     """{(period key, person id): counted visits} in one aggregation."""
     field = f"{period}_people"
-    match = {period: {"$in": keys}, "counts_as_home_visit": "yes", "voided": {"$ne": True}}
+    match = {period: {"$in": keys}, "counts_as_home_visit": "yes", "voided": False}
     if person_ids is not None:
         match["people"] = {"$in": list(person_ids)}
     pipeline = [{"$match": match}, {"$unwind": f"${field}"}]
@@ -479,7 +479,7 @@ def schedule(item: dict, key: str, townships: list | None = None, worker=None) -
 
     every = policies()
     kinds = sorted({KIND_CLASS[p["kind"]] for p in every})
-    match = {"_cls": {"$in": kinds}, "status": "active", "voided": {"$ne": True}}
+    match = {"_cls": {"$in": kinds}, "status": "active", "voided": False}
     if townships is not None:
         match["township"] = {"$in": list(townships)}
     archives = list(Archive._get_collection().find(match, SCHEDULE_FIELDS, batch_size=WHOLE_RESULT))
@@ -531,7 +531,7 @@ def compliance(item: dict, start: dt.date, end: dt.date, townships: list | None 
         history = {}
         if levels and people:
             for assessment in RiskAssessment._get_collection().find(
-                    {"person": {"$in": [p["_id"] for p in people]}, "voided": {"$ne": True}},
+                    {"person": {"$in": [p["_id"] for p in people]}, "voided": False},
                     {"person": 1, "assessed_on": 1, "final_level": 1}, batch_size=WHOLE_RESULT).sort([("assessed_on", 1), ("_id", 1)]):
                 history.setdefault(assessment["person"], []).append((assessment["assessed_on"],
                                                                      assessment["final_level"]))

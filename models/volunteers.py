@@ -56,7 +56,7 @@ class Volunteer(TrackedDocument):
         return self.name or "志愿者"
 
     def check_rules(self):
-        clash = Volunteer.objects(name=self.name, phone=self.phone, voided__ne=True, pk__ne=self.pk).first()
+        clash = Volunteer.objects(name=self.name, phone=self.phone, voided=False, pk__ne=self.pk).first()
         if clash is not None:
             raise DomainError(f"已登记过志愿者“{self.name}”（电话 {self.phone}）。", field="phone")
 
@@ -72,7 +72,7 @@ class VolunteerHourEntry(Document):
     activity = StringField()
     year = StringField()
 
-    meta = {"collection": "volunteer_hours", "ordering": ["served_on"], "indexes": ["volunteer", "source_id", "year"]}
+    meta = {"collection": "volunteer_hours", "ordering": ["served_on"], "indexes": ["source_id", ("volunteer", "served_on"), ("source", "served_on")]}
 
 
 def write_ledger(source: str, record, entries: list[tuple]) -> None:

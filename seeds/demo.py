@@ -49,12 +49,12 @@ class _Ids:
 def generate_archives(count: int, seed: int = 2026) -> dict[str, int]:
     """Insert ``count`` archives (children, elderly, homeless people)."""
     rng = random.Random(seed)
-    townships = list(Township.objects(voided__ne=True))
+    townships = list(Township.objects(voided=False))
     communities = {}
-    for community in Community.objects(voided__ne=True):
+    for community in Community.objects(voided=False):
         communities.setdefault(ref_id(community._data.get("township")), []).append(community)
-    categories = {c.code: c for c in PersonCategory.objects(voided__ne=True)}
-    workers = list(User.objects(role="staff", active=True, voided__ne=True))
+    categories = {c.code: c for c in PersonCategory.objects(voided=False)}
+    workers = list(User.objects(role="staff", active=True, voided=False))
     ids = _Ids(rng)
     ids.used.update(a["id_number"] for a in ChildArchive._get_collection().find(
         {"id_number": {"$exists": True}}, {"id_number": 1}) if a.get("id_number"))
@@ -219,14 +219,14 @@ def generate_operations(seed: int = 2026) -> dict[str, int]:
     rng = random.Random(seed)
     contract = current_contract()
     counts = {"expenses": 0, "duty_days": 0, "reception": 0, "escorts": 0}
-    staff = list(User.objects(role="staff", active=True, voided__ne=True)) or list(User.objects(active=True))
-    townships = list(Township.objects(voided__ne=True))
+    staff = list(User.objects(role="staff", active=True, voided=False)) or list(User.objects(active=True))
+    townships = list(Township.objects(voided=False))
     today = local_today()
     if contract is None or not staff:
         return counts
     last_day = min(today, contract.end_date.date())
     first_day = contract.start_date.date()
-    lines = {line.name: line for line in BudgetLine.objects(contract=contract.pk, voided__ne=True)}
+    lines = {line.name: line for line in BudgetLine.objects(contract=contract.pk, voided=False)}
     for name, yuan in DEMO_BUDGET_YUAN.items():
         line = lines.get(name)
         if line is not None and not line.planned_fen:
@@ -276,7 +276,7 @@ def generate_operations(seed: int = 2026) -> dict[str, int]:
             closed_at=received + dt.timedelta(days=2) if closed and received + dt.timedelta(days=2) < now else None,
             outcome="已办结" if closed else None), None)
         counts["reception"] += 1
-    homeless = list(HomelessArchive.objects(voided__ne=True).only("township").limit(3))
+    homeless = list(HomelessArchive.objects(voided=False).only("township").limit(3))
     for person in homeless:
         request = dt.datetime.combine(today - dt.timedelta(days=rng.randint(20, 90)), dt.time())
         create_record(ReturneeEscort(request_date=request, person=person, township=ref_id(person._data.get("township")),
@@ -294,12 +294,12 @@ def generate_visits_and_patrols(seed: int = 2026, weeks: int = 12, visits_per_pe
     from models.visits import Visit, rebuild_visit_tallies
 
     rng = random.Random(seed)
-    staff = list(User.objects(role="staff", active=True, voided__ne=True)) or list(User.objects(active=True))
+    staff = list(User.objects(role="staff", active=True, voided=False)) or list(User.objects(active=True))
     people = list(ChildArchive._get_collection().find(
-        {"status": "active", "voided": {"$ne": True}, "_cls": {"$in": ["Archive.ChildArchive", "Archive.ElderlyArchive"]}},
+        {"status": "active", "voided": False, "_cls": {"$in": ["Archive.ChildArchive", "Archive.ElderlyArchive"]}},
         {"_id": 1, "township": 1}))
     homeless = [h["_id"] for h in HomelessArchive._get_collection().find({"_cls": "Archive.HomelessArchive"}, {"_id": 1})]
-    townships = list(Township.objects(voided__ne=True))
+    townships = list(Township.objects(voided=False))
     now = local_now()
     visits, patrols = [], []
     for person in rng.sample(people, k=min(len(people), int(len(people) * share_visited))):
@@ -357,15 +357,15 @@ def generate_services(size: int = 200, seed: int = 2026) -> dict[str, int]:
     rng = random.Random(seed)
     now = local_now()
     today = local_today()
-    townships = list(Township.objects(voided__ne=True))
-    staff = list(User.objects(role__in=["staff", "coordinator"], active=True, voided__ne=True))
+    townships = list(Township.objects(voided=False))
+    staff = list(User.objects(role__in=["staff", "coordinator"], active=True, voided=False))
     if not townships or not staff:
         return {}
     # one read (a list of many ids in "$in" is checked id by id on the local database)
     archive_townships = {row["_id"]: row.get("township") for row in ChildArchive._get_collection().find(
-        {"voided": {"$ne": True}}, {"township": 1}).limit(max(size, 50))}
+        {"voided": False}, {"township": 1}).limit(max(size, 50))}
     people = list(archive_townships)
-    themes = list(ThemeTag.objects(voided__ne=True))
+    themes = list(ThemeTag.objects(voided=False))
     topics = [t for t in themes if t.kind == "topic"] or themes
 
     def day_back(max_days=300):

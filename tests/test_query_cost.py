@@ -82,12 +82,12 @@ def test_archive_detail_cost_is_bounded(app, login_as, townships, accounts):
 
     def case(i, worker):  # a case names its worker: loaded with the others, not one query per case
         return {"case_type": "consultation", "client": child.pk, "township": child.township.pk, "title": f"个案{i}",
-                "opened_on": dt.datetime(2026, 3, i), "sessions": [], "version": 1,
+                "opened_on": dt.datetime(2026, 3, i), "sessions": [], "version": 1, "voided": False,
                 "worker": worker.pk}
 
     def event(i):
         return {"title": f"活动{i}", "event_date": dt.datetime(2026, 4, i), "participants": [child.pk],
-                "township": child.township.pk, "people_served": 12, "hours": 2, "version": 1}
+                "township": child.township.pk, "people_served": 12, "hours": 2, "version": 1, "voided": False}
 
     from models.activities import CommunityEvent
 
@@ -96,7 +96,7 @@ def test_archive_detail_cost_is_bounded(app, login_as, townships, accounts):
     few = _commands(client, f"/childarchive/details/?id={child.pk}")
     Visit._get_collection().insert_many([
         {"people": [child.pk], "township": child.township.pk, "visited_at": dt.datetime(2026, 3, i),
-         "mode": "home", "contact": "made", "counts_as_home_visit": "yes", "version": 1} for i in range(1, 21)])
+         "mode": "home", "contact": "made", "counts_as_home_visit": "yes", "version": 1, "voided": False} for i in range(1, 21)])
     from models.timeline import SOURCES
 
     Case._get_collection().insert_many([case(i, accounts["staff" if i % 2 else "coordinator"]) for i in range(2, 8)])

@@ -32,7 +32,7 @@ class ArchiveImportView(SecureView):
     action_needed = "create"
 
     def _batches(self):
-        query = ImportBatch.objects(voided__ne=True)
+        query = ImportBatch.objects(voided=False)
         if user_townships() is not None:
             query = query.filter(created_by=current_user.username)
         return list(query.order_by("-created_at", "-id").limit(20))

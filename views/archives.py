@@ -375,9 +375,9 @@ class ArchiveBaseView(SecureModelView):
         sees_sensitive = current_user.sees_sensitive
         sections = archive_sections(record, sees_sensitive)
         custom = [(d.label, d.display((record.custom or {}).get(d.key))) for d in definitions_for(record.kind_key)]
-        risk = list(RiskAssessment.objects(person=record.pk, voided__ne=True).order_by("-assessed_on")) \
+        risk = list(RiskAssessment.objects(person=record.pk, voided=False).order_by("-assessed_on")) \
             if record.kind_key == "child" else []
-        capability = list(CapabilityAssessment.objects(person=record.pk, voided__ne=True).order_by("-assessed_on")) \
+        capability = list(CapabilityAssessment.objects(person=record.pk, voided=False).order_by("-assessed_on")) \
             if record.kind_key == "elderly" else []
         summary = summary_of(record.pk)
         return {"record": record, "model": record, "sections": sections, "custom_values": custom,
@@ -600,7 +600,7 @@ class AllArchivesView(ArchiveBaseView):
         ids = [i for i in (request.values.get("ids") or "").split(",") if i][:500]
         records = [r for r in (self.get_one(pk) for pk in ids) if r is not None]
         form = BulkForm(request.form if request.method == "POST" else None)
-        workers = scope_query(User.objects(role__in=["staff", "coordinator"], active=True, voided__ne=True), User)
+        workers = scope_query(User.objects(role__in=["staff", "coordinator"], active=True, voided=False), User)
         townships = user_townships()
         if townships is not None:
             workers = [w for w in workers if not w.township_ids() or set(w.township_ids()) & set(townships)]

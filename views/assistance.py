@@ -102,11 +102,11 @@ class SubsidyView(SecureView):
                     return redirect(url_for("spotcheck.index_view", flt0_draw_equals=draw.pk))
         shares = {kind: check_shares(kind, dt.datetime.combine(start, dt.time()), dt.datetime.combine(end, dt.time()))
                   for kind in CHECK_KINDS}
-        inspectors = User.objects(active=True, voided__ne=True, role__in=["staff", "coordinator"]).order_by("display_name")
+        inspectors = User.objects(active=True, voided=False, role__in=["staff", "coordinator"]).order_by("display_name")
         return self.render("admin/subsidy.html", form=form, values=values, error=error, kinds=KINDS,
                            check_kinds=CHECK_KINDS, shares=shares, may_write=may_write, inspectors=inspectors,
-                           draws=SampleDraw.objects(voided__ne=True).order_by("-created_at", "-id").limit(20),
-                           batches=SubsidyBatch.objects(voided__ne=True).order_by("-created_at", "-id").limit(20),
+                           draws=SampleDraw.objects(voided=False).order_by("-created_at", "-id").limit(20),
+                           batches=SubsidyBatch.objects(voided=False).order_by("-created_at", "-id").limit(20),
                            period=(start, end))
 
     def _draw(self, values):

@@ -87,7 +87,7 @@ def choosable(model):
     """The records of ``model`` a user may pick: in scope and not voided."""
     query = scope_query(model.objects, model)
     if "voided" in model._fields:
-        query = query.filter(voided__ne=True)
+        query = query.filter(voided=False)
     return query
 
 
@@ -578,7 +578,7 @@ class SecureModelView(ModelView):
     def get_query(self):
         query = scope_query(self.model.objects, self.model)
         if "voided" in self.model._fields and not self.showing_voided():
-            query = query.filter(voided__ne=True)
+            query = query.filter(voided=False)
         return query
 
     def get_one(self, id):

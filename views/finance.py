@@ -116,7 +116,7 @@ class BudgetView(SecureView):
 
     def _contract(self):
         wanted = request.args.get("contract", "")
-        contract = Contract.objects(pk=wanted, voided__ne=True).first() if len(wanted) == 24 else current_contract()
+        contract = Contract.objects(pk=wanted, voided=False).first() if len(wanted) == 24 else current_contract()
         if contract is None:
             abort(404)
         return contract
@@ -125,7 +125,7 @@ class BudgetView(SecureView):
     def index(self):
         contract = self._contract()
         summary = budget_summary(contract)
-        contracts = list(Contract.objects(voided__ne=True).only("name"))
+        contracts = list(Contract.objects(voided=False).only("name"))
         return self.render("admin/budget.html", summary=summary, contracts=contracts, yuan=format_yuan,
                            can_record=current_user.can("finance", "create"),
                            pooled_reason="收养评估按实际开销据实结算，结余资金统筹使用")

@@ -33,18 +33,18 @@ def start_page_context(user) -> dict:
         "figures": [],
         "recent": [],
     }
-    attachments = scope_query(Attachment.objects(voided__ne=True), Attachment)
-    archives = scope_query(Archive.objects(voided__ne=True, status="active"), Archive)
-    children = scope_query(ChildArchive.objects(voided__ne=True, status="active"), ChildArchive)
+    attachments = scope_query(Attachment.objects(voided=False), Attachment)
+    archives = scope_query(Archive.objects(voided=False, status="active"), Archive)
+    children = scope_query(ChildArchive.objects(voided=False, status="active"), ChildArchive)
     if user.role == "admin":
         context["figures"] = [
-            ("启用账户", User.objects(active=True, voided__ne=True).count(), "user.index_view"),
-            ("街道/乡镇", Township.objects(voided__ne=True).count(), "township.index_view"),
-            ("社区/村委", Community.objects(voided__ne=True).count(), "community.index_view"),
-            ("对象类别", PersonCategory.objects(voided__ne=True).count(), "category.index_view"),
+            ("启用账户", User.objects(active=True, voided=False).count(), "user.index_view"),
+            ("街道/乡镇", Township.objects(voided=False).count(), "township.index_view"),
+            ("社区/村委", Community.objects(voided=False).count(), "community.index_view"),
+            ("对象类别", PersonCategory.objects(voided=False).count(), "category.index_view"),
         ]
         context["role_counts"] = [
-            (label, User.objects(role=code, active=True, voided__ne=True).count()) for code, label in ROLE_LABELS.items()
+            (label, User.objects(role=code, active=True, voided=False).count()) for code, label in ROLE_LABELS.items()
         ]
         context["recent"] = list(AuditEntry.objects.order_by("-at", "-id").limit(10))
     elif user.role == "coordinator":
@@ -55,12 +55,12 @@ def start_page_context(user) -> dict:
             ("未分派社工", archives.filter(worker=None).count(), "archive.index_view"),
         ]
         context["figures"].append(("来访来电待跟进", due_follow_ups(townships).count(), reception_due_url()))
-        context["figures"].insert(0, ("合同指标（查看完成情况）", Indicator.objects(voided__ne=True).count(),
+        context["figures"].insert(0, ("合同指标（查看完成情况）", Indicator.objects(voided=False).count(),
                                       "indicators.index"))
-        context["figures"].append(("交办任务未完成", BureauTask.objects(status__ne="done", voided__ne=True).count(),
+        context["figures"].append(("交办任务未完成", BureauTask.objects(status__ne="done", voided=False).count(),
                                    "bureautask.index_view"))
         context["figures"].append(("补贴抽查未办结", scope_query(SpotCheck.objects(
-            status__in=["assigned", "rectifying"], voided__ne=True), SpotCheck).count(), "spotcheck.index_view"))
+            status__in=["assigned", "rectifying"], voided=False), SpotCheck).count(), "spotcheck.index_view"))
         context["recent"] = list(scope_query(AuditEntry.objects, AuditEntry).order_by("-at", "-id").limit(10))
     elif user.role == "staff":
         mine = archives.filter(worker=user.pk)
@@ -70,21 +70,21 @@ def start_page_context(user) -> dict:
             ("我负责的一级风险儿童", children.filter(worker=user.pk, risk_level="1").count(), "childarchive.index_view"),
             ("我上传的资料", attachments.filter(created_by=user.username).count(), "attachment.index_view"),
             ("来访来电待跟进", due_follow_ups(townships).count(), reception_due_url()),
-            ("我负责的在办个案", Case.objects(worker=user.pk, closed_on=None, voided__ne=True).count(), "case.index_view"),
-            ("分派给我的补贴抽查", SpotCheck.objects(assigned_to=user.pk, status="assigned", voided__ne=True).count(),
+            ("我负责的在办个案", Case.objects(worker=user.pk, closed_on=None, voided=False).count(), "case.index_view"),
+            ("分派给我的补贴抽查", SpotCheck.objects(assigned_to=user.pk, status="assigned", voided=False).count(),
              "spotcheck.index_view"),
         ]
         context["recent"] = list(AuditEntry.objects(actor_name=user.username).order_by("-at", "-id").limit(10))
     else:
         context["figures"] = [
-            ("合同指标（查看完成情况）", Indicator.objects(voided__ne=True).count(), "indicators.index"),
+            ("合同指标（查看完成情况）", Indicator.objects(voided=False).count(), "indicators.index"),
             ("在档档案", archives.count(), "archive.index_view"),
-            ("儿童", scope_query(ChildArchive.objects(voided__ne=True, status="active"), ChildArchive).count(),
+            ("儿童", scope_query(ChildArchive.objects(voided=False, status="active"), ChildArchive).count(),
              "childarchive.index_view"),
-            ("老年人", scope_query(ElderlyArchive.objects(voided__ne=True, status="active"), ElderlyArchive).count(),
+            ("老年人", scope_query(ElderlyArchive.objects(voided=False, status="active"), ElderlyArchive).count(),
              "elderlyarchive.index_view"),
             ("流浪乞讨人员",
-             scope_query(HomelessArchive.objects(voided__ne=True, status="active"), HomelessArchive).count(),
+             scope_query(HomelessArchive.objects(voided=False, status="active"), HomelessArchive).count(),
              "homelessarchive.index_view"),
         ]
     return context

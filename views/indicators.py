@@ -44,7 +44,7 @@ STATUS_CLASSES = {"met": "success", "on_track": "info", "lagging": "warning", "a
 
 def _contract():
     wanted = request.args.get("contract", "")
-    contract = Contract.objects(pk=wanted, voided__ne=True).first() if len(wanted) == 24 else current_contract()
+    contract = Contract.objects(pk=wanted, voided=False).first() if len(wanted) == 24 else current_contract()
     if contract is None:
         abort(404)
     return contract
@@ -73,13 +73,13 @@ class IndicatorsView(SecureView):
         groups = [(label, [m for m in measurements if m.indicator.area == code]) for code, label in AREAS]
         counts = {status: sum(1 for m in measurements if m.status == status) for status in STATUS_CLASSES}
         return self.render("admin/indicators.html", contract=contract, groups=groups, counts=counts,
-                           classes=STATUS_CLASSES, contracts=Contract.objects(voided__ne=True).only("name"),
+                           classes=STATUS_CLASSES, contracts=Contract.objects(voided=False).only("name"),
                            today=local_today(), may_write=current_user.can("indicators", "create"))
 
     @expose("/show/<code>/")
     def detail(self, code):
         contract = _contract()
-        indicator = Indicator.objects(contract=contract.pk, code=code, voided__ne=True).first()
+        indicator = Indicator.objects(contract=contract.pk, code=code, voided=False).first()
         if indicator is None:
             abort(404)
         scope = Scope(contract, local_today(), user_townships())
@@ -134,7 +134,7 @@ class IndicatorsView(SecureView):
         today = local_today()
         last = min(contract.end_date.date(), today)
         months = periods_between("month", contract.start_date.date(), last)
-        closes = {c.month: c for c in MonthClose.objects(contract=contract.pk, voided__ne=True)}
+        closes = {c.month: c for c in MonthClose.objects(contract=contract.pk, voided=False)}
         selected = request.args.get("month")
         differences = month_differences(closes[selected]) if selected in closes else None
         rows = [{"month": key, "label": period_label("month", key), "close": closes.get(key),
@@ -167,7 +167,7 @@ class IndicatorsView(SecureView):
     @expose("/townships/")
     def townships(self):
         scope = user_townships()
-        townships = Township.objects(voided__ne=True).order_by("code")
+        townships = Township.objects(voided=False).order_by("code")
         if scope is not None:
             townships = townships.filter(pk__in=scope)
         return self.render("admin/township_exports.html", townships=townships)

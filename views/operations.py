@@ -80,7 +80,7 @@ class ReceptionView(SecureModelView):
             if is_child:
                 args["child"] = str(model.person.pk)
             links.append(("开启儿童保护处置", url_for("concern.create_view", **args)))
-        for concern in scope_query(Concern.objects(source_record=str(model.pk), voided__ne=True), Concern):
+        for concern in scope_query(Concern.objects(source_record=str(model.pk), voided=False), Concern):
             links.append((f"儿童保护处置：{STAGE_LABELS.get(concern.stage)}",
                           url_for("concern.details_view", id=concern.pk)))
         return links
@@ -95,7 +95,7 @@ class DutyDayView(SecureModelView):
     form_columns = ("day", "place", "on_duty", "phone", "notes")
 
     def _people(self, form):
-        form.on_duty.queryset = User.objects(active=True, voided__ne=True).order_by("display_name")
+        form.on_duty.queryset = User.objects(active=True, voided=False).order_by("display_name")
 
     def create_form(self, obj=None):
         form = super().create_form(obj)

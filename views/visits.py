@@ -213,7 +213,7 @@ class ScheduleView(SecureView):
             first, last = period_bounds("month", month)
         except ValueError:
             abort(404)
-        match = {"month": month, "voided": {"$ne": True}}
+        match = {"month": month, "voided": False}
         townships = user_townships()
         if townships is not None:
             match["township"] = {"$in": townships}
@@ -267,7 +267,7 @@ class ElderlyRegisterView(SecureView):
                       .order_by("township", "name").batch_size(WHOLE_RESULT).select_related())
         ids = [p.pk for p in people]
         visits = {}
-        for visit in (Visit.objects(month=month, voided__ne=True, people__in=ids).order_by("visited_at")
+        for visit in (Visit.objects(month=month, voided=False, people__in=ids).order_by("visited_at")
                       .batch_size(WHOLE_RESULT).select_related()):
             for person in visit.people:
                 visits.setdefault(getattr(person, "pk", person), []).append(visit)
