@@ -152,10 +152,8 @@ class FollowUp(EmbeddedDocument):
         return f"{when} {self.by or ''}：{self.notes or ''}".strip()
 
 
-def sync_indexes() -> dict[str, list[str]]:
-    """Create every index the models declare and drop the ones they no longer
-    declare (a changed sort index leaves its old one behind, which every write
-    still maintains). Returns {collection: names of the indexes dropped}."""
+def _root_classes() -> dict:
+    """{collection name: the root document class stored in it}."""
     from mongoengine.base import _document_registry
 
     roots = {}
@@ -164,8 +162,30 @@ def sync_indexes() -> dict[str, list[str]]:
             continue
         root = document_class._class_name.split(".")[0]
         roots.setdefault(document_class._get_collection_name(), _document_registry[root])
+    return roots
+
+
+def fill_missing_voided() -> dict[str, int]:
+    """Give ``voided: false`` to stored records that have no such key (written by
+    an earlier version or loaded around the app): every query asks ``voided: false``,
+    which such a record would not match. Returns {collection: records filled}."""
+    filled = {}
+    for collection_name, document_class in sorted(_root_classes().items()):
+        if not issubclass(document_class, TrackedDocument):
+            continue
+        result = document_class._get_collection().update_many({"voided": {"$exists": False}},
+                                                               {"$set": {"voided": False}})
+        if result.modified_count:
+            filled[collection_name] = result.modified_count
+    return filled
+
+
+def sync_indexes() -> dict[str, list[str]]:
+    """Create every index the models declare and drop the ones they no longer
+    declare (a changed sort index leaves its old one behind, which every write
+    still maintains). Returns {collection: names of the indexes dropped}."""
     dropped = {}
-    for collection_name, document_class in sorted(roots.items()):
+    for collection_name, document_class in sorted(_root_classes().items()):
         document_class.ensure_indexes()
         declared = [list(index) for index in document_class.list_indexes()]
         collection = document_class._get_collection()

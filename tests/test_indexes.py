@@ -3,6 +3,8 @@
 does not scan the collection on a server that uses indexes; the default sort's
 index ends with the record id, the tie-breaker every list sorts by."""
 
+import datetime as dt
+
 from flask_admin.contrib.mongoengine import ModelView
 
 
@@ -52,3 +54,17 @@ def test_sync_indexes_drops_an_index_the_models_no_longer_declare(app):
         assert "at_-1" not in names and "at_-1__id_-1" in names and "township_1" in names
         assert "visited_at_-1__id_-1" in Visit._get_collection().index_information()
         assert "没有需要删除的旧索引" in runner.invoke(args=["sync-indexes"]).output
+
+
+def test_sync_indexes_marks_records_of_an_earlier_version_as_not_voided(app, townships, login_as):
+    """Every query asks voided=False; a record stored without the key is found again after the upgrade step."""
+    from models.patrols import Patrol
+
+    Patrol._get_collection().insert_one({"places": "旧版巡查地点", "version": 1, "patrol_date": dt.datetime(2026, 3, 2),
+                                         "start_time": "20:00", "end_time": "22:00",
+                                         "township": townships["东江街道"].pk, "staff": [], "encounters": []})
+    client = login_as("coordinator")
+    assert "旧版巡查地点" not in client.get("/patrol/").get_data(as_text=True)
+    result = app.test_cli_runner().invoke(args=["sync-indexes"])
+    assert "patrols：1 条旧记录补上“未作废”标记" in result.output
+    assert "旧版巡查地点" in client.get("/patrol/").get_data(as_text=True)
