@@ -24,6 +24,12 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(settings)
     app.json.ensure_ascii = False
+    if settings["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Only what the trusted proxies add is believed: the address they saw, the scheme.
+        count = settings["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
     connect_database(settings)
     from views.i18n import compile_catalogs

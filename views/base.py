@@ -108,7 +108,9 @@ def portable_regex(term: str) -> dict:
 
 
 def remote_addr() -> str | None:
-    return request.headers.get("X-Forwarded-For", request.remote_addr)
+    """The client's address. Behind a trusted proxy (setting TRUSTED_PROXIES) ProxyFix has
+    already put the address the proxy saw here; a header sent by anyone else is ignored."""
+    return request.remote_addr
 
 
 def audit(action_name: str, **kwargs):
