@@ -50,6 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     build_admin(app)
     _register_error_pages(app)
+    app.after_request(_security_headers)
 
     @app.context_processor
     def _globals():
@@ -60,6 +61,21 @@ def create_app(config: dict | None = None) -> Flask:
 
         prepare_demo(app)
     return app
+
+
+SECURITY_HEADERS = {
+    # no other site may show the app's pages in a frame (clickjacking)
+    "X-Frame-Options": "SAMEORIGIN",
+    "Content-Security-Policy": "frame-ancestors 'self'",
+    # a browser takes each response as the type it is served as, never guesses another
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def _security_headers(response):
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 ERRORS = {
