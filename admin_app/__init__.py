@@ -32,6 +32,9 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
     connect_database(settings)
+    from models.files import set_max_image_pixels
+
+    set_max_image_pixels(settings["MAX_IMAGE_PIXELS"])
     from views.i18n import compile_catalogs
 
     compile_catalogs()

@@ -473,6 +473,9 @@ class ImportBatch(TrackedDocument):
 
 
 def start_batch(data: bytes, filename: str, kind: str, rows_total: int, actor) -> ImportBatch:
+    from .files import base_name
+
+    filename = base_name(filename)
     batch = ImportBatch(kind=kind, filename=filename, file_hash=hashlib.sha256(data).hexdigest(),
                         rows_total=rows_total)
     batch.file.put(data, filename=filename,

@@ -51,6 +51,7 @@ from models.audit import write_audit
 from models.base import WHOLE_RESULT, by_id, placed_townships, server_scans_collections
 from models.clock import local_now
 from models.errors import DomainError
+from models.files import base_name, image_type_of
 from models.money import FenField, format_yuan
 from models.services import create_record, restore_record, snapshot, update_record, void_record
 
@@ -923,10 +924,13 @@ class SecureModelView(ModelView):
             abort(404)
         audit("download", collection=self.model._get_collection_name(), record_id=owner.pk,
               record_label=str(owner), detail=data.filename)
-        mimetype = (getattr(owner, "content_type", None) or mimetypes.guess_type(data.filename or "")[0]
+        # Shown in the browser only when its content is a picture; anything else is downloaded.
+        image_type = image_type_of(data.read(16))
+        data.seek(0)
+        mimetype = (image_type or getattr(owner, "content_type", None) or mimetypes.guess_type(data.filename or "")[0]
                     or "application/octet-stream")
-        return send_file(data, mimetype=mimetype,
-                         download_name=data.filename or "file", as_attachment=False)
+        return send_file(data, mimetype=mimetype, download_name=base_name(data.filename),
+                         as_attachment=image_type is None)
 
     def file_owner(self, file_id):
         if not self.file_fields:
