@@ -94,10 +94,12 @@ class SubsidyItem(TrackedDocument):
 def template(kind: str) -> bytes:
     from openpyxl import Workbook
 
+    from .spreadsheets import append_row
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = dict(KINDS)[kind]
-    sheet.append([label for _, label in COLUMNS[kind]])
+    append_row(sheet, [label for _, label in COLUMNS[kind]])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

@@ -54,6 +54,7 @@ from models.errors import DomainError
 from models.files import base_name, image_type_of
 from models.money import FenField, format_yuan
 from models.services import create_record, restore_record, snapshot, update_record, void_record
+from models.spreadsheets import csv_text
 
 from .forms import DateOnlyField, SecureForm, YuanField, csrf_failed
 
@@ -885,12 +886,13 @@ class SecureModelView(ModelView):
             buffer = io.StringIO()
             writer = csv.writer(buffer)
             buffer.write("\ufeff")
-            writer.writerow([str(c[1]) for c in columns])
+            writer.writerow([csv_text(c[1]) for c in columns])
             yield buffer.getvalue()
             for row in data:
                 buffer.seek(0)
                 buffer.truncate()
-                writer.writerow([str(self.get_export_value(row, c[0])) for c in columns])
+                # text that a spreadsheet program would run as a formula is written as text
+                writer.writerow([csv_text(self.get_export_value(row, c[0])) for c in columns])
                 yield buffer.getvalue()
 
         filename = self.get_export_name("csv")
