@@ -24,8 +24,17 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(settings)
     app.json.ensure_ascii = False
+    if settings["TRUSTED_PROXIES"]:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Only what the trusted proxies add is believed: the address they saw, the scheme.
+        count = settings["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
     connect_database(settings)
+    from models.files import set_max_image_pixels
+
+    set_max_image_pixels(settings["MAX_IMAGE_PIXELS"])
     from views.i18n import compile_catalogs
 
     compile_catalogs()
@@ -44,6 +53,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     build_admin(app)
     _register_error_pages(app)
+    app.after_request(_security_headers)
 
     @app.context_processor
     def _globals():
@@ -54,6 +64,21 @@ def create_app(config: dict | None = None) -> Flask:
 
         prepare_demo(app)
     return app
+
+
+SECURITY_HEADERS = {
+    # no other site may show the app's pages in a frame (clickjacking)
+    "X-Frame-Options": "SAMEORIGIN",
+    "Content-Security-Policy": "frame-ancestors 'self'",
+    # a browser takes each response as the type it is served as, never guesses another
+    "X-Content-Type-Options": "nosniff",
+}
+
+
+def _security_headers(response):
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
 
 
 ERRORS = {

@@ -18,7 +18,13 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from models.errors import DomainError
-from models.users import User, record_login_attempt, set_user_password
+from models.users import (
+    User,
+    check_password_of_nobody,
+    login_throttle,
+    record_login_attempt,
+    set_user_password,
+)
 from views.base import audit
 from views.forms import SecureForm, csrf_failed
 
@@ -72,17 +78,20 @@ def login():
 
 
 def _attempt(username: str, password: str) -> str | None:
-    """Try to log in; return a Chinese error, or None on success."""
+    """Try to log in; return a Chinese error, or None on success. A name without an
+    account is counted and locked like one, so the answers are the same for both."""
     cfg = current_app.config
     user = User.objects(username=username).first()
-    if user is not None and user.is_locked():
+    counted = user if user is not None else login_throttle(username)
+    if counted.is_locked():
         audit("login_failed", actor_name=username, detail="账户锁定中")
         return "连续登录失败次数过多，账户已临时锁定，请稍后再试或联系系统管理员。"
     if user is None or not user.check_password(password):
-        if user is not None:
-            record_login_attempt(user, False, cfg["LOGIN_MAX_FAILURES"], cfg["LOGIN_LOCK_MINUTES"])
+        if user is None:
+            check_password_of_nobody(password)
+        record_login_attempt(counted, False, cfg["LOGIN_MAX_FAILURES"], cfg["LOGIN_LOCK_MINUTES"])
         audit("login_failed", actor_name=username, detail="用户名或密码错误")
-        if user is not None and user.is_locked():
+        if counted.is_locked():
             return f"连续 {cfg['LOGIN_MAX_FAILURES']} 次登录失败，账户已锁定 {cfg['LOGIN_LOCK_MINUTES']} 分钟。"
         return "用户名或密码错误。"
     if not user.is_active:

@@ -33,6 +33,27 @@ def _int(env: dict, name: str, default: int) -> int:
         raise ConfigError(f"配置项 {name} 应为整数，当前为“{raw}”。") from exc
 
 
+def _count(env: dict, name: str, default: int) -> int:
+    """A whole number of zero or more."""
+    value = _int(env, name, default)
+    if value < 0:
+        raise ConfigError(f"配置项 {name} 不能为负数，当前为“{value}”。")
+    return value
+
+
+#: Pillow itself refuses to open a picture over about 178 million pixels.
+MAX_MEGAPIXELS_ALLOWED = 170
+
+
+def _megapixels(env: dict) -> int:
+    """The largest picture accepted for upload, in pixels (setting in megapixels)."""
+    value = _int(env, "MAX_IMAGE_MEGAPIXELS", 40)
+    if not 1 <= value <= MAX_MEGAPIXELS_ALLOWED:
+        raise ConfigError(f"配置项 MAX_IMAGE_MEGAPIXELS 应在 1 到 {MAX_MEGAPIXELS_ALLOWED} 之间（百万像素），"
+                          f"当前为“{value}”。")
+    return value * 1_000_000
+
+
 def _local_secret_key(var_dir: Path) -> str:
     """A secret key kept in var/ so that local sessions survive a restart."""
     path = var_dir / "secret_key"
@@ -90,7 +111,11 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
         "LOGIN_MAX_FAILURES": _int(env, "LOGIN_MAX_FAILURES", 5),
         "LOGIN_LOCK_MINUTES": _int(env, "LOGIN_LOCK_MINUTES", 15),
         "MAX_CONTENT_LENGTH": _int(env, "MAX_UPLOAD_MB", 20) * 1024 * 1024,
+        "MAX_IMAGE_PIXELS": _megapixels(env),
         "DEMO_SIZE": _int(env, "DEMO_SIZE", 300),
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted;
+        # 0: none, the client's own address is the one recorded.
+        "TRUSTED_PROXIES": _count(env, "TRUSTED_PROXIES", 0),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "0") == "1",

@@ -125,13 +125,15 @@ def build_template(kind: str) -> bytes:
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
 
+    from .spreadsheets import append_row, set_cell
+
     columns = columns_for(kind)
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = f"{KIND_NAMES[kind]}档案"
     lists = workbook.create_sheet("选项")
-    sheet.append([c.header + ("*" if c.required else "") for c in columns])
-    sheet.append([c.example for c in columns])
+    append_row(sheet, [c.header + ("*" if c.required else "") for c in columns])
+    append_row(sheet, [c.example for c in columns])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
@@ -151,9 +153,9 @@ def build_template(kind: str) -> bytes:
             continue
         list_column += 1
         list_letter = get_column_letter(list_column)
-        lists.cell(row=1, column=list_column, value=column.header)
+        set_cell(lists, 1, list_column, column.header)
         for row, value in enumerate(values, start=2):
-            lists.cell(row=row, column=list_column, value=value)
+            set_cell(lists, row, list_column, value)
         validation = DataValidation(type="list", formula1=f"=选项!${list_letter}$2:${list_letter}${len(values) + 1}",
                                     allow_blank=True, showErrorMessage=column.kind != "community")
         validation.error = f"请从下拉列表中选择“{column.header}”。"
@@ -167,7 +169,7 @@ def build_template(kind: str) -> bytes:
         "4. 对象类别可填多个，用顿号或逗号分隔；责任社工填系统中的用户名或姓名。",
         "5. 请不要使用公式，粘贴为数值后再导入。",
     ):
-        notes.append([line])
+        append_row(notes, [line])
     sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
     workbook.save(buffer)
@@ -473,6 +475,9 @@ class ImportBatch(TrackedDocument):
 
 
 def start_batch(data: bytes, filename: str, kind: str, rows_total: int, actor) -> ImportBatch:
+    from .files import base_name
+
+    filename = base_name(filename)
     batch = ImportBatch(kind=kind, filename=filename, file_hash=hashlib.sha256(data).hexdigest(),
                         rows_total=rows_total)
     batch.file.put(data, filename=filename,

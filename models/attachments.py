@@ -4,7 +4,7 @@ from mongoengine import FileField, IntField, ReferenceField, StringField
 
 from .base import TrackedDocument
 from .errors import DomainError
-from .files import IMAGE_TYPES, discard_new_files, store_upload
+from .files import IMAGE_TYPES, base_name, discard_new_files, store_upload
 from .reference import Township
 
 ATTACHMENT_KINDS = (
@@ -45,7 +45,7 @@ def store_file(doc: Attachment, data: bytes, filename: str, max_bytes: int) -> N
     """Check an upload and put it in GridFS on ``doc.file``."""
     doc.content_type = store_upload(doc, "file", data, filename, max_bytes, images_only=doc.kind == "photo",
                                     form_field="upload")
-    doc.filename = filename
+    doc.filename = base_name(filename)
     doc.size = len(data)
 
 

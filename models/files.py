@@ -2,6 +2,7 @@
 
 import io
 import os
+import warnings
 
 from mongoengine.fields import GridFSProxy
 
@@ -15,33 +16,82 @@ DOCUMENT_TYPES = {
     ".doc": "application/msword",
     ".xls": "application/vnd.ms-excel",
 }
+_ZIP = b"PK\x03\x04"  # .docx and .xlsx are zip packages
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .doc and .xls are OLE compound files
+#: How each accepted document kind begins: its content must say what its name says.
+DOCUMENT_SIGNATURES = {".pdf": b"%PDF-", ".docx": _ZIP, ".xlsx": _ZIP, ".doc": _OLE, ".xls": _OLE}
+#: How each accepted image kind begins (for serving; an upload is checked by Pillow).
+IMAGE_SIGNATURES = ((b"\xff\xd8\xff", "image/jpeg"), (b"\x89PNG\r\n\x1a\n", "image/png"),
+                    (b"GIF87a", "image/gif"), (b"GIF89a", "image/gif"))
+
+#: The largest picture accepted, in pixels (width x height): a small file can hold a
+#: picture that takes gigabytes to decode. Set from the MAX_IMAGE_MEGAPIXELS setting.
+DEFAULT_MAX_IMAGE_PIXELS = 40_000_000
+_limits = {"max_image_pixels": DEFAULT_MAX_IMAGE_PIXELS}
 
 
-def sniff_image(data: bytes) -> str | None:
-    """The MIME type of an image, read from its content (not its name), or None."""
+def set_max_image_pixels(pixels: int) -> None:
+    _limits["max_image_pixels"] = pixels
+
+
+def base_name(filename: str | None) -> str:
+    """A file's own name, without any folder sent with it (``../../x.png`` gives
+    ``x.png``, and so do backslashes) and without control characters."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(c for c in name if c.isprintable()).strip()
+    return name if name.strip(".") else "未命名"
+
+
+def image_type_of(head: bytes) -> str | None:
+    """The MIME type of an accepted image kind, from a file's first bytes, or None."""
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return next((kind for signature, kind in IMAGE_SIGNATURES if head.startswith(signature)), None)
+
+
+def _too_large(field: str | None) -> DomainError:
+    limit = _limits["max_image_pixels"]
+    return DomainError(f"图片尺寸过大（超过 {limit // 10_000} 万像素），请缩小后再上传。", field=field)
+
+
+def sniff_image(data: bytes, field: str | None = None) -> str | None:
+    """The MIME type of an image, read from its content (not its name), or None.
+    A picture over the pixel limit is refused (DomainError) before it is decoded."""
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.verify()
-            return IMAGE_TYPES.get(image.format)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the limit below is ours
+            with Image.open(io.BytesIO(data)) as image:
+                if image.width * image.height > _limits["max_image_pixels"]:
+                    raise _too_large(field)
+                image.verify()
+                return IMAGE_TYPES.get(image.format)
+    except Image.DecompressionBombError as exc:
+        raise _too_large(field) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         return None
 
 
 def check_upload(data: bytes, filename: str, max_bytes: int, images_only: bool, field: str) -> str:
-    """The content type of an acceptable upload, or a DomainError."""
+    """The content type of an acceptable upload, or a DomainError. The content decides:
+    an image is one Pillow reads; a document must begin as its kind does."""
     if not data:
         raise DomainError("请选择要上传的文件。", field=field)
     if len(data) > max_bytes:
         raise DomainError(f"文件过大：不能超过 {max_bytes // (1024 * 1024)} MB。", field=field)
-    image_type = sniff_image(data)
-    if images_only and image_type is None:
+    image_type = sniff_image(data, field)
+    if image_type is not None:
+        return image_type
+    if images_only:
         raise DomainError("照片必须是图片文件（JPG、PNG、GIF、WEBP）。", field=field)
-    extension = os.path.splitext(filename or "")[1].lower()
-    if image_type is None and extension not in DOCUMENT_TYPES:
+    extension = os.path.splitext(base_name(filename))[1].lower()
+    if extension not in DOCUMENT_TYPES:
         raise DomainError("不支持的文件类型：只能上传图片、PDF、Word 或 Excel 文件。", field=field)
-    return image_type or DOCUMENT_TYPES[extension]
+    if not data.startswith(DOCUMENT_SIGNATURES[extension]):
+        raise DomainError(f"文件内容与类型不符：这不是有效的 {extension[1:].upper()} 文件，请检查后重新选择。",
+                          field=field)
+    return DOCUMENT_TYPES[extension]
 
 
 def store_upload(doc, field_name: str, data: bytes, filename: str, max_bytes: int, images_only: bool = False,
@@ -51,7 +101,7 @@ def store_upload(doc, field_name: str, data: bytes, filename: str, max_bytes: in
     content_type = check_upload(data, filename, max_bytes, images_only, form_field or field_name)
     field = doc._fields[field_name]
     proxy = GridFSProxy(collection_name=field.collection_name, instance=doc, key=field_name)
-    proxy.put(data, filename=filename, content_type=content_type)
+    proxy.put(data, filename=base_name(filename), content_type=content_type)
     setattr(doc, field_name, proxy)
     return content_type
 

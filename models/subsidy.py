@@ -94,10 +94,12 @@ class SubsidyItem(TrackedDocument):
 def template(kind: str) -> bytes:
     from openpyxl import Workbook
 
+    from .spreadsheets import append_row
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = dict(KINDS)[kind]
-    sheet.append([label for _, label in COLUMNS[kind]])
+    append_row(sheet, [label for _, label in COLUMNS[kind]])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
@@ -172,10 +174,10 @@ def import_subsidy_file(kind: str, data: bytes, filename: str, actor) -> Subsidy
         listed = "；".join(problems[:MAX_LISTED_PROBLEMS])
         more = f"（另有 {len(problems) - MAX_LISTED_PROBLEMS} 行有问题）" if len(problems) > MAX_LISTED_PROBLEMS else ""
         raise DomainError(f"文件有 {len(problems)} 行不能导入，未导入任何数据：{listed}{more}")
-    from .files import store_upload
+    from .files import base_name, store_upload
     from .services import create_record, create_records
 
-    batch = SubsidyBatch(kind=kind, filename=filename, rows_total=len(seen), imported_count=len(parsed),
+    batch = SubsidyBatch(kind=kind, filename=base_name(filename), rows_total=len(seen), imported_count=len(parsed),
                          skipped_count=len(seen) - len(parsed))
     store_upload(batch, "file", data, filename, max(len(data), 1) + 1)
     create_record(batch, actor)

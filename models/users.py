@@ -6,6 +6,7 @@ import secrets
 from mongoengine import (
     BooleanField,
     DateTimeField,
+    Document,
     IntField,
     ListField,
     ReferenceField,
@@ -141,11 +142,42 @@ class User(TrackedDocument):
         return bool(self.locked_until and self.locked_until > (now or local_now()))
 
 
-def record_login_attempt(user: User, success: bool, max_failures: int, lock_minutes: int) -> None:
-    """Count failed logins; lock the account for a while after too many.
-    Atomic on the one user document."""
+class LoginThrottle(Document):
+    """Failed logins under a name that no account has, counted and locked like an
+    account's: the answers to a login then never tell which names exist."""
+
+    name = StringField(primary_key=True, max_length=64)
+    failed_logins = IntField(default=0)
+    locked_until = DateTimeField()
+
+    meta = {"collection": "login_throttles"}
+
+    def is_locked(self, now: dt.datetime | None = None) -> bool:
+        return bool(self.locked_until and self.locked_until > (now or local_now()))
+
+
+def login_throttle(name: str) -> LoginThrottle:
+    """The failure count kept for a name without an account (a fresh one if none)."""
+    return LoginThrottle.objects(name=name).first() or LoginThrottle(name=name)
+
+
+_unknown_name_hash: list[str] = []
+
+
+def check_password_of_nobody(password: str) -> bool:
+    """As long as checking a real account's password, and never true: a name without
+    an account is not answered faster than one with."""
+    if not _unknown_name_hash:
+        _unknown_name_hash.append(generate_password_hash(secrets.token_hex(16)))
+    check_password_hash(_unknown_name_hash[0], password or "")
+    return False
+
+
+def record_login_attempt(user: User | LoginThrottle, success: bool, max_failures: int, lock_minutes: int) -> None:
+    """Count failed logins of an account (or of a name without one); lock it for a
+    while after too many. Atomic on the one document."""
     now = local_now()
-    coll = User._get_collection()
+    coll = type(user)._get_collection()
     if success:
         coll.update_one({"_id": user.pk}, {"$set": {"failed_logins": 0, "last_login_at": now},
                                            "$unset": {"locked_until": ""}})
@@ -157,7 +189,7 @@ def record_login_attempt(user: User, success: bool, max_failures: int, lock_minu
         user.locked_until = now + dt.timedelta(minutes=lock_minutes)
         update = {"$set": {"failed_logins": 0, "locked_until": user.locked_until}}
         failures = 0
-    coll.update_one({"_id": user.pk}, update)
+    coll.update_one({"_id": user.pk}, update, upsert=isinstance(user, LoginThrottle))
     user.failed_logins = failures
 
 

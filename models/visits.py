@@ -24,7 +24,7 @@ from .archives import RISK_LEVELS, Archive
 from .base import WHOLE_RESULT, TrackedDocument, ref_id
 from .clock import local_now, local_today
 from .errors import DomainError
-from .files import check_upload
+from .files import base_name, check_upload
 from .periods import period_bounds, period_key, period_keys, periods_between
 from .reference import Township
 from .rules import get_rules, on_forget
@@ -173,6 +173,7 @@ def add_photo(visit, data: bytes, filename: str, max_bytes: int) -> Photo:
     from PIL import Image
 
     content_type = check_upload(data, filename, max_bytes, images_only=True, field="photo_upload")
+    filename = base_name(filename)
     digest = hashlib.sha256(data).hexdigest()
     with Image.open(io.BytesIO(data)) as image:
         taken_at = read_exif_time(image)

@@ -1,6 +1,7 @@
 """Small builders for test records, through the service layer like the app."""
 
 import io
+from html.parser import HTMLParser
 
 from PIL import Image
 
@@ -23,3 +24,50 @@ def make_attachment(township, title="签到表", actor=None, data=None, kind="sc
     doc = Attachment(title=title, kind=kind, township=township)
     store_file(doc, data or png_bytes(), filename, 20 * 1024 * 1024)
     return create_record(doc, actor)
+
+
+class FormFields(HTMLParser):
+    """The fields of the first form on a page that takes files: name -> attributes,
+    with ``value`` (a list for a multiple select) and ``kind`` (input type, select, textarea)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fields: dict[str, dict] = {}
+        self._in_form = self._done = False
+        self._select = self._textarea = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = {k: v if v is not None else "" for k, v in attrs}
+        if tag == "form" and not self._done and attrs.get("enctype") == "multipart/form-data":
+            self._in_form = True
+        if not self._in_form or "name" not in attrs and tag != "option":
+            return
+        if tag == "input":
+            self.fields.setdefault(attrs["name"], {**attrs, "kind": attrs.get("type", "text")})
+        elif tag == "select":
+            self._select = self.fields.setdefault(attrs["name"], {**attrs, "kind": "select", "options": [],
+                                                                  "value": []})
+        elif tag == "option" and self._select is not None:
+            self._select["options"].append(attrs.get("value", ""))
+            if "selected" in attrs:
+                self._select["value"].append(attrs.get("value", ""))
+        elif tag == "textarea":
+            self._textarea = self.fields.setdefault(attrs["name"], {**attrs, "kind": "textarea", "value": ""})
+
+    def handle_endtag(self, tag):
+        if tag == "form" and self._in_form:
+            self._in_form, self._done = False, True
+        elif tag == "select":
+            self._select = None
+        elif tag == "textarea":
+            self._textarea = None
+
+    def handle_data(self, data):
+        if self._textarea is not None:
+            self._textarea["value"] += data
+
+
+def form_fields(html: str) -> dict[str, dict]:
+    parser = FormFields()
+    parser.feed(html)
+    return parser.fields

@@ -2,10 +2,12 @@ import re
 
 import pytest
 
+from admin_app.accounts import create_user
 from models.audit import AuditEntry
 from models.reference import Township
+from seeds.loader import load_reference_data
 
-from .conftest import csrf_token, submit
+from .conftest import PASSWORD, csrf_token, make_app, submit
 
 
 def test_create_update_and_void_are_in_the_audit_trail(app, login_as):
@@ -95,3 +97,28 @@ def test_entries_of_one_second_are_listed_newest_first_and_pages_neither_repeat_
     # the trail keeps whole seconds: the tie is broken by the order of writing, newest first
     assert first == [f"{n:02d}" for n in range(44, 24, -1)]
     assert first + second + third == [f"{n:02d}" for n in range(44, -1, -1)]
+
+
+def _login_from(client, address: str, forwarded_for: str):
+    """Log in as shegong from ``address``, the request claiming to be forwarded for another."""
+    client.get("/login")
+    return client.post("/login", data={"csrf_token": csrf_token(client, "/login"), "username": "shegong",
+                                       "password": PASSWORD},
+                       headers={"X-Forwarded-For": forwarded_for}, environ_base={"REMOTE_ADDR": address})
+
+
+def test_a_forwarded_for_header_is_ignored_without_a_trusted_proxy(app, client, accounts):
+    response = _login_from(client, "192.0.2.7", "10.9.9.9")
+    assert response.status_code == 302
+    assert AuditEntry.objects(action="login").first().remote_addr == "192.0.2.7"
+
+
+def test_a_trusted_proxy_gives_the_address_it_saw():
+    application = make_app(TRUSTED_PROXIES=1)
+    with application.app_context():
+        load_reference_data()
+        create_user("shegong", "staff", "张社工", PASSWORD)
+        # the proxy appends the address it saw to whatever the client sent
+        response = _login_from(application.test_client(), "127.0.0.1", "10.9.9.9, 198.51.100.4")
+        assert response.status_code == 302
+        assert AuditEntry.objects(action="login").first().remote_addr == "198.51.100.4"

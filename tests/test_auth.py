@@ -1,4 +1,5 @@
 import datetime
+import re
 
 from models.audit import AuditEntry
 from models.users import User
@@ -50,6 +51,26 @@ def test_five_failures_lock_the_account(app, client, accounts):
     response = login(client, "shegong", PASSWORD)
     assert response.status_code == 401
     assert "锁定" in response.get_data(as_text=True)
+    with app.app_context():
+        assert User.objects(username="shegong").first().is_locked()
+
+
+def _login_answer(client, username: str, password: str) -> tuple[int, str]:
+    response = login(client, username, password)
+    message = re.search(r'id="login-error">([^<]*)<', response.get_data(as_text=True))
+    return response.status_code, message.group(1) if message else ""
+
+
+def test_lockout_answers_the_same_for_a_name_without_an_account(app, client, accounts):
+    """Failing again and again under an existing and an unknown name gives the same
+    answers, attempt by attempt; the real account is locked all the same."""
+    existing = [_login_answer(client, "shegong", "wrong-password1") for _ in range(7)]
+    unknown = [_login_answer(client, "nobody-here", "wrong-password1") for _ in range(7)]
+    assert existing == unknown
+    assert existing[0] == (401, "用户名或密码错误。")
+    assert "锁定" in existing[4][1] and "锁定" in existing[6][1]
+    assert "锁定" in _login_answer(client, "shegong", PASSWORD)[1]
+    assert client.get("/").status_code == 302
     with app.app_context():
         assert User.objects(username="shegong").first().is_locked()
 

@@ -35,3 +35,10 @@ def test_cookie_settings_are_safe():
     settings = load_settings(environ={"APP_MODE": "test"})
     assert settings["SESSION_COOKIE_HTTPONLY"] is True
     assert settings["SESSION_COOKIE_SAMESITE"] == "Lax"
+
+
+def test_trusted_proxies_is_off_by_default_and_never_negative():
+    assert load_settings(environ={"APP_MODE": "test"})["TRUSTED_PROXIES"] == 0
+    assert load_settings(environ={"APP_MODE": "test", "TRUSTED_PROXIES": "2"})["TRUSTED_PROXIES"] == 2
+    with pytest.raises(ConfigError, match="TRUSTED_PROXIES"):
+        load_settings(environ={"APP_MODE": "test", "TRUSTED_PROXIES": "-1"})

@@ -292,7 +292,8 @@ class ArchiveBaseView(SecureModelView):
             else:
                 extra[name] = StringField(label)
         for name, label in self.upload_fields.items():
-            extra[name] = FileField(label, render_kw={"accept": "image/*,.pdf", "capture": "environment"})
+            accept = "image/*" if name == "photo_upload" else "image/*,.pdf"  # a person's photo: pictures only
+            extra[name] = FileField(label, render_kw={"accept": accept, "capture": "environment"})
         return type(form_class.__name__, (form_class,), extra)
 
     def create_form(self, obj=None):
@@ -349,7 +350,7 @@ class ArchiveBaseView(SecureModelView):
 
                 target = "entrustment_scan" if field_name == "scan" else field_name
                 store_upload(model, target, upload.read(), upload.filename,
-                             current_app.config["MAX_CONTENT_LENGTH"], images_only=target == "photo")
+                             current_app.config["MAX_CONTENT_LENGTH"], images_only=target == "photo", form_field=name)
 
     def discard_uploads(self, model, before):
         from models.files import discard_new_files

@@ -51,8 +51,10 @@ from models.audit import write_audit
 from models.base import WHOLE_RESULT, by_id, placed_townships, server_scans_collections
 from models.clock import local_now
 from models.errors import DomainError
+from models.files import base_name, image_type_of
 from models.money import FenField, format_yuan
 from models.services import create_record, restore_record, snapshot, update_record, void_record
+from models.spreadsheets import csv_text
 
 from .forms import DateOnlyField, SecureForm, YuanField, csrf_failed
 
@@ -108,7 +110,9 @@ def portable_regex(term: str) -> dict:
 
 
 def remote_addr() -> str | None:
-    return request.headers.get("X-Forwarded-For", request.remote_addr)
+    """The client's address. Behind a trusted proxy (setting TRUSTED_PROXIES) ProxyFix has
+    already put the address the proxy saw here; a header sent by anyone else is ignored."""
+    return request.remote_addr
 
 
 def audit(action_name: str, **kwargs):
@@ -882,12 +886,13 @@ class SecureModelView(ModelView):
             buffer = io.StringIO()
             writer = csv.writer(buffer)
             buffer.write("\ufeff")
-            writer.writerow([str(c[1]) for c in columns])
+            writer.writerow([csv_text(c[1]) for c in columns])
             yield buffer.getvalue()
             for row in data:
                 buffer.seek(0)
                 buffer.truncate()
-                writer.writerow([str(self.get_export_value(row, c[0])) for c in columns])
+                # text that a spreadsheet program would run as a formula is written as text
+                writer.writerow([csv_text(self.get_export_value(row, c[0])) for c in columns])
                 yield buffer.getvalue()
 
         filename = self.get_export_name("csv")
@@ -921,10 +926,13 @@ class SecureModelView(ModelView):
             abort(404)
         audit("download", collection=self.model._get_collection_name(), record_id=owner.pk,
               record_label=str(owner), detail=data.filename)
-        mimetype = (getattr(owner, "content_type", None) or mimetypes.guess_type(data.filename or "")[0]
+        # Shown in the browser only when its content is a picture; anything else is downloaded.
+        image_type = image_type_of(data.read(16))
+        data.seek(0)
+        mimetype = (image_type or getattr(owner, "content_type", None) or mimetypes.guess_type(data.filename or "")[0]
                     or "application/octet-stream")
-        return send_file(data, mimetype=mimetype,
-                         download_name=data.filename or "file", as_attachment=False)
+        return send_file(data, mimetype=mimetype, download_name=base_name(data.filename),
+                         as_attachment=image_type is None)
 
     def file_owner(self, file_id):
         if not self.file_fields:
