@@ -28,7 +28,7 @@ from .archives import (
     Archive,
     ParentInfo,
 )
-from .base import TrackedDocument, ref_id
+from .base import DISTRICT_WIDE, TrackedDocument, ref_id
 from .custom_fields import definitions_for
 from .dates import parse_date
 from .errors import DomainError
@@ -466,6 +466,7 @@ class ImportBatch(TrackedDocument):
                          verbose_name="状态")
 
     meta = {"collection": "import_batches", "ordering": ["-created_at"], "indexes": ["-created_at", "created_by"]}
+    scope_field = DISTRICT_WIDE  # an uploaded file, shown to scoped users only when they uploaded it (views.archive_import); its rows are checked against the uploader's townships
     file_fields = ("file",)
 
     def __str__(self):

@@ -16,7 +16,7 @@ from mongoengine import (
     StringField,
 )
 
-from .base import TrackedDocument
+from .base import DISTRICT_WIDE, TrackedDocument
 from .clock import local_now, local_today
 from .contracts import Contract
 from .errors import DomainError
@@ -65,6 +65,7 @@ class MonthClose(TrackedDocument):
 
     meta = {"collection": "month_closes", "ordering": ["-month"],
             "indexes": [{"fields": ["contract", "month"], "unique": True}]}
+    scope_field = DISTRICT_WIDE  # a month's frozen district figures, kept by the coordinator
 
     def __str__(self):
         return f"{period_label('month', self.month)}关账" if self.month else "关账"
@@ -123,6 +124,7 @@ class Brief(TrackedDocument):
 
     meta = {"collection": "briefs", "ordering": ["-month", "-issue_number"],
             "indexes": [("issue_number", "id"), "status", "month", {"fields": ["contract", "issue_number"], "unique": True}]}
+    scope_field = DISTRICT_WIDE  # the station's monthly brief for the bureau: district totals, de-identified cases
 
     def __str__(self):
         return f"{self.title}（第 {self.issue_number} 期）" if self.issue_number else (self.title or "工作简报")

@@ -4,7 +4,7 @@ Loaded from ``seeds/`` files and editable by an admin."""
 
 from mongoengine import BooleanField, IntField, ReferenceField, StringField
 
-from .base import TrackedDocument
+from .base import DISTRICT_WIDE, TrackedDocument
 
 TOWNSHIP_KINDS = (("街道", "街道"), ("镇", "镇"), ("乡", "乡"), ("管委会", "管委会（乡级单位）"))
 CATEGORY_DOMAINS = (("child", "儿童"), ("elderly", "老年人"), ("homeless", "流浪乞讨人员"), ("other", "其他"))
@@ -72,6 +72,7 @@ class PersonCategory(TrackedDocument):
     sort_order = IntField(default=0, verbose_name="排序")
 
     meta = {"collection": "person_categories", "ordering": ["sort_order", "code"], "indexes": ["domain", "designated", ("sort_order", "id")]}
+    scope_field = DISTRICT_WIDE  # reference data
 
     def __str__(self):
         return self.name or ""
@@ -98,6 +99,7 @@ class ThemeTag(TrackedDocument):
     sort_order = IntField(default=0, verbose_name="排序")
 
     meta = {"collection": "theme_tags", "ordering": ["sort_order", "code"], "indexes": ["kind", ("sort_order", "id")]}
+    scope_field = DISTRICT_WIDE  # reference data
 
     def __str__(self):
         return self.name or ""

@@ -22,7 +22,7 @@ from mongoengine import (
 
 from .archive_import import read_workbook
 from .audit import write_audit
-from .base import WHOLE_RESULT, TrackedDocument, ref_id
+from .base import DISTRICT_WIDE, WHOLE_RESULT, TrackedDocument, ref_id
 from .clock import local_today
 from .dates import parse_date
 from .errors import DomainError
@@ -58,6 +58,7 @@ class SubsidyBatch(TrackedDocument):
     skipped_count = IntField(default=0, verbose_name="已存在（跳过）")
 
     meta = {"collection": "subsidy_batches", "ordering": ["-created_at"]}
+    scope_field = DISTRICT_WIDE  # a coordinator's import file; its rows (SubsidyItem) are scoped
     file_fields = ("file",)
 
     def __str__(self):
@@ -207,6 +208,7 @@ class SampleDraw(TrackedDocument):
     inspectors = ListField(ReferenceField(User), verbose_name="核查人员")
 
     meta = {"collection": "sample_draws", "ordering": ["-created_at"]}
+    scope_field = DISTRICT_WIDE  # a coordinator's sample draw; its checks (SpotCheck) are scoped
 
     def __str__(self):
         return (f"{CHECK_KINDS.get(self.kind, '')} {self.date_from:%Y-%m-%d}至{self.date_to:%Y-%m-%d} "

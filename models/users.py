@@ -13,7 +13,7 @@ from mongoengine import (
 )
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .base import TrackedDocument
+from .base import DISTRICT_WIDE, TrackedDocument
 from .clock import local_now
 from .errors import DomainError
 from .reference import Township
@@ -90,6 +90,7 @@ class User(TrackedDocument):
     last_login_at = DateTimeField(verbose_name="最近登录")
 
     meta = {"collection": "users", "ordering": ["username"], "indexes": ["townships", "active", "role"]}
+    scope_field = DISTRICT_WIDE  # accounts are managed centrally by the admin
     unaudited_fields = frozenset({"password_hash", "failed_logins", "locked_until", "last_login_at"})
 
     def __str__(self):
