@@ -29,6 +29,7 @@ from .errors import DomainError
 from .money import FenField, parse_yuan
 from .reference import Township
 from .rules import get_rules
+from .sensitivity import ID_NUMBER
 from .users import User
 from .visits import Photo  # noqa: F401  (registers the embedded photo document)
 
@@ -72,7 +73,7 @@ class SubsidyItem(TrackedDocument):
     batch = ReferenceField(SubsidyBatch, verbose_name="导入批次")
     external_no = StringField(required=True, max_length=60, verbose_name="编号")
     elder_name = StringField(required=True, max_length=40, verbose_name="老人姓名")
-    id_number = StringField(max_length=18, verbose_name="身份证号")
+    id_number = StringField(max_length=18, verbose_name="身份证号", sensitive=ID_NUMBER)
     township = ReferenceField(Township, required=True, verbose_name="街道/乡镇")
     organisation = StringField(max_length=100, verbose_name="评估/服务机构")
     occurred_on = DateTimeField(required=True, verbose_name="评估/服务日期")

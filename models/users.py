@@ -17,6 +17,7 @@ from .base import DISTRICT_WIDE, TrackedDocument
 from .clock import local_now
 from .errors import DomainError
 from .reference import Township
+from .sensitivity import FULL_VIEW_ROLES
 
 ROLES = (
     ("staff", "社工"),
@@ -53,7 +54,7 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
 }
 
 #: Roles that may see full ID numbers and other sensitive parts of an archive.
-SENSITIVE_ROLES = frozenset({"staff", "coordinator"})
+SENSITIVE_ROLES = FULL_VIEW_ROLES
 
 MIN_PASSWORD_LENGTH = 8
 
