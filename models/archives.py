@@ -79,6 +79,21 @@ class ParentInfo(EmbeddedDocument):
         return "，".join(parts)
 
 
+def may_open(actor, township_id) -> bool:
+    """Whether ``actor`` (a user, or None for the system) may see records of a township."""
+    limited = actor.township_ids() if actor is not None and hasattr(actor, "township_ids") else None
+    return limited is None or township_id in limited
+
+
+def outside_message(number: str) -> str:
+    """What a user is told of an ID number already on file outside their townships:
+    that it is, and whom to ask, never whose archive it is or where."""
+    coordinators = "、".join(u.display_name for u in User.objects(role="coordinator", active=True, voided__ne=True)
+                             .only("display_name", "townships") if not u.townships)
+    ask = f"项目主管（{coordinators}）" if coordinators else "项目主管"
+    return f"身份证号 {idnumber.mask(number)} 已有档案（不在您负责的街道/乡镇），不能重复建档；请联系{ask}核实。"
+
+
 def age_on(birth: dt.date | dt.datetime | None, day: dt.date | None = None) -> int | None:
     if birth is None:
         return None
@@ -163,11 +178,15 @@ class Archive(TrackedDocument):
     def masked_id(self) -> str:
         return idnumber.mask(self.id_number)
 
-    def duplicate_message(self) -> str:
+    def duplicate_message(self, actor=None) -> str:
+        """Names the archive that holds the number only to a user who may see it (its
+        township is theirs); anyone else learns that the number is on file and whom to ask."""
         existing = Archive.objects(id_number=self.id_number).only("name", "township").first()
-        if existing is not None:
+        if existing is None:
+            return "保存失败：与已有档案重复。"
+        if may_open(actor, ref_id(existing._data.get("township"))):
             return f"身份证号 {idnumber.mask(self.id_number)} 已有档案：{existing.name}（编号 {existing.pk}）。"
-        return "保存失败：与已有档案重复。"
+        return outside_message(self.id_number)
 
     # -- derived fields and checks ------------------------------------------
 

@@ -136,7 +136,8 @@ class TrackedDocument(Document):
     def after_write(self, before: dict | None) -> None:
         """Keep derived data elsewhere in step after this record was written."""
 
-    def duplicate_message(self) -> str:
+    def duplicate_message(self, actor=None) -> str:
+        """What ``actor`` is told when the database refuses this record as a duplicate."""
         return "保存失败：与已有记录重复，请检查唯一的字段（如编号、证件号）。"
 
     def audit_label(self) -> str:

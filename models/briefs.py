@@ -70,7 +70,7 @@ class MonthClose(TrackedDocument):
     def __str__(self):
         return f"{period_label('month', self.month)}关账" if self.month else "关账"
 
-    def duplicate_message(self):
+    def duplicate_message(self, actor=None):
         return f"{period_label('month', self.month)}已经关账，不能重复关账。"
 
 
@@ -129,7 +129,7 @@ class Brief(TrackedDocument):
     def __str__(self):
         return f"{self.title}（第 {self.issue_number} 期）" if self.issue_number else (self.title or "工作简报")
 
-    def duplicate_message(self):
+    def duplicate_message(self, actor=None):
         return f"第 {self.issue_number} 期简报已存在，请换一个期号。"
 
     def check_rules(self):

@@ -41,7 +41,7 @@ class Partner(TrackedDocument):
     def __str__(self):
         return self.name or "合作单位"
 
-    def duplicate_message(self):
+    def duplicate_message(self, actor=None):
         return f"已有合作单位“{self.name}”。"
 
 

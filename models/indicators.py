@@ -57,7 +57,7 @@ class Indicator(TrackedDocument):
     def __str__(self):
         return self.name or self.code or "指标"
 
-    def duplicate_message(self):
+    def duplicate_message(self, actor=None):
         return f"本合同已有代码为 {self.code} 的指标。"
 
     def parameters(self) -> dict:

@@ -59,7 +59,7 @@ class AdoptionAssessment(TrackedDocument):
     def __str__(self):
         return f"收养评估 {self.case_number}"
 
-    def duplicate_message(self):
+    def duplicate_message(self, actor=None):
         return f"评估编号 {self.case_number} 已存在。"
 
     def prepare(self):

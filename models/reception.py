@@ -125,7 +125,7 @@ class DutyDay(TrackedDocument):
     def __str__(self):
         return f"{self.day:%Y-%m-%d} {dict(PLACES).get(self.place, '')}值班" if self.day else "值班"
 
-    def duplicate_message(self):
+    def duplicate_message(self, actor=None):
         return f"{self.day:%Y-%m-%d} {dict(PLACES).get(self.place, '')}已有值班安排，请直接修改那一天。"
 
     def check_rules(self):

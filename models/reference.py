@@ -26,7 +26,7 @@ class Township(TrackedDocument):
     def __str__(self):
         return self.name or ""
 
-    def duplicate_message(self):
+    def duplicate_message(self, actor=None):
         return f"区划代码 {self.code} 已存在。"
 
 
@@ -56,7 +56,7 @@ class Community(TrackedDocument):
                 f"社区/村委代码应以所属街道/乡镇代码 {self.township.code} 开头。", field="code"
             )
 
-    def duplicate_message(self):
+    def duplicate_message(self, actor=None):
         return f"区划代码 {self.code} 已存在。"
 
 
@@ -77,7 +77,7 @@ class PersonCategory(TrackedDocument):
     def __str__(self):
         return self.name or ""
 
-    def duplicate_message(self):
+    def duplicate_message(self, actor=None):
         return f"类别代码 {self.code} 已存在。"
 
     def after_write(self, before):
@@ -104,5 +104,5 @@ class ThemeTag(TrackedDocument):
     def __str__(self):
         return self.name or ""
 
-    def duplicate_message(self):
+    def duplicate_message(self, actor=None):
         return f"主题代码 {self.code} 已存在。"

@@ -97,7 +97,7 @@ class User(TrackedDocument):
     def __str__(self):
         return f"{self.display_name}（{self.username}）" if self.display_name else (self.username or "")
 
-    def duplicate_message(self):
+    def duplicate_message(self, actor=None):
         return f"用户名 {self.username} 已存在。"
 
     # Flask-Login's user protocol, written out so that models stay free of Flask.

@@ -34,7 +34,7 @@ class VolunteerTeam(TrackedDocument):
     def __str__(self):
         return self.name or "志愿服务队"
 
-    def duplicate_message(self):
+    def duplicate_message(self, actor=None):
         return f"已有同名志愿服务队“{self.name}”。"
 
 
