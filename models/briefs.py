@@ -221,15 +221,18 @@ def brief_docx(brief: Brief) -> bytes:
     return buffer.getvalue()
 
 
-def year_summary_docx(contract: Contract, today: dt.date) -> bytes:
-    """The year-end summary: every indicator with its result, and what fell short."""
+def year_summary_docx(contract: Contract, today: dt.date, townships: list | None = None) -> bytes:
+    """The year-end summary: every indicator with its result, and what fell short,
+    measured over ``townships`` (a user's scope; None for the whole district)."""
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
-    measurements = measure_all(contract, today)
+    measurements = measure_all(contract, today, townships)
     document = Document()
     heading = document.add_heading(f"{contract.name}年度工作总结（指标完成情况）", level=0)
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    if townships is not None:
+        document.add_paragraph(f"统计范围：{_township_names(townships)}")
     document.add_paragraph(f"购买方：{contract.buyer}　承接机构：{contract.provider}　预算：{contract.budget_text}")
     document.add_paragraph(f"服务期：{contract.start_date:%Y-%m-%d} 至 {contract.end_date:%Y-%m-%d}；统计截至 {today:%Y-%m-%d}。")
     met = [m for m in measurements if m.status == "met"]
@@ -256,11 +259,19 @@ def year_summary_docx(contract: Contract, today: dt.date) -> bytes:
     return buffer.getvalue()
 
 
-def indicator_workbook(contract: Contract, today: dt.date):
-    """The indicator table and one evidence sheet per indicator, for the bureau."""
+def _township_names(townships: list) -> str:
+    from .reference import Township
+
+    return "、".join(t.name for t in Township.objects(pk__in=list(townships)).order_by("code"))
+
+
+def indicator_workbook(contract: Contract, today: dt.date, townships: list | None = None):
+    """The indicator table and one evidence sheet per indicator, for the bureau:
+    measured over ``townships`` (a user's scope; None for the whole district), so that
+    every evidence sheet lists only records of those townships."""
     from .spreadsheets import write_sheets
 
-    measurements = measure_all(contract, today)
+    measurements = measure_all(contract, today, townships)
     overview = [[m.indicator.code, m.indicator.name, dict(AREAS).get(m.indicator.area, ""), m.indicator.section or "",
                  m.target_text(),
                  m.achieved_text(), _plain(m.expected), m.status_label, m.indicator.rule or ""] for m in measurements]
