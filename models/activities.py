@@ -15,7 +15,7 @@ from mongoengine import (
 )
 
 from .archives import Archive
-from .base import TrackedDocument, ref_id
+from .base import DISTRICT_WIDE, TrackedDocument, ref_id
 from .casework import check_hours, condition_query
 from .charity import Partner
 from .clock import local_today
@@ -162,6 +162,7 @@ class Training(TrackedDocument):
     meta = {"collection": "trainings", "ordering": ["-training_date"],
             "indexes": ["audience", ("-training_date", "-id"), "year", "covered_townships", "attendees.volunteer",
                         "photos.sha256"]}
+    scope_field = DISTRICT_WIDE  # district trainings of child supervisors and volunteers from several townships; they name no person on file
     file_fields = ("materials", "photos.file", "photos.thumbnail")
     unaudited_fields = frozenset({"covered_townships", "attendee_count", "year", "month"})
 

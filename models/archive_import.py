@@ -27,8 +27,9 @@ from .archives import (
     SUPPORT_MODES,
     Archive,
     ParentInfo,
+    outside_message,
 )
-from .base import TrackedDocument, ref_id
+from .base import DISTRICT_WIDE, TrackedDocument, ref_id
 from .custom_fields import definitions_for
 from .dates import parse_date
 from .errors import DomainError
@@ -277,7 +278,7 @@ def preview_import(data: bytes, kind: str, allowed_townships: list | None) -> Pr
         preview.rows.append(result)
     if not preview.rows and not preview.file_problems:
         preview.file_problems.append("文件中没有数据行。")
-    lookups.match_existing(preview.rows)
+    lookups.match_existing(preview.rows, allowed_townships)
     return preview
 
 
@@ -379,7 +380,7 @@ class _Lookups:
             return definition.clean_value(raw)
         return str(raw)[:500]
 
-    def match_existing(self, rows: list[RowResult]) -> None:
+    def match_existing(self, rows: list[RowResult], allowed_townships: list | None = None) -> None:
         """One query for the ID numbers, one for name+birth: which rows update what."""
         ids = [r.values["id_number"] for r in rows if r.values.get("id_number") and not r.problems]
         by_id = {a.id_number: a for a in Archive.objects(id_number__in=ids)} if ids else {}
@@ -398,6 +399,10 @@ class _Lookups:
                                        ref_id(row.values.get("township"))))
             if existing is None:
                 row.action = "create"
+                continue
+            if allowed_townships is not None and ref_id(existing._data.get("township")) not in allowed_townships:
+                row.problems.append(outside_message(row.values["id_number"]))  # neither whose nor where
+                row.action = "error"
                 continue
             if existing._cls.split(".")[-1] != ARCHIVE_KINDS[self.kind].__name__:
                 row.problems.append(f"已存在同一身份证号的{existing.kind_label}档案“{existing.name}”，类型不同，不能导入为{KIND_NAMES[self.kind]}档案。")
@@ -468,6 +473,7 @@ class ImportBatch(TrackedDocument):
                          verbose_name="状态")
 
     meta = {"collection": "import_batches", "ordering": ["-created_at"], "indexes": ["-created_at", "created_by"]}
+    scope_field = DISTRICT_WIDE  # an uploaded file, shown to scoped users only when they uploaded it (views.archive_import); its rows are checked against the uploader's townships
     file_fields = ("file",)
 
     def __str__(self):

@@ -22,6 +22,7 @@ from .base import TrackedDocument, ref_id
 from .clock import local_today
 from .errors import DomainError
 from .reference import Community, PersonCategory, Township
+from .sensitivity import CONTENT, ID_NUMBER
 from .users import User
 
 SEXES = (("男", "男"), ("女", "女"))
@@ -59,7 +60,7 @@ KIND_KEYS = {"ChildArchive": "child", "ElderlyArchive": "elderly", "HomelessArch
 
 class ParentInfo(EmbeddedDocument):
     name = StringField(max_length=40, verbose_name="姓名")
-    id_number = StringField(max_length=18, verbose_name="身份证号")
+    id_number = StringField(max_length=18, verbose_name="身份证号", sensitive=ID_NUMBER)
     phone = StringField(max_length=20, verbose_name="电话")
     address = StringField(max_length=100, verbose_name="住址")
     health = StringField(choices=HEALTH, verbose_name="健康状况")
@@ -76,6 +77,21 @@ class ParentInfo(EmbeddedDocument):
         if self.is_guardian:
             parts.append("监护人")
         return "，".join(parts)
+
+
+def may_open(actor, township_id) -> bool:
+    """Whether ``actor`` (a user, or None for the system) may see records of a township."""
+    limited = actor.township_ids() if actor is not None and hasattr(actor, "township_ids") else None
+    return limited is None or township_id in limited
+
+
+def outside_message(number: str) -> str:
+    """What a user is told of an ID number already on file outside their townships:
+    that it is, and whom to ask, never whose archive it is or where."""
+    coordinators = "、".join(u.display_name for u in User.objects(role="coordinator", active=True, voided=False)
+                             .only("display_name", "townships") if not u.townships)
+    ask = f"项目主管（{coordinators}）" if coordinators else "项目主管"
+    return f"身份证号 {idnumber.mask(number)} 已有档案（不在您负责的街道/乡镇），不能重复建档；请联系{ask}核实。"
 
 
 def age_on(birth: dt.date | dt.datetime | None, day: dt.date | None = None) -> int | None:
@@ -106,7 +122,7 @@ class Archive(TrackedDocument):
     sex = StringField(choices=SEXES, verbose_name="性别")
     birth_date = DateTimeField(verbose_name="出生日期")
     ethnicity = StringField(max_length=20, default="汉族", verbose_name="民族")
-    id_number = StringField(max_length=18, unique=True, sparse=True, verbose_name="身份证号")
+    id_number = StringField(max_length=18, unique=True, sparse=True, verbose_name="身份证号", sensitive=ID_NUMBER)
     phone = StringField(max_length=30, verbose_name="联系电话")
     household_type = StringField(choices=HOUSEHOLD_TYPES, verbose_name="户口性质")
     household_address = StringField(max_length=120, verbose_name="户籍地址")
@@ -162,11 +178,15 @@ class Archive(TrackedDocument):
     def masked_id(self) -> str:
         return idnumber.mask(self.id_number)
 
-    def duplicate_message(self) -> str:
+    def duplicate_message(self, actor=None) -> str:
+        """Names the archive that holds the number only to a user who may see it (its
+        township is theirs); anyone else learns that the number is on file and whom to ask."""
         existing = Archive.objects(id_number=self.id_number).only("name", "township").first()
-        if existing is not None:
+        if existing is None:
+            return "保存失败：与已有档案重复。"
+        if may_open(actor, ref_id(existing._data.get("township"))):
             return f"身份证号 {idnumber.mask(self.id_number)} 已有档案：{existing.name}（编号 {existing.pk}）。"
-        return "保存失败：与已有档案重复。"
+        return outside_message(self.id_number)
 
     # -- derived fields and checks ------------------------------------------
 
@@ -246,7 +266,7 @@ class ChildArchive(Archive):
     father = EmbeddedDocumentField(ParentInfo, verbose_name="父亲")
     mother = EmbeddedDocumentField(ParentInfo, verbose_name="母亲")
     carer_name = StringField(max_length=40, verbose_name="受委托监护人")
-    carer_id_number = StringField(max_length=18, verbose_name="监护人身份证号")
+    carer_id_number = StringField(max_length=18, verbose_name="监护人身份证号", sensitive=ID_NUMBER)
     carer_phone = StringField(max_length=30, verbose_name="监护人电话")
     carer_relation = StringField(max_length=20, verbose_name="与儿童关系")
     carer_health = StringField(choices=HEALTH, verbose_name="监护人健康状况")
@@ -262,13 +282,12 @@ class ChildArchive(Archive):
     needs = StringField(verbose_name="需求评估")
     help_goals = StringField(verbose_name="帮扶目标")
     guardianship = StringField(choices=GUARDIANSHIP, verbose_name="监护状况评估")
-    harm_details = StringField(verbose_name="侵害情况（敏感）")
+    harm_details = StringField(verbose_name="侵害情况（敏感）", sensitive=CONTENT)
     risk_level = StringField(choices=RISK_LEVELS, verbose_name="风险等级")
     risk_assessed_at = DateTimeField(verbose_name="风险评估日期")
     risk_review_requested = StringField(verbose_name="待重新评估（探访建议）")
 
     file_fields = ("entrustment_scan",)
-    sensitive_fields = ("harm_details",)
     meta = {"indexes": ["risk_level", ("township", "risk_level"), "guardianship", "entrustment_signed"]}
 
     def check_kind_rules(self):

@@ -75,6 +75,15 @@ def referenced_ids(records: list, skip: tuple = ()) -> dict:
     return wanted
 
 
+#: The scope decision of a kind of record, declared on every document class as
+#: ``scope_field``: the name of the field (a reference, or a list of references, to
+#: Township) that places a record in its township(s), so that a user limited to some
+#: townships sees only their records; or ``DISTRICT_WIDE`` for a kind that is visible
+#: to every user on purpose (reference data, the contract's finance, district
+#: trainings...), with the reason beside it.
+DISTRICT_WIDE = None
+
+
 def placed_townships(record) -> list:
     """The township ids a record of a scoped kind (one with ``scope_field``) is placed
     in: one, or several for a record spanning them; [] for a kind that is not scoped."""
@@ -115,8 +124,8 @@ class TrackedDocument(Document):
     #: Fields saved like any other but left out of the audit diff (derived or secret).
     unaudited_fields: frozenset = frozenset()
 
-    #: The division field used for township scoping, or None when unscoped.
-    scope_field: str | None = None
+    # ``scope_field`` is declared by every concrete kind (see DISTRICT_WIDE above), never
+    # inherited from here: a kind without a declared scope decision fails a test.
 
     def prepare(self) -> None:
         """Fill derived fields before validation. Subclasses extend it."""
@@ -127,7 +136,8 @@ class TrackedDocument(Document):
     def after_write(self, before: dict | None) -> None:
         """Keep derived data elsewhere in step after this record was written."""
 
-    def duplicate_message(self) -> str:
+    def duplicate_message(self, actor=None) -> str:
+        """What ``actor`` is told when the database refuses this record as a duplicate."""
         return "保存失败：与已有记录重复，请检查唯一的字段（如编号、证件号）。"
 
     def audit_label(self) -> str:

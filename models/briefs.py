@@ -16,7 +16,7 @@ from mongoengine import (
     StringField,
 )
 
-from .base import TrackedDocument
+from .base import DISTRICT_WIDE, TrackedDocument
 from .clock import local_now, local_today
 from .contracts import Contract
 from .errors import DomainError
@@ -65,11 +65,12 @@ class MonthClose(TrackedDocument):
 
     meta = {"collection": "month_closes", "ordering": ["-month"],
             "indexes": [{"fields": ["contract", "month"], "unique": True}]}
+    scope_field = DISTRICT_WIDE  # a month's frozen district figures, kept by the coordinator
 
     def __str__(self):
         return f"{period_label('month', self.month)}关账" if self.month else "关账"
 
-    def duplicate_message(self):
+    def duplicate_message(self, actor=None):
         return f"{period_label('month', self.month)}已经关账，不能重复关账。"
 
 
@@ -123,11 +124,12 @@ class Brief(TrackedDocument):
 
     meta = {"collection": "briefs", "ordering": ["-month", "-issue_number"],
             "indexes": [("issue_number", "id"), "status", "month", {"fields": ["contract", "issue_number"], "unique": True}]}
+    scope_field = DISTRICT_WIDE  # the station's monthly brief for the bureau: district totals, de-identified cases
 
     def __str__(self):
         return f"{self.title}（第 {self.issue_number} 期）" if self.issue_number else (self.title or "工作简报")
 
-    def duplicate_message(self):
+    def duplicate_message(self, actor=None):
         return f"第 {self.issue_number} 期简报已存在，请换一个期号。"
 
     def check_rules(self):
@@ -219,15 +221,18 @@ def brief_docx(brief: Brief) -> bytes:
     return buffer.getvalue()
 
 
-def year_summary_docx(contract: Contract, today: dt.date) -> bytes:
-    """The year-end summary: every indicator with its result, and what fell short."""
+def year_summary_docx(contract: Contract, today: dt.date, townships: list | None = None) -> bytes:
+    """The year-end summary: every indicator with its result, and what fell short,
+    measured over ``townships`` (a user's scope; None for the whole district)."""
     from docx import Document
     from docx.enum.text import WD_ALIGN_PARAGRAPH
 
-    measurements = measure_all(contract, today)
+    measurements = measure_all(contract, today, townships)
     document = Document()
     heading = document.add_heading(f"{contract.name}年度工作总结（指标完成情况）", level=0)
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    if townships is not None:
+        document.add_paragraph(f"统计范围：{_township_names(townships)}")
     document.add_paragraph(f"购买方：{contract.buyer}　承接机构：{contract.provider}　预算：{contract.budget_text}")
     document.add_paragraph(f"服务期：{contract.start_date:%Y-%m-%d} 至 {contract.end_date:%Y-%m-%d}；统计截至 {today:%Y-%m-%d}。")
     met = [m for m in measurements if m.status == "met"]
@@ -254,11 +259,19 @@ def year_summary_docx(contract: Contract, today: dt.date) -> bytes:
     return buffer.getvalue()
 
 
-def indicator_workbook(contract: Contract, today: dt.date):
-    """The indicator table and one evidence sheet per indicator, for the bureau."""
+def _township_names(townships: list) -> str:
+    from .reference import Township
+
+    return "、".join(t.name for t in Township.objects(pk__in=list(townships)).order_by("code"))
+
+
+def indicator_workbook(contract: Contract, today: dt.date, townships: list | None = None):
+    """The indicator table and one evidence sheet per indicator, for the bureau:
+    measured over ``townships`` (a user's scope; None for the whole district), so that
+    every evidence sheet lists only records of those townships."""
     from .spreadsheets import write_sheets
 
-    measurements = measure_all(contract, today)
+    measurements = measure_all(contract, today, townships)
     overview = [[m.indicator.code, m.indicator.name, dict(AREAS).get(m.indicator.area, ""), m.indicator.section or "",
                  m.target_text(),
                  m.achieved_text(), _plain(m.expected), m.status_label, m.indicator.rule or ""] for m in measurements]

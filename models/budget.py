@@ -10,7 +10,7 @@ from mongoengine import (
     StringField,
 )
 
-from .base import TrackedDocument, ref_id
+from .base import DISTRICT_WIDE, TrackedDocument, ref_id
 from .contracts import Contract
 from .errors import DomainError
 from .money import FenField, format_yuan, yuan_decimal
@@ -31,6 +31,7 @@ class BudgetLine(TrackedDocument):
     notes = StringField(max_length=500, verbose_name="说明")
 
     meta = {"collection": "budget_lines", "ordering": ["sort_order", "name"], "indexes": ["kind", "contract"]}
+    scope_field = DISTRICT_WIDE  # the contract's budget
 
     def __str__(self):
         return self.name or "预算科目"
@@ -73,6 +74,7 @@ class Expense(TrackedDocument):
 
     meta = {"collection": "expenses", "ordering": ["-spent_on"],
             "indexes": ["over_budget", "payee", "contract", "line", ("-spent_on", "-id"), "month", "line_month", "status"]}
+    scope_field = DISTRICT_WIDE  # the contract's expense ledger
     file_fields = ("receipt",)
     unaudited_fields = frozenset({"year", "month", "line_month", "contract"})
 
@@ -120,6 +122,7 @@ class BudgetTransfer(TrackedDocument):
     reason = StringField(required=True, max_length=500, verbose_name="原因")
 
     meta = {"collection": "budget_transfers", "ordering": ["-transferred_on"], "indexes": [("-transferred_on", "-id"), "contract"]}
+    scope_field = DISTRICT_WIDE  # transfers between the contract's budget lines
     unaudited_fields = frozenset({"contract"})
 
     def __str__(self):

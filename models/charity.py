@@ -13,7 +13,7 @@ from mongoengine import (
 )
 
 from .archives import Archive, ChildArchive
-from .base import TrackedDocument, ref_id
+from .base import DISTRICT_WIDE, TrackedDocument, ref_id
 from .clock import local_today
 from .errors import DomainError
 from .money import FenField
@@ -36,11 +36,12 @@ class Partner(TrackedDocument):
     cooperation = StringField(max_length=1000, verbose_name="合作内容")
 
     meta = {"collection": "partners", "ordering": ["name"], "indexes": ["kind"]}
+    scope_field = DISTRICT_WIDE  # partners work with the whole district
 
     def __str__(self):
         return self.name or "合作单位"
 
-    def duplicate_message(self):
+    def duplicate_message(self, actor=None):
         return f"已有合作单位“{self.name}”。"
 
 
@@ -62,6 +63,7 @@ class Donation(TrackedDocument):
 
     meta = {"collection": "donations", "ordering": ["-donated_on"],
             "indexes": ["direction", "kind", "partner", "recipient", "event", ("-donated_on", "-id"), "township", "year"]}
+    scope_field = "township"  # a donation given out names the person and the township it went to
     file_fields = ("receipt",)
     unaudited_fields = frozenset({"year"})
 
@@ -77,6 +79,8 @@ class Donation(TrackedDocument):
     def prepare(self):
         if self.recipient is not None and not self.township:
             self.township = getattr(self.recipient, "township", None)
+        if self.event is not None and not self.township:
+            self.township = getattr(self.event, "township", None)
         if self.donated_on:
             self.year = period_keys(self.donated_on)["year"]
 

@@ -19,6 +19,7 @@ from .clock import local_now
 from .errors import DomainError
 from .reference import Township
 from .rules import get_rules
+from .sensitivity import CONTENT
 from .timeline import on_timeline
 
 SOURCES = (("visit", "入户探访"), ("patrol", "街头巡查"), ("report", "群众/单位报告"), ("reception", "来访来电"),
@@ -50,7 +51,7 @@ class Concern(TrackedDocument):
     source_record = StringField(verbose_name="来源记录")
     discovered_at = DateTimeField(required=True, verbose_name="发现时间")
     discovered_by = StringField(required=True, max_length=60, verbose_name="发现人")
-    description = StringField(required=True, verbose_name="发现的情况")
+    description = StringField(required=True, verbose_name="发现的情况", sensitive=CONTENT)
     reported_to = ListField(StringField(choices=REPORTED_TO), verbose_name="报告对象")
     reported_at = DateTimeField(verbose_name="报告时间")
     services = ListField(EmbeddedDocumentField(ConcernService), verbose_name="协同处理")
@@ -72,8 +73,8 @@ class Concern(TrackedDocument):
         return f"{who}（{STAGE_LABELS.get(self.stage, '')}）"
 
     def timeline_events(self, person_id) -> list[dict]:
-        return [{"at": self.discovered_at, "kind": "儿童保护处置",
-                 "text": f"{STAGE_LABELS.get(self.stage)}：{(self.description or '')[:60]}", "who": self.discovered_by}]
+        return [{"at": self.discovered_at, "kind": f"儿童保护处置（{STAGE_LABELS.get(self.stage)}）",
+                 "text": (self.description or "")[:60], "field": "description", "who": self.discovered_by}]
 
     def prepare(self):
         hours = get_rules("visit_policy")["concern_deadlines_hours"]

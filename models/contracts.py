@@ -5,7 +5,7 @@ import datetime as dt
 
 from mongoengine import DateTimeField, FloatField, StringField
 
-from .base import TrackedDocument
+from .base import DISTRICT_WIDE, TrackedDocument
 from .clock import local_today
 from .errors import DomainError
 from .money import FenField, format_yuan
@@ -24,6 +24,7 @@ class Contract(TrackedDocument):
     notes = StringField(max_length=1000, verbose_name="备注")
 
     meta = {"collection": "contracts", "ordering": ["-start_date"], "indexes": ["station", "-start_date"]}
+    scope_field = DISTRICT_WIDE  # the purchase-of-service contract covers the district
 
     def __str__(self):
         return self.name or "合同"

@@ -5,7 +5,7 @@ import secrets
 
 from mongoengine import BooleanField, IntField, StringField
 
-from .base import TrackedDocument
+from .base import DISTRICT_WIDE, TrackedDocument
 from .errors import DomainError
 
 FIELD_KINDS = (("text", "文本"), ("number", "数字"), ("date", "日期"), ("choice", "单选"), ("bool", "是/否"))
@@ -23,6 +23,7 @@ class CustomField(TrackedDocument):
     active = BooleanField(default=True, verbose_name="启用")
 
     meta = {"collection": "custom_fields", "ordering": ["sort_order", "label"], "indexes": ["archive_kind", "kind", "active"]}
+    scope_field = DISTRICT_WIDE  # reference data: archive fields defined by the admin
 
     def __str__(self):
         return self.label or ""

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from mongoengine import FloatField, IntField, ReferenceField, StringField
 
-from .base import WHOLE_RESULT, TrackedDocument, ref_id
+from .base import DISTRICT_WIDE, WHOLE_RESULT, TrackedDocument, ref_id
 from .contracts import Contract
 from .errors import DomainError
 from .matching import matches
@@ -52,11 +52,12 @@ class Indicator(TrackedDocument):
 
     meta = {"collection": "indicators", "ordering": ["sort_order"],
             "indexes": ["area", "kind", ("sort_order", "id"), {"fields": ["contract", "code"], "unique": True}]}
+    scope_field = DISTRICT_WIDE  # the contract's indicators
 
     def __str__(self):
         return self.name or self.code or "指标"
 
-    def duplicate_message(self):
+    def duplicate_message(self, actor=None):
         return f"本合同已有代码为 {self.code} 的指标。"
 
     def parameters(self) -> dict:

@@ -11,7 +11,7 @@ from mongoengine import (
     StringField,
 )
 
-from .base import TrackedDocument
+from .base import DISTRICT_WIDE, TrackedDocument
 from .clock import local_today
 from .errors import DomainError
 from .money import FenField
@@ -59,7 +59,7 @@ class AdoptionAssessment(TrackedDocument):
     def __str__(self):
         return f"收养评估 {self.case_number}"
 
-    def duplicate_message(self):
+    def duplicate_message(self, actor=None):
         return f"评估编号 {self.case_number} 已存在。"
 
     def prepare(self):
@@ -91,6 +91,7 @@ class MarriageWork(TrackedDocument):
     year = StringField(verbose_name="年度")
 
     meta = {"collection": "marriage_work", "ordering": ["-work_date"], "indexes": [("-work_date", "-id"), "year", "kind"]}
+    scope_field = DISTRICT_WIDE  # the station's marriage-register work, about no person on file
     unaudited_fields = frozenset({"year"})
 
     def __str__(self):
@@ -116,6 +117,7 @@ class MediaArticle(TrackedDocument):
     year = StringField(verbose_name="年度")
 
     meta = {"collection": "media_articles", "ordering": ["-published_on"], "indexes": [("-published_on", "-id"), "year", "level"]}
+    scope_field = DISTRICT_WIDE  # the station's press articles
     file_fields = ("scan",)
     unaudited_fields = frozenset({"year"})
 
@@ -146,6 +148,7 @@ class BureauTask(TrackedDocument):
     attachment = FileField(collection_name="task_files", verbose_name="报送材料")
 
     meta = {"collection": "bureau_tasks", "ordering": ["status", "due_on"], "indexes": ["owner", "assigned_on", "status", "due_on"]}
+    scope_field = DISTRICT_WIDE  # tasks the bureau gives the station
     file_fields = ("attachment",)
 
     def __str__(self):

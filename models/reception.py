@@ -12,7 +12,7 @@ from mongoengine import (
 )
 
 from .archives import Archive
-from .base import FollowUp, TrackedDocument
+from .base import DISTRICT_WIDE, FollowUp, TrackedDocument
 from .clock import local_now, local_today
 from .errors import DomainError
 from .periods import period_keys
@@ -120,11 +120,12 @@ class DutyDay(TrackedDocument):
 
     meta = {"collection": "duty_days", "ordering": ["day"],
             "indexes": ["place", "on_duty", ("day", "id"), {"fields": ["day", "place"], "unique": True}]}
+    scope_field = DISTRICT_WIDE  # the station's duty roster
 
     def __str__(self):
         return f"{self.day:%Y-%m-%d} {dict(PLACES).get(self.place, '')}值班" if self.day else "值班"
 
-    def duplicate_message(self):
+    def duplicate_message(self, actor=None):
         return f"{self.day:%Y-%m-%d} {dict(PLACES).get(self.place, '')}已有值班安排，请直接修改那一天。"
 
     def check_rules(self):

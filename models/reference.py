@@ -4,7 +4,7 @@ Loaded from ``seeds/`` files and editable by an admin."""
 
 from mongoengine import BooleanField, IntField, ReferenceField, StringField
 
-from .base import TrackedDocument
+from .base import DISTRICT_WIDE, TrackedDocument
 
 TOWNSHIP_KINDS = (("街道", "街道"), ("镇", "镇"), ("乡", "乡"), ("管委会", "管委会（乡级单位）"))
 CATEGORY_DOMAINS = (("child", "儿童"), ("elderly", "老年人"), ("homeless", "流浪乞讨人员"), ("other", "其他"))
@@ -26,7 +26,7 @@ class Township(TrackedDocument):
     def __str__(self):
         return self.name or ""
 
-    def duplicate_message(self):
+    def duplicate_message(self, actor=None):
         return f"区划代码 {self.code} 已存在。"
 
 
@@ -56,7 +56,7 @@ class Community(TrackedDocument):
                 f"社区/村委代码应以所属街道/乡镇代码 {self.township.code} 开头。", field="code"
             )
 
-    def duplicate_message(self):
+    def duplicate_message(self, actor=None):
         return f"区划代码 {self.code} 已存在。"
 
 
@@ -72,11 +72,12 @@ class PersonCategory(TrackedDocument):
     sort_order = IntField(default=0, verbose_name="排序")
 
     meta = {"collection": "person_categories", "ordering": ["sort_order", "code"], "indexes": ["domain", "designated", ("sort_order", "id")]}
+    scope_field = DISTRICT_WIDE  # reference data
 
     def __str__(self):
         return self.name or ""
 
-    def duplicate_message(self):
+    def duplicate_message(self, actor=None):
         return f"类别代码 {self.code} 已存在。"
 
     def after_write(self, before):
@@ -98,9 +99,10 @@ class ThemeTag(TrackedDocument):
     sort_order = IntField(default=0, verbose_name="排序")
 
     meta = {"collection": "theme_tags", "ordering": ["sort_order", "code"], "indexes": ["kind", ("sort_order", "id")]}
+    scope_field = DISTRICT_WIDE  # reference data
 
     def __str__(self):
         return self.name or ""
 
-    def duplicate_message(self):
+    def duplicate_message(self, actor=None):
         return f"主题代码 {self.code} 已存在。"

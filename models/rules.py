@@ -5,7 +5,7 @@ import json
 
 from mongoengine import StringField
 
-from .base import TrackedDocument
+from .base import DISTRICT_WIDE, TrackedDocument
 from .errors import DomainError
 
 RULE_SETS = {
@@ -22,6 +22,7 @@ class RuleSet(TrackedDocument):
     note = StringField(max_length=500, verbose_name="修改说明")
 
     meta = {"collection": "rule_sets"}
+    scope_field = DISTRICT_WIDE  # reference data: the business rules
 
     def __str__(self):
         return RULE_SETS.get(self.key, self.key or "")

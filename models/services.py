@@ -172,9 +172,9 @@ def create_record(doc: TrackedDocument, actor) -> TrackedDocument:
     try:
         doc.save(force_insert=True, validate=False)
     except (NotUniqueError, DuplicateKeyError) as exc:
-        raise DuplicateRecordError(doc.duplicate_message()) from exc
+        raise DuplicateRecordError(doc.duplicate_message(actor)) from exc
     except OperationError as exc:
-        raise DuplicateRecordError(doc.duplicate_message()) from exc
+        raise DuplicateRecordError(doc.duplicate_message(actor)) from exc
     save_entry(doc, entry)
     doc.after_write(None)
     return doc
@@ -250,7 +250,7 @@ def create_records(docs: list[TrackedDocument], actor) -> int:
     except (PyMongoError, NotUniqueError, OperationError) as exc:
         # nothing half-saved: the ids are new, so every record of this call that got in is taken out again
         collection.delete_many({"_id": {"$in": [doc.pk for doc in docs]}})
-        raise DuplicateRecordError(docs[0].duplicate_message()) from exc
+        raise DuplicateRecordError(docs[0].duplicate_message(actor)) from exc
     for start in range(0, len(entries), BULK_BATCH):
         AuditEntry._get_collection().insert_many([e.to_mongo().to_dict() for e in entries[start:start + BULK_BATCH]])
     if getattr(docs[0], "keeps_change_log", False):
@@ -283,7 +283,7 @@ def update_record(doc: TrackedDocument, before: dict, expected_version: int, act
     try:
         result = doc._get_collection().update_one({"_id": doc.pk, "version": expected_version}, update)
     except (DuplicateKeyError, NotUniqueError, OperationError) as exc:
-        raise DuplicateRecordError(doc.duplicate_message()) from exc
+        raise DuplicateRecordError(doc.duplicate_message(actor)) from exc
     if result.matched_count == 0:
         raise StaleRecordError()
     doc.version = expected_version + 1

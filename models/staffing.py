@@ -7,7 +7,7 @@ import datetime as dt
 
 from mongoengine import BooleanField, DateTimeField, ReferenceField, StringField
 
-from .base import TrackedDocument
+from .base import DISTRICT_WIDE, TrackedDocument
 from .clock import local_today
 from .errors import DomainError
 from .rules import get_rules
@@ -36,6 +36,7 @@ class StaffMember(TrackedDocument):
     ended_on = DateTimeField(verbose_name="离职日期")
 
     meta = {"collection": "staff_members", "ordering": ["name"], "indexes": ["employment", "sex", "education", "major_field", "street_rescue", "started_on", "ended_on"]}
+    scope_field = DISTRICT_WIDE  # the project's staff roster
 
     def __str__(self):
         return self.name or "工作人员"

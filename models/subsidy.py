@@ -22,13 +22,14 @@ from mongoengine import (
 
 from .archive_import import read_workbook
 from .audit import write_audit
-from .base import WHOLE_RESULT, TrackedDocument, ref_id
+from .base import DISTRICT_WIDE, WHOLE_RESULT, TrackedDocument, ref_id
 from .clock import local_today
 from .dates import parse_date
 from .errors import DomainError
 from .money import FenField, parse_yuan
 from .reference import Township
 from .rules import get_rules
+from .sensitivity import ID_NUMBER
 from .users import User
 from .visits import Photo  # noqa: F401  (registers the embedded photo document)
 
@@ -58,6 +59,7 @@ class SubsidyBatch(TrackedDocument):
     skipped_count = IntField(default=0, verbose_name="已存在（跳过）")
 
     meta = {"collection": "subsidy_batches", "ordering": ["-created_at"]}
+    scope_field = DISTRICT_WIDE  # a coordinator's import file; its rows (SubsidyItem) are scoped
     file_fields = ("file",)
 
     def __str__(self):
@@ -71,7 +73,7 @@ class SubsidyItem(TrackedDocument):
     batch = ReferenceField(SubsidyBatch, verbose_name="导入批次")
     external_no = StringField(required=True, max_length=60, verbose_name="编号")
     elder_name = StringField(required=True, max_length=40, verbose_name="老人姓名")
-    id_number = StringField(max_length=18, verbose_name="身份证号")
+    id_number = StringField(max_length=18, verbose_name="身份证号", sensitive=ID_NUMBER)
     township = ReferenceField(Township, required=True, verbose_name="街道/乡镇")
     organisation = StringField(max_length=100, verbose_name="评估/服务机构")
     occurred_on = DateTimeField(required=True, verbose_name="评估/服务日期")
@@ -209,6 +211,7 @@ class SampleDraw(TrackedDocument):
     inspectors = ListField(ReferenceField(User), verbose_name="核查人员")
 
     meta = {"collection": "sample_draws", "ordering": ["-created_at"]}
+    scope_field = DISTRICT_WIDE  # a coordinator's sample draw; its checks (SpotCheck) are scoped
 
     def __str__(self):
         return (f"{CHECK_KINDS.get(self.kind, '')} {self.date_from:%Y-%m-%d}至{self.date_to:%Y-%m-%d} "

@@ -8,6 +8,8 @@ summary is read by ``_id`` alone (no scan)."""
 from mongoengine import DictField, Document, IntField, ListField, ObjectIdField
 from pymongo.errors import DuplicateKeyError
 
+from .base import DISTRICT_WIDE
+
 #: Entries of each list a summary keeps, newest first.
 SUMMARY_LENGTH = 20
 
@@ -19,6 +21,7 @@ class RecordSummary(Document):
     logged = IntField(default=0)  # entries ever put in change_log: the guard of concurrent writers
 
     meta = {"collection": "record_summaries"}
+    scope_field = DISTRICT_WIDE  # read only by the id of the record it summarises, on that record's (scoped) page
 
 
 def summary_of(record_id) -> dict:

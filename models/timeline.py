@@ -28,7 +28,8 @@ SOURCES: list[TimelineSource] = []
 def on_timeline(person_field: str, endpoint: str, order_by: str, kept_in_summary: str | None = None):
     """Class decorator: records of this kind appear on the person's timeline.
     The class implements ``timeline_events(person_id) -> list[dict]`` with the
-    keys ``at``, ``kind``, ``text`` and ``who``; with ``kept_in_summary`` it also
+    keys ``at``, ``kind``, ``text`` and ``who`` (and ``field``, the field whose value
+    ``text`` shows, when it is a declared sensitive one: models.sensitivity); with ``kept_in_summary`` it also
     keeps those events (with ``record_id``) in that field of the person's summary."""
 
     def register(document):
@@ -54,7 +55,8 @@ def person_events(person_id, summary: dict) -> list[dict]:
         load_references(records)
         for record in records:
             for event in record.timeline_events(person_id):
-                events.append({**event, "endpoint": source.endpoint, "record_id": record.pk})
+                events.append({**event, "endpoint": source.endpoint, "record_id": record.pk,
+                               "document": source.document})
     return events
 
 

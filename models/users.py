@@ -14,10 +14,11 @@ from mongoengine import (
 )
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .base import TrackedDocument
+from .base import DISTRICT_WIDE, TrackedDocument
 from .clock import local_now
 from .errors import DomainError
 from .reference import Township
+from .sensitivity import FULL_VIEW_ROLES
 
 ROLES = (
     ("staff", "社工"),
@@ -54,7 +55,7 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
 }
 
 #: Roles that may see full ID numbers and other sensitive parts of an archive.
-SENSITIVE_ROLES = frozenset({"staff", "coordinator"})
+SENSITIVE_ROLES = FULL_VIEW_ROLES
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -91,12 +92,13 @@ class User(TrackedDocument):
     last_login_at = DateTimeField(verbose_name="最近登录")
 
     meta = {"collection": "users", "ordering": ["username"], "indexes": ["townships", "active", "role"]}
+    scope_field = DISTRICT_WIDE  # accounts are managed centrally by the admin
     unaudited_fields = frozenset({"password_hash", "failed_logins", "locked_until", "last_login_at"})
 
     def __str__(self):
         return f"{self.display_name}（{self.username}）" if self.display_name else (self.username or "")
 
-    def duplicate_message(self):
+    def duplicate_message(self, actor=None):
         return f"用户名 {self.username} 已存在。"
 
     # Flask-Login's user protocol, written out so that models stay free of Flask.

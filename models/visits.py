@@ -295,6 +295,7 @@ class VisitTally(Document):
     count = IntField(default=0)
 
     meta = {"collection": "visit_tallies", "indexes": [("month", "township")]}
+    scope_field = "township"  # counts of one township's visits
 
 
 def tally_slot(stored: dict | None) -> tuple | None:

@@ -12,7 +12,7 @@ from mongoengine import (
     StringField,
 )
 
-from .base import WHOLE_RESULT, TrackedDocument
+from .base import DISTRICT_WIDE, WHOLE_RESULT, TrackedDocument
 from .errors import DomainError
 from .periods import period_keys
 from .users import User
@@ -29,11 +29,12 @@ class VolunteerTeam(TrackedDocument):
     coordinator = ReferenceField(User, verbose_name="联络社工")
 
     meta = {"collection": "volunteer_teams", "ordering": ["name"]}
+    scope_field = DISTRICT_WIDE  # volunteers serve the whole district
 
     def __str__(self):
         return self.name or "志愿服务队"
 
-    def duplicate_message(self):
+    def duplicate_message(self, actor=None):
         return f"已有同名志愿服务队“{self.name}”。"
 
 
@@ -50,6 +51,7 @@ class Volunteer(TrackedDocument):
     training_hours = FloatField(default=0, verbose_name="累计培训时数")
 
     meta = {"collection": "volunteers", "ordering": ["name"], "indexes": ["total_hours", "training_hours", "teams", "status", "phone"]}
+    scope_field = DISTRICT_WIDE  # volunteers serve the whole district
     unaudited_fields = frozenset({"total_hours", "training_hours"})
 
     def __str__(self):
@@ -73,6 +75,7 @@ class VolunteerHourEntry(Document):
     year = StringField()
 
     meta = {"collection": "volunteer_hours", "ordering": ["served_on"], "indexes": ["source_id", ("volunteer", "served_on"), ("source", "served_on")]}
+    scope_field = DISTRICT_WIDE  # the volunteers' hour ledger, as the volunteers
 
 
 def write_ledger(source: str, record, entries: list[tuple]) -> None:

@@ -66,3 +66,25 @@ def test_staff_cannot_file_a_record_under_another_township(app, login_as, townsh
     assert response.status_code == 200
     assert "不在您的负责范围内" in response.get_data(as_text=True)
     assert Attachment.objects(title="越权上传").count() == 0
+
+
+def test_donations_of_another_township_are_not_listed_opened_or_exported(app, login_as, townships):
+    import datetime as dt
+
+    from models.charity import Donation
+    from models.services import create_record
+
+    from .archive_helpers import make_child
+
+    with app.app_context():
+        child = make_child(townships["东江街道"], name="东江受助儿童")
+        donation = create_record(Donation(direction="given", donated_on=dt.datetime(2026, 3, 2), kind="in_kind",
+                                          items="东江助学书包", recipient=child), None)
+    assert donation.township.pk == townships["东江街道"].pk  # taken from the recipient
+    client = login_as("staff2")  # 穿山街道
+    assert "东江助学书包" not in client.get("/donation/").get_data(as_text=True)
+    assert client.get(f"/donation/details/?id={donation.pk}").status_code in (302, 404)
+    assert "东江助学书包" not in client.get(f"/donation/details/?id={donation.pk}", follow_redirects=True) \
+        .get_data(as_text=True)
+    assert "东江助学书包" not in client.get("/donation/export/csv/").get_data(as_text=True)
+    assert "东江助学书包" in login_as("staff").get("/donation/").get_data(as_text=True)

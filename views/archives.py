@@ -37,6 +37,7 @@ from models.clock import local_now, local_today
 from models.custom_fields import definitions_for
 from models.errors import DomainError
 from models.rules import get_rules
+from models.sensitivity import sensitivity, visible_value
 from models.summaries import SUMMARY_LENGTH, summary_of
 from models.timeline import person_events
 from models.users import User
@@ -373,8 +374,8 @@ class ArchiveBaseView(SecureModelView):
                            return_url=get_redirect_target() or self.get_url(".index_view"))
 
     def file_context(self, record) -> dict:
-        sees_sensitive = current_user.sees_sensitive
-        sections = archive_sections(record, sees_sensitive)
+        role = current_user.role
+        sections = archive_sections(record, role)
         custom = [(d.label, d.display((record.custom or {}).get(d.key))) for d in definitions_for(record.kind_key)]
         risk = list(RiskAssessment.objects(person=record.pk, voided=False).order_by("-assessed_on")) \
             if record.kind_key == "child" else []
@@ -386,7 +387,7 @@ class ArchiveBaseView(SecureModelView):
                 "timeline": timeline(record, summary, risk, capability),
                 "visits_shown": len(summary.get("recent_visits") or []), "summary_length": SUMMARY_LENGTH,
                 "full_history_url": url_for("audit.index_view", flt0_record_id_equals=str(record.pk))
-                if current_user.can("audit", "read") else None, "id_display": record.id_number if sees_sensitive else record.masked_id,
+                if current_user.can("audit", "read") else None, "id_display": visible_value(record._fields["id_number"], record.id_number, role) or "",
                 "risk_labels": RISK_LABELS, "kind_endpoint": KIND_ENDPOINTS.get(record.kind_key, "archive")}
 
     @expose("/print/")
@@ -428,7 +429,7 @@ class ArchiveBaseView(SecureModelView):
 
     def get_export_value(self, model, name):
         if name == "id_number":
-            return model.id_number if current_user.sees_sensitive else model.masked_id
+            return self.visible(model, name, model.id_number) or ""
         if name == "age":
             return model.age if model.age is not None else ""
         if name == "missing_items":
@@ -483,16 +484,17 @@ class ArchiveBaseView(SecureModelView):
 KIND_ENDPOINTS = {"child": "childarchive", "elderly": "elderlyarchive", "homeless": "homelessarchive"}
 
 
-def archive_sections(record, sees_sensitive: bool) -> list[tuple[str, list[tuple[str, str]]]]:
-    """The archive as labelled sections for the detail and print pages."""
+def archive_sections(record, role: str | None) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The archive as labelled sections for the detail and print pages, each value
+    as ``role`` may see it (models.sensitivity)."""
 
     def value(name):
         field = record._fields.get(name)
         raw = getattr(record, name, None)
         if raw is None or raw == "" or raw == []:
             return ""
-        if name == "id_number":
-            return raw if sees_sensitive else record.masked_id
+        if sensitivity(field):
+            return str(visible_value(field, raw if isinstance(raw, str) else str(raw), role))
         choices = getattr(field, "choices", None) or getattr(getattr(field, "field", None), "choices", None)
         if isinstance(raw, list):
             labels = dict(choices) if choices else {}
@@ -509,9 +511,6 @@ def archive_sections(record, sees_sensitive: bool) -> list[tuple[str, list[tuple
         rows = []
         for name in names:
             if name not in record._fields:
-                continue
-            if name in getattr(record, "sensitive_fields", ()) and not sees_sensitive:
-                rows.append((record._fields[name].verbose_name, "（无权查看）"))
                 continue
             rows.append((record._fields[name].verbose_name or name, value(name)))
         return (title, rows)
@@ -566,7 +565,10 @@ def timeline(record, summary: dict, risk_assessments=(), capability_assessments=
         events.append({"at": assessment.assessed_on, "kind": "能力评估",
                        "text": f"{assessment.level}（{assessment.total}分）",
                        "who": f"{assessment.assessor_one}、{assessment.assessor_two}"})
+    role = current_user.role
     for event in person_events(record.pk, summary):
+        if event.get("field") and event.get("document"):
+            event["text"] = visible_value(event["document"]._fields.get(event["field"]), event["text"], role)
         events.append({**event, "url": url_for(f"{event['endpoint']}.details_view", id=event["record_id"])})
     events.sort(key=lambda e: e["at"], reverse=True)
     return events

@@ -3,18 +3,28 @@
 from markupsafe import Markup, escape
 
 from models.audit import AuditEntry
+from models.sensitivity import visible_change
 
-from .base import SecureModelView
+from .base import SecureModelView, current_role
+
+
+def _visible_changes(model):
+    """(label, old, new) of each change, masked for a role that may not see the values
+    (the trail keeps what was written: a 系统管理员 reads who changed which field when)."""
+    role = current_role()
+    return [(c.label or c.field, *visible_change(model.collection, c, role)) for c in model.changes]
 
 
 def _changes(view, context, model, name):
     if not model.changes:
         return ""
-    lines = [
-        f"<div><b>{escape(c.label or c.field)}</b>：{escape(c.old or '（空）')} → {escape(c.new or '（空）')}</div>"
-        for c in model.changes
-    ]
+    lines = [f"<div><b>{escape(label)}</b>：{escape(old or '（空）')} → {escape(new or '（空）')}</div>"
+             for label, old, new in _visible_changes(model)]
     return Markup("".join(lines))
+
+
+def _changes_text(view, context, model, name):
+    return "；".join(f"{label}：{old or '（空）'} → {new or '（空）'}" for label, old, new in _visible_changes(model))
 
 
 def _collection(view, context, model, name):
@@ -30,7 +40,7 @@ class AuditView(SecureModelView):
     column_formatters = {"changes": _changes, "collection": _collection}
     column_formatters_detail = {"changes": _changes, "collection": _collection}
     column_formatters_export = {"collection": _collection,
-                                "changes": lambda v, c, m, n: "；".join(str(x) for x in m.changes)}
+                                "changes": _changes_text}
     column_default_sort = ("at", True)
     column_labels = {
         "collection": "数据类别",

@@ -53,6 +53,7 @@ from models.clock import local_now
 from models.errors import DomainError
 from models.files import base_name, image_type_of
 from models.money import FenField, format_yuan
+from models.sensitivity import ID_NUMBER, search_condition, sensitivity, visible_value
 from models.services import create_record, restore_record, snapshot, update_record, void_record
 from models.spreadsheets import csv_text
 
@@ -109,6 +110,21 @@ def portable_regex(term: str) -> dict:
     return {"$regex": re.escape(term), "$options": "i"}
 
 
+def current_role() -> str | None:
+    return current_user.role if current_user.is_authenticated else None
+
+
+#: A condition no record meets (a search the user may not make on any field).
+NOTHING = {"_id": None}
+
+
+def search_conditions_for(fields, term: str) -> list[dict]:
+    """The conditions a search term makes on ``fields`` for the current user
+    (models.sensitivity: no partial ID numbers for roles that see them masked)."""
+    role = current_role()
+    return [c for c in (search_condition(f, term, role) for f in fields) if c is not None]
+
+
 def remote_addr() -> str | None:
     """The client's address. Behind a trusted proxy (setting TRUSTED_PROXIES) ProxyFix has
     already put the address the proxy saw here; a header sent by anyone else is ignored."""
@@ -126,6 +142,9 @@ def audit(action_name: str, **kwargs):
 
 class PortableLike(me_filters.BaseMongoEngineFilter):
     def apply(self, query, value):
+        field = query._document._fields.get(self.column)
+        if field is not None and sensitivity(field):
+            return query.filter(__raw__=(search_conditions_for([field], value) or [NOTHING])[0])
         return query.filter(__raw__={self._db_field(query): portable_regex(value)})
 
     def _db_field(self, query):
@@ -260,7 +279,7 @@ class ScopedAjaxLoader(QueryAjaxModelLoader):
         query = self._base_query()
         term = (term or "").strip()
         if term:
-            conditions = [{f.db_field: portable_regex(term)} for f in self._cached_fields]
+            conditions = search_conditions_for(self._cached_fields, term) or [NOTHING]
             query = query.filter(__raw__={"$or": conditions})
         if offset:
             query = query.skip(offset)
@@ -644,13 +663,13 @@ class SecureModelView(ModelView):
 
     def search_conditions(self, term: str) -> list[dict]:
         """Raw conditions OR-ed for a search term. Subclasses add their own."""
-        return [{f.db_field: portable_regex(term)} for f in self._search_fields]
+        return search_conditions_for(self._search_fields, term)
 
     def _search(self, query, search_term):
         term = (search_term or "").strip()
         if not term:
             return query
-        return query.filter(__raw__={"$or": self.search_conditions(term)})
+        return query.filter(__raw__={"$or": self.search_conditions(term) or [NOTHING]})
 
     def list_order(self, sort_column, sort_desc) -> list[tuple[str, bool]]:
         """The list's ``(column, descending)`` order: the column clicked, else the
@@ -875,8 +894,17 @@ class SecureModelView(ModelView):
         return f"{self.name}_{stamp}.{export_type}"
 
     def get_export_value(self, model, name):
-        value = super().get_export_value(model, name)
+        value = self.visible(model, name, super().get_export_value(model, name))
         return "" if value is None else value
+
+    def visible(self, model, name, value, in_list=False):
+        """A column's value as the current user may see it (models.sensitivity); in a
+        list an ID number is masked for everyone."""
+        field = model._fields.get(name)
+        kind = sensitivity(field)
+        if kind is None:
+            return value
+        return visible_value(field, value, None if in_list and kind == ID_NUMBER else current_role())
 
     def _export_csv(self, return_url):
         count, data = self._export_data()
@@ -952,12 +980,12 @@ class SecureModelView(ModelView):
 
     @pass_context
     def get_list_value(self, context, model, name):
-        value = super().get_list_value(context, model, name)
+        value = self.visible(model, name, super().get_list_value(context, model, name), in_list=True)
         return "" if value is None or value == "None" else value
 
     @pass_context
     def get_detail_value(self, context, model, name):
-        value = super().get_detail_value(context, model, name)
+        value = self.visible(model, name, super().get_detail_value(context, model, name))
         return "" if value is None or value == "None" else value
 
     def details_links(self, model) -> list[tuple[str, str]]:

@@ -150,7 +150,7 @@ class IndicatorsView(SecureView):
         if not current_user.can("indicators", "export"):
             abort(403)
         contract = _contract()
-        path = indicator_workbook(contract, local_today())
+        path = indicator_workbook(contract, local_today(), user_townships())
         audit("export", collection="indicators", detail=f"导出“{contract.name}”指标完成情况及佐证（Excel）")
         return send_xlsx(path, f"指标完成情况_{local_now():%Y%m%d}.xlsx")
 
@@ -159,7 +159,7 @@ class IndicatorsView(SecureView):
         if not current_user.can("indicators", "export"):
             abort(403)
         contract = _contract()
-        data = year_summary_docx(contract, local_today())
+        data = year_summary_docx(contract, local_today(), user_townships())
         audit("export", collection="indicators", detail=f"导出“{contract.name}”年度总结（Word）")
         return Response(data, mimetype=DOCX_MIMETYPE,
                         headers={"Content-Disposition": content_disposition(f"{contract.name}年度总结.docx")})
