@@ -6,6 +6,7 @@ started on free ports in a temporary folder.
 further arguments go to pytest."""
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -39,6 +40,8 @@ def ferretdb_lane(extra: list[str]) -> int:
 
 
 def main(argv: list[str]) -> int:
+    # SIGTERM ends the run through ``finally``, so the local database stops with it.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     lanes = [argv.pop(0)] if argv and argv[0] in LANES else list(LANES)
     runners = {"mongomock": mongomock_lane, "ferretdb": ferretdb_lane}
     failed = [lane for lane in lanes if runners[lane](argv) != 0]

@@ -10,8 +10,10 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"go.mongodb.org/mongo-driver/bson"
+	"go.mongodb.org/mongo-driver/x/bsonx/bsoncore"
 )
 
 // Wire protocol op codes the gate looks into.
@@ -46,6 +48,8 @@ type command struct {
 	collection string // the first element's value when it is a string
 	renameTo   string // renameCollection's "to"
 	moreToCome bool   // the client expects no reply
+	body       bson.Raw
+	sequences  bool // the request carries document sequences
 }
 
 func (c command) isWrite() bool {
@@ -54,14 +58,26 @@ func (c command) isWrite() bool {
 
 // gate forwards each client connection to FerretDB, one write command at a time.
 type gate struct {
-	socket string
-	twins  *indexTwins
-	logger *slog.Logger
-	writes sync.Mutex
+	socket  string
+	twins   *indexTwins
+	planner *planner
+	logger  *slog.Logger
+	writes  sync.Mutex
+
+	planned   atomic.Int64 // reads answered from PostgreSQL by the planner
+	forwarded atomic.Int64 // reads the planner left to FerretDB
 }
 
-func newGate(socket string, twins *indexTwins, logger *slog.Logger) *gate {
-	return &gate{socket: socket, twins: twins, logger: logger}
+// stats answers the command {localdbStats: 1}: how many reads the planner answered.
+func (g *gate) stats() []byte {
+	return bsoncore.NewDocumentBuilder().
+		AppendInt64("planned", g.planned.Load()).
+		AppendInt64("forwarded", g.forwarded.Load()).
+		AppendDouble("ok", 1).Build()
+}
+
+func newGate(socket string, twins *indexTwins, planner *planner, logger *slog.Logger) *gate {
+	return &gate{socket: socket, twins: twins, planner: planner, logger: logger}
 }
 
 func (g *gate) serve(ctx context.Context, listener net.Listener) {
@@ -113,6 +129,18 @@ func (g *gate) handle(ctx context.Context, client net.Conn) {
 // lock for the whole exchange when the request is a write.
 func (g *gate) forward(ctx context.Context, request []byte, client, backend net.Conn) error {
 	cmd := inspect(request)
+	if cmd.name == "localdbStats" {
+		_, err := client.Write(replyMessage(request, g.stats()))
+		return err
+	}
+	if !cmd.isWrite() && !cmd.moreToCome && !cmd.sequences && cmd.body != nil && g.planner != nil {
+		if reply, err := g.planner.answer(ctx, cmd, cmd.body); err == nil {
+			g.planned.Add(1)
+			_, err := client.Write(replyMessage(request, reply))
+			return err
+		}
+		g.forwarded.Add(1)
+	}
 	if cmd.isWrite() {
 		g.writes.Lock()
 		defer g.writes.Unlock()
@@ -136,9 +164,33 @@ func (g *gate) forward(ctx context.Context, request []byte, client, backend net.
 	}
 	if cmd.isWrite() {
 		g.twins.afterWrite(ctx, cmd)
+		if g.planner != nil {
+			switch cmd.name {
+			case "drop", "dropDatabase", "renameCollection":
+				g.planner.forget(cmd.database)
+				if cmd.renameTo != "" {
+					database, _ := splitNamespace(cmd.renameTo)
+					g.planner.forget(database)
+				}
+			}
+		}
 	}
 	return nil
 }
+
+// replyMessage wraps a reply body the planner built as an OP_MSG answering request.
+func replyMessage(request []byte, body []byte) []byte {
+	message := make([]byte, headerLength+4+1, headerLength+4+1+len(body))
+	binary.LittleEndian.PutUint32(message[4:8], uint32(replyIDs.Add(1)))
+	copy(message[8:12], request[4:8]) // responseTo: the request's id
+	binary.LittleEndian.PutUint32(message[12:16], opMsg)
+	// flag bits 0, then section kind 0
+	message = append(message, body...)
+	binary.LittleEndian.PutUint32(message[0:4], uint32(len(message)))
+	return message
+}
+
+var replyIDs atomic.Int32
 
 func readMessage(r io.Reader) ([]byte, error) {
 	var header [headerLength]byte
@@ -192,9 +244,12 @@ func inspect(message []byte) command {
 			return cmd
 		}
 		if kind == 0 {
-			readBody(bson.Raw(message[offset:offset+size]), &cmd)
+			cmd.body = bson.Raw(message[offset : offset+size])
+			readBody(cmd.body, &cmd)
 			return cmd
 		}
+		cmd.body = nil // a document sequence: not a read the planner answers
+		cmd.sequences = true
 		offset += size
 	}
 	return cmd

@@ -36,6 +36,7 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:27018", "TCP address to listen on (loopback only)")
 	pgURL := flag.String("postgresql", "", "PostgreSQL connection string of the private cluster")
 	quiet := flag.Bool("quiet", false, "log warnings and errors only")
+	noPlanner := flag.Bool("no-planner", false, "send every read to FerretDB (for comparisons)")
 	flag.Parse()
 
 	if *pgURL == "" {
@@ -70,6 +71,7 @@ func main() {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	ctx = stopWithParent(ctx)
 
 	ferretDone := make(chan error, 1)
 	go func() { ferretDone <- db.Run(ctx) }()
@@ -87,11 +89,19 @@ func main() {
 		fail(err)
 	}
 
+	var reads *planner
+	if !*noPlanner {
+		if reads, err = newPlanner(ctx, *pgURL); err != nil {
+			fail(err)
+		}
+		defer reads.close()
+	}
+
 	listener, err := net.Listen("tcp", *listen)
 	if err != nil {
 		fail(err)
 	}
-	gate := newGate(socket, twins, logger)
+	gate := newGate(socket, twins, reads, logger)
 	go func() {
 		<-ctx.Done()
 		listener.Close()
@@ -136,6 +146,23 @@ func waitForSocket(ctx context.Context, socket string, ferretDone <-chan error) 
 		time.Sleep(50 * time.Millisecond)
 	}
 	return errors.New("FerretDB did not start listening in time")
+}
+
+// stopWithParent ends the program when the process that started it is gone (the
+// run or test command was killed), so no gate is left holding a port.
+func stopWithParent(ctx context.Context) context.Context {
+	parent := os.Getppid()
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		for ctx.Err() == nil {
+			if os.Getppid() != parent {
+				cancel()
+				return
+			}
+			time.Sleep(time.Second)
+		}
+	}()
+	return ctx
 }
 
 func fail(err error) {

@@ -152,16 +152,27 @@ func (t *indexTwins) syncCollection(ctx context.Context, schema, collection stri
 
 	var statements []string
 	var names []string
+	pending := map[string]bool{}
 	for _, tw := range found {
 		t.synced[schema+"\x00"+tw.collection] = true
+		if storage := schema + "\x00" + tw.table + "\x00storage"; !t.created[storage] && !pending[storage] {
+			pending[storage] = true
+			// Documents up to a page's size stay inline and uncompressed: every
+			// condition and sort key the planner evaluates reads the document again,
+			// and decompressing it each time cost more than the query itself.
+			statements = append(statements, fmt.Sprintf(`ALTER TABLE %s SET (toast_tuple_target = 8160)`,
+				pgx.Identifier{schema, tw.table}.Sanitize()))
+			names = append(names, tw.table+"\x00storage")
+		}
 		// FerretDB pushes down equality on top-level fields only.
 		if strings.ContainsAny(tw.field, ".$") {
 			continue
 		}
 		name := twinName(tw.table, tw.field)
-		if t.created[schema+"\x00"+name] {
+		if t.created[schema+"\x00"+name] || pending[name] {
 			continue
 		}
+		pending[name] = true
 		statements = append(statements, fmt.Sprintf(
 			`CREATE INDEX IF NOT EXISTS %s ON %s USING gin ((_jsonb->%s) jsonb_path_ops)`,
 			pgx.Identifier{name}.Sanitize(),
