@@ -23,18 +23,16 @@ _scanning_servers: dict = {}
 
 def server_scans_collections() -> bool:
     """Whether the database answers every query by reading the whole collection:
-    the local database (FerretDB on SQLite keeps indexes but filters only ``_id``
-    in SQL) and mongomock. Pages then read once what they need and count it,
-    rather than asking a count and a page; on MongoDB the indexes answer both."""
+    mongomock (the in-memory test double). Pages then read once what they need and
+    count it, rather than asking a count and a page. MongoDB answers both from its
+    indexes, and so does the local database (its planner sends the count and the
+    sorted, limited page to PostgreSQL, where the GIN twins of the indexes serve them)."""
     from mongoengine.connection import get_connection
 
     client = get_connection()
     key = id(client)
     if key not in _scanning_servers:
-        if type(client).__module__.startswith("mongomock"):
-            _scanning_servers[key] = True
-        else:
-            _scanning_servers[key] = any(name.startswith("ferretdb") for name in client.admin.command("buildInfo"))
+        _scanning_servers[key] = type(client).__module__.startswith("mongomock")
     return _scanning_servers[key]
 
 
@@ -187,6 +185,25 @@ def fill_missing_voided() -> dict[str, int]:
                                                                {"$set": {"voided": False}})
         if result.modified_count:
             filled[collection_name] = result.modified_count
+    return filled
+
+
+def fill_missing_photo_hashes() -> dict[str, int]:
+    """Give records of an earlier version the top-level list of their photos' digests
+    (the reuse check asks it; it is derived on every save since). Returns {collection: filled}."""
+    filled = {}
+    for collection_name, document_class in sorted(_root_classes().items()):
+        if "photo_hashes" not in document_class._fields:
+            continue
+        collection = document_class._get_collection()
+        count = 0
+        for son in collection.find({"photo_hashes": {"$exists": False}}, {"photos.sha256": 1},
+                                   batch_size=WHOLE_RESULT):
+            hashes = [p["sha256"] for p in son.get("photos") or () if p.get("sha256")]
+            collection.update_one({"_id": son["_id"]}, {"$set": {"photo_hashes": hashes}})
+            count += 1
+        if count:
+            filled[collection_name] = count
     return filled
 
 
