@@ -46,10 +46,12 @@ def register(app):
     @app.cli.command("sync-indexes")
     def sync_indexes_command():
         """升级后执行一次：旧记录补上“未作废”标记，建立各数据表声明的索引，删除不再声明的旧索引（旧索引只会拖慢写入）。"""
-        from models.base import fill_missing_voided, sync_indexes
+        from models.base import fill_missing_photo_hashes, fill_missing_voided, sync_indexes
 
         for collection, count in fill_missing_voided().items():
             click.echo(f"{collection}：{count} 条旧记录补上“未作废”标记")
+        for collection, count in fill_missing_photo_hashes().items():
+            click.echo(f"{collection}：{count} 条旧记录补上照片摘要")
         dropped = sync_indexes()
         if not dropped:
             click.echo("索引已是最新，没有需要删除的旧索引。")

@@ -78,13 +78,14 @@ class CommunityEvent(TrackedDocument):
     partners = ListField(ReferenceField(Partner), verbose_name="合作单位")
     resources = StringField(max_length=500, verbose_name="链接的资源")
     photos = ListField(EmbeddedDocumentField("Photo"), verbose_name="活动照片")
+    photo_hashes = ListField(StringField(), verbose_name="照片摘要")  # derived: see services._validate
     summary = StringField(max_length=3000, verbose_name="活动内容与成效")
     year = StringField(verbose_name="年度")
     month = StringField(verbose_name="月份")
 
     meta = {"collection": "community_events", "ordering": ["-event_date"],
             "indexes": ["target_group", "volunteer_activity", "township", ("-event_date", "-id"), "year", "month", "themes", "participants", "people_served",
-                        "photos.sha256", "volunteers.volunteer"]}
+                        "photo_hashes", "volunteers.volunteer"]}
     scope_field = "township"
     file_fields = ("sign_in_sheet", "photos.file", "photos.thumbnail")
     unaudited_fields = frozenset({"year", "month"})
@@ -153,6 +154,7 @@ class Training(TrackedDocument):
     attendees = ListField(EmbeddedDocumentField(Attendee), verbose_name="参训人员")
     materials = FileField(collection_name="training_files", verbose_name="培训资料")
     photos = ListField(EmbeddedDocumentField("Photo"), verbose_name="培训照片")
+    photo_hashes = ListField(StringField(), verbose_name="照片摘要")  # derived: see services._validate
     summary = StringField(max_length=3000, verbose_name="培训内容")
     covered_townships = ListField(ReferenceField(Township), verbose_name="覆盖街道/乡镇")
     attendee_count = IntField(default=0, verbose_name="参训人数")
@@ -161,7 +163,7 @@ class Training(TrackedDocument):
 
     meta = {"collection": "trainings", "ordering": ["-training_date"],
             "indexes": ["audience", ("-training_date", "-id"), "year", "covered_townships", "attendees.volunteer",
-                        "photos.sha256"]}
+                        "photo_hashes"]}
     scope_field = DISTRICT_WIDE  # district trainings of child supervisors and volunteers from several townships; they name no person on file
     file_fields = ("materials", "photos.file", "photos.thumbnail")
     unaudited_fields = frozenset({"covered_townships", "attendee_count", "year", "month"})

@@ -200,6 +200,7 @@ class GroupSeries(TrackedDocument):
     started_on = DateTimeField(required=True, verbose_name="开始日期")
     sessions = ListField(EmbeddedDocumentField(GroupSession), verbose_name="各节活动")
     photos = ListField(EmbeddedDocumentField("Photo"), verbose_name="活动照片")
+    photo_hashes = ListField(StringField(), verbose_name="照片摘要")  # derived: see services._validate
     evaluation = StringField(max_length=3000, verbose_name="小组评估")
     session_count = IntField(default=0, verbose_name="节数")
     min_session_hours = FloatField(verbose_name="最短一节时长")
@@ -207,7 +208,7 @@ class GroupSeries(TrackedDocument):
     year = StringField(verbose_name="年度")
 
     meta = {"collection": "group_series", "ordering": ["-started_on"],
-            "indexes": ["township", ("-started_on", "-id"), "year", "member_archives", "photos.sha256"]}
+            "indexes": ["township", ("-started_on", "-id"), "year", "member_archives", "photo_hashes"]}
     scope_field = "township"
     file_fields = ("photos.file", "photos.thumbnail")
     unaudited_fields = frozenset({"session_count", "min_session_hours", "total_hours", "year"})

@@ -83,6 +83,7 @@ class Patrol(TrackedDocument):
     campaign = StringField(choices=CAMPAIGNS, verbose_name="专项活动")
     encounters = ListField(EmbeddedDocumentField(Encounter), verbose_name="发现对象")
     photos = ListField(EmbeddedDocumentField("Photo"), verbose_name="现场照片")
+    photo_hashes = ListField(StringField(), verbose_name="照片摘要")  # derived: see services._validate
     summary = StringField(verbose_name="巡查情况")
     year = StringField(verbose_name="年度")
     month = StringField(verbose_name="月份")
@@ -90,7 +91,7 @@ class Patrol(TrackedDocument):
     week = StringField(verbose_name="周（ISO）")
 
     meta = {"collection": "patrols", "ordering": ["-patrol_date"],
-            "indexes": ["campaign", "staff", "township", ("-patrol_date", "-id"), "week", "month", "year", "encounters.person", "photos.sha256"]}
+            "indexes": ["campaign", "staff", "township", ("-patrol_date", "-id"), "week", "month", "year", "encounters.person", "photo_hashes"]}
     file_fields = ("photos.file", "photos.thumbnail")
     scope_field = "township"
     unaudited_fields = frozenset({"year", "month", "quarter", "week"})

@@ -37,12 +37,13 @@ class PublicityActivity(TrackedDocument):
     materials_made = StringField(max_length=300, verbose_name="制作的宣传品（名称、数量）")
     materials_given = IntField(default=0, verbose_name="发放宣传品（份）")
     photos = ListField(EmbeddedDocumentField("Photo"), verbose_name="宣传照片")
+    photo_hashes = ListField(StringField(), verbose_name="照片摘要")  # derived: see services._validate
     summary = StringField(max_length=2000, verbose_name="宣传内容")
     year = StringField(verbose_name="年度")
     month = StringField(verbose_name="月份")
 
     meta = {"collection": "publicity", "ordering": ["-held_on"],
-            "indexes": ["format", "audience", "townships", "topics", ("-held_on", "-id"), "year", "month", "photos.sha256"]}
+            "indexes": ["format", "audience", "townships", "topics", ("-held_on", "-id"), "year", "month", "photo_hashes"]}
     scope_field = "townships"
     file_fields = ("photos.file", "photos.thumbnail")
     unaudited_fields = frozenset({"year", "month"})

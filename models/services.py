@@ -109,10 +109,14 @@ def _blank(value) -> bool:
     return value is None or value is False or value == "" or value == []
 
 
+#: Fields every kind that has them derives from its other fields on each save.
+DERIVED_FIELDS = frozenset({"photo_hashes"})
+
+
 def diff(doc, before: dict, after: dict) -> list[FieldChange]:
     """Field-by-field changes between two snapshots, bookkeeping left out."""
     ignored = getattr(doc, "bookkeeping_fields", frozenset({"_id", "_cls"})) | getattr(
-        doc, "unaudited_fields", frozenset())
+        doc, "unaudited_fields", frozenset()) | DERIVED_FIELDS
     changes = []
     keys = list(after.keys()) + [k for k in before if k not in after]
     for key in keys:
@@ -134,6 +138,9 @@ def diff(doc, before: dict, after: dict) -> list[FieldChange]:
 
 def _validate(doc: TrackedDocument) -> None:
     doc.prepare()
+    if "photo_hashes" in doc._fields:
+        # a top-level list: "this picture was used before" is then one indexed question
+        doc.photo_hashes = [photo.sha256 for photo in doc.photos or () if photo.sha256]
     try:
         doc.validate()
     except ValidationError as exc:

@@ -271,12 +271,13 @@ class SpotCheck(TrackedDocument):
     satisfaction = IntField(min_value=1, max_value=5, verbose_name="老人满意度（1-5）")
     notes = StringField(max_length=2000, verbose_name="核查情况")
     photos = ListField(EmbeddedDocumentField("Photo"), verbose_name="现场照片")
+    photo_hashes = ListField(StringField(), verbose_name="照片摘要")  # derived: see services._validate
     rectification_due = DateTimeField(verbose_name="整改期限")
     rectified_on = DateTimeField(verbose_name="整改完成日期")
     rectification_notes = StringField(max_length=1000, verbose_name="整改情况")
 
     meta = {"collection": "spot_checks", "ordering": ["status", "rectification_due"],
-            "indexes": ["findings", "checked_on", "draw", "item", "township", "assigned_to", ("status", "id"), "kind", "photos.sha256"]}
+            "indexes": ["findings", "checked_on", "draw", "item", "township", "assigned_to", ("status", "id"), "kind", "photo_hashes"]}
     scope_field = "township"
     file_fields = ("photos.file", "photos.thumbnail")
     unaudited_fields = frozenset({"status"})

@@ -75,6 +75,7 @@ class Visit(TrackedDocument):
     suggested_risk = StringField(choices=RISK_LEVELS, verbose_name="建议调整风险等级")
     follow_up = StringField(verbose_name="后续跟进")
     photos = ListField(EmbeddedDocumentField(Photo), verbose_name="照片")
+    photo_hashes = ListField(StringField(), verbose_name="照片摘要")  # derived: see services._validate
     counts_as_home_visit = StringField(verbose_name="计入入户探访")
     year = StringField(verbose_name="年度")
     quarter = StringField(verbose_name="季度")
@@ -92,7 +93,7 @@ class Visit(TrackedDocument):
         "collection": "visits",
         "ordering": ["-visited_at"],
         "indexes": ["mode", "contact", "people", "township", ("-visited_at", "-id"), "week", "month", "quarter", "year", "day", "visitors",
-                    ("counts_as_home_visit", "visited_at"), "photos.sha256"],
+                    ("counts_as_home_visit", "visited_at"), "photo_hashes"],
     }
     scope_field = "township"
     file_fields = ("photos.file", "photos.thumbnail")
@@ -184,7 +185,7 @@ def add_photo(visit, data: bytes, filename: str, max_bytes: int) -> Photo:
     original.put(data, filename=filename, content_type=content_type)
     thumbnail = GridFSProxy(collection_name=PHOTO_COLLECTION)
     thumbnail.put(buffer.getvalue(), filename=f"thumb-{filename}", content_type="image/jpeg")
-    earlier = type(visit).objects(photos__sha256=digest, voided=False)
+    earlier = type(visit).objects(photo_hashes=digest, voided=False)
     if visit.pk:
         earlier = earlier.filter(pk__ne=visit.pk)
     earlier = earlier.only("id").first()
@@ -445,7 +446,8 @@ def due_filter(item: dict, key: str, townships: list | None = None, worker=None)
     """The raw filter of archives due in the period ``key`` and not yet visited enough."""
     raw = cohort_filter(item, townships)
     _, end = period_bounds(item["period"], key)
-    raw["archive_date"] = {"$lte": dt.datetime.combine(end, dt.time.max)}
+    # an archive with no archive date is due as soon as the policy covers it
+    raw["$or"] = [{"archive_date": {"$lte": dt.datetime.combine(end, dt.time.max)}}, {"archive_date": None}]
     raw["visited_periods"] = {"$ne": tag_for(item, key)}
     if worker is not None:
         raw["worker"] = worker
@@ -461,49 +463,31 @@ SCHEDULE_FIELDS = {"_cls": 1, "name": 1, "township": 1, "community": 1, "worker"
                    "risk_level": 1, "categories": 1, "visited_periods": 1}
 
 
-def is_due(archive: dict, item: dict, key: str, raw: dict) -> bool:
-    """Whether a stored archive is due in period ``key`` of policy ``item`` and not yet
-    visited enough (what ``due_filter`` asks the database, on one archive read)."""
-    _, end = period_bounds(item["period"], key)
-    if not in_cohort(archive, raw):
-        return False
-    if archive.get("archive_date") and archive["archive_date"] > dt.datetime.combine(end, dt.time.max):
-        return False
-    return tag_for(item, key) not in (archive.get("visited_periods") or [])
-
-
 def schedule(item: dict, key: str, townships: list | None = None, worker=None) -> dict:
-    """The schedule of one policy and period from one read of the archives the
-    policies cover: the people due and not yet visited (by township and name),
-    whether each was missed in the previous period, the workload per worker and
-    per township, and the number due under every policy in its current period."""
+    """The schedule of one policy and period: the people due and not yet visited (by
+    township and name), whether each was missed in the previous period, the workload
+    per worker and per township, and the number due under every policy in its current
+    period. Each figure is one question to the database on ``due_filter`` (a count, a
+    group, the listed rows), which its indexes answer; nothing reads the whole cohort."""
     from .periods import previous_period
 
-    every = policies()
-    kinds = sorted({KIND_CLASS[p["kind"]] for p in every})
-    match = {"_cls": {"$in": kinds}, "status": "active", "voided": False}
-    if townships is not None:
-        match["township"] = {"$in": list(townships)}
-    archives = list(Archive._get_collection().find(match, SCHEDULE_FIELDS, batch_size=WHOLE_RESULT))
-    raw = cohort_filter(item, townships)
-    due = [a for a in archives if is_due(a, item, key, raw)]
+    collection = Archive._get_collection()
+    due_match = due_filter(item, key, townships)
     load = {}
     for field_name in ("worker", "township"):
-        counts: dict = {}
-        for archive in due:
-            counts[archive.get(field_name)] = counts.get(archive.get(field_name), 0) + 1
-        load[field_name] = sorted(({"id": k, "due": n} for k, n in counts.items()), key=lambda r: -r["due"])
-    if worker is not None:
-        due = [a for a in due if a.get("worker") == worker]
-    due.sort(key=lambda a: (str(a.get("township") or ""), a.get("name") or ""))
+        rows = collection.aggregate([{"$match": due_match}, {"$group": {"_id": f"${field_name}", "due": {"$sum": 1}}}])
+        load[field_name] = sorted(({"id": row["_id"], "due": row["due"]} for row in rows),
+                                  key=lambda r: (-r["due"], str(r["id"] or "")))
+    listed = due_filter(item, key, townships, worker)
+    due = list(collection.find(listed, SCHEDULE_FIELDS, batch_size=WHOLE_RESULT)
+               .sort([("township", 1), ("name", 1), ("_id", 1)]))
     previous = previous_period(item["period"], key)
     missed_last = {a["_id"] for a in due if tag_for(item, previous) not in (a.get("visited_periods") or [])}
     summary = []
-    for other in every:
+    for other in policies():
         other_key = current_key(other["period"])
-        other_raw = cohort_filter(other, townships)
         summary.append({"policy": other, "key": other_key,
-                        "due": sum(1 for a in archives if is_due(a, other, other_key, other_raw))})
+                        "due": collection.count_documents(due_filter(other, other_key, townships))})
     return {"due": due, "missed_last": missed_last, "previous": previous, "workload": load, "summary": summary}
 
 

@@ -68,3 +68,25 @@ def test_sync_indexes_marks_records_of_an_earlier_version_as_not_voided(app, tow
     result = app.test_cli_runner().invoke(args=["sync-indexes"])
     assert "patrols：1 条旧记录补上“未作废”标记" in result.output
     assert "旧版巡查地点" in client.get("/patrol/").get_data(as_text=True)
+
+
+def test_sync_indexes_gives_photos_of_an_earlier_version_their_digests(app, townships):
+    """The reuse check asks the top-level photo_hashes; records saved before it existed get it on upgrade."""
+    from models.services import create_record
+    from models.visits import Visit, add_photo
+
+    from .archive_helpers import make_child
+    from .helpers import png_bytes
+
+    child = make_child(townships["东江街道"], sequence=31)
+    first = Visit(people=[child], visited_at=dt.datetime(2026, 3, 5, 11), mode="home", contact="made",
+                  township=child.township)
+    add_photo(first, png_bytes(color=(9, 9, 9)), "a.png", 5 * 1024 * 1024)
+    create_record(first, None)
+    Visit._get_collection().update_one({"_id": first.pk}, {"$unset": {"photo_hashes": ""}})  # as stored before
+    again = Visit(people=[child], visited_at=dt.datetime(2026, 3, 6, 11), mode="home", contact="made",
+                  township=child.township)
+    assert add_photo(again, png_bytes(color=(9, 9, 9)), "b.png", 5 * 1024 * 1024).duplicate_of is None
+    result = app.test_cli_runner().invoke(args=["sync-indexes"])
+    assert "visits：1 条旧记录补上照片摘要" in result.output
+    assert add_photo(again, png_bytes(color=(9, 9, 9)), "c.png", 5 * 1024 * 1024).duplicate_of == str(first.pk)

@@ -410,10 +410,10 @@ class SecureModelView(ModelView):
     list_template = "admin/secure_list.html"
     details_template = "admin/secure_details.html"
     bookkeeping_columns = ("version", "created_at", "created_by", "updated_at", "updated_by",
-                           "voided", "void_reason", "voided_at", "voided_by")
+                           "voided", "void_reason", "voided_at", "voided_by", "photo_hashes")
     form_excluded_columns = bookkeeping_columns
     column_exclude_list = bookkeeping_columns
-    column_details_exclude_list = ("version",)
+    column_details_exclude_list = ("version", "photo_hashes")
     column_export_exclude_list = ("version",)
     column_formatters_export: dict = {}
     #: Datetime fields that hold a calendar date: a date picker, stored at midnight.
@@ -756,9 +756,10 @@ class SecureModelView(ModelView):
         lists such as sessions included), then who created and changed it."""
         if self.column_details_list:
             return super().get_details_columns()
-        bookkeeping = [name for name in self.bookkeeping_columns if name in self.model._fields and name != "version"]
+        hidden = ("id", "version", "photo_hashes")
+        bookkeeping = [name for name in self.bookkeeping_columns if name in self.model._fields and name not in hidden]
         own = [name for name in self.model._fields
-               if name not in bookkeeping and name not in self.derived_fields and name not in ("id", "version")]
+               if name not in bookkeeping and name not in self.derived_fields and name not in hidden]
         return self.get_column_names(only_columns=own + list(self.details_extra_columns) + bookkeeping,
                                      excluded_columns=self.column_details_exclude_list)
 
