@@ -153,6 +153,7 @@ class LoginThrottle(Document):
     locked_until = DateTimeField()
 
     meta = {"collection": "login_throttles"}
+    scope_field = DISTRICT_WIDE  # sign-in bookkeeping, shown on no page
 
     def is_locked(self, now: dt.datetime | None = None) -> bool:
         return bool(self.locked_until and self.locked_until > (now or local_now()))
