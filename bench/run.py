@@ -251,6 +251,59 @@ def _import(client):
     return confirmed.status_code, len(data)
 
 
+def _photo() -> bytes:
+    """A phone-sized photo, as the field pages send after shrinking it (1,600 px, JPEG)."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (1600, 1200), (90, 140, 60)).save(buffer, "JPEG", quality=80)
+    return buffer.getvalue()
+
+
+@functools.cache
+def _form_token(client_id: int, client) -> str:
+    from tests.conftest import csrf_token
+
+    return csrf_token(client, "/patrol/new/")
+
+
+def _save_archive(client):
+    """Save the archive page's child with a changed note (the version read first, as the form holds it)."""
+    from models.archives import ChildArchive
+
+    child = ChildArchive.objects(pk=_ids()["child"]).only(
+        "name", "id_number", "sex", "birth_date", "township", "version", "ethnicity").first()
+    data = {"csrf_token": _form_token(id(client), client), "record_version": str(child.version),
+            "name": child.name, "id_number": child.id_number or "", "sex": child.sex or "",
+            "birth_date": child.birth_date.strftime("%Y-%m-%d") if child.birth_date else "",
+            "ethnicity": child.ethnicity or "汉族", "township": str(child.township.pk), "status": "active",
+            "note": f"基准测试保存 {next(IMPORT_ROUNDS)}"}
+    response = client.post(f"/childarchive/edit/?id={child.pk}", data=data)
+    return (response.status_code if response.status_code == 302 else 500), len(response.get_data())
+
+
+def _save_visit(client):
+    """A home visit with one photo, for the archive page's child."""
+    child = _ids()["child"]
+    data = {"csrf_token": _form_token(id(client), client), "people": child,
+            "visited_at": dt.datetime.now().strftime("%Y-%m-%d %H:%M:%S"), "mode": "home", "contact": "made",
+            "notes": "基准测试探访", "photo_upload": (io.BytesIO(_photo()), "visit.jpg")}
+    response = client.post(f"/visit/new/?person={child}", data=data, content_type="multipart/form-data")
+    return (response.status_code if response.status_code == 302 else 500), len(response.get_data())
+
+
+def _save_patrol(client):
+    """A street patrol with one encounter."""
+    from models.users import User
+
+    staff = User.objects(username="bench_staff").only("id").first()
+    data = {"csrf_token": _form_token(id(client), client), "patrol_date": dt.date.today().isoformat(),
+            "start_time": "19:00", "end_time": "21:00", "township": _ids()["township"], "places": "基准测试地点",
+            "staff": str(staff.pk), "encounters-0-description": "男，约40岁", "encounters-0-actions": "counselling"}
+    response = client.post("/patrol/new/", data=data)
+    return (response.status_code if response.status_code == 302 else 500), len(response.get_data())
+
+
 PAGES = {
     "档案列表（三个筛选）": (
         _get(lambda: "/archive/?flt0_township_equals={township}&flt1_status_equals=active&flt2_complete_equals=0"
@@ -267,6 +320,9 @@ PAGES = {
     "指标详情与佐证": (_get("/indicators/show/visits.home/"), _get("/stock/indicators/visits.home/")),
     "Excel 导出 5,000 行": (_get("/archive/export/xlsx/"), _get("/stock/archive/export/csv/")),
     "Excel 导入 5,000 行": (_import, None),
+    "保存档案": (_save_archive, None),
+    "登记探访（含照片）": (_save_visit, None),
+    "登记巡查": (_save_patrol, None),
 }
 
 
