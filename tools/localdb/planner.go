@@ -511,6 +511,55 @@ func readSort(doc bson.Raw) ([]sortField, error) {
 	return fields, nil
 }
 
+// projectedColumn is what PostgreSQL sends back of each document: only the
+// fields a projection keeps (with their schema), so that neither the transfer nor
+// the decoding pays for the rest. readProjection has accepted the projection.
+func projectedColumn(doc bson.Raw) string {
+	if doc == nil {
+		return "_jsonb"
+	}
+	elements, _ := doc.Elements()
+	include, exclude := []string{}, []string{}
+	for _, element := range elements {
+		value := element.Value()
+		on := true
+		switch value.Type {
+		case bsontype.Boolean:
+			on = value.Boolean()
+		case bsontype.Int32, bsontype.Int64:
+			n, _ := value.AsInt64OK()
+			on = n != 0
+		case bsontype.Double:
+			on = value.Double() != 0
+		}
+		switch {
+		case element.Key() == "_id":
+		case on:
+			include = append(include, element.Key())
+		default:
+			exclude = append(exclude, element.Key())
+		}
+	}
+	if len(include) == 0 {
+		column := "_jsonb"
+		for _, field := range exclude {
+			column = "(" + column + " - " + quoteLiteral(field) + ")"
+		}
+		return column
+	}
+	if len(include) > 40 { // jsonb_build_object takes at most 100 arguments
+		return "_jsonb"
+	}
+	include = append(include, "_id")
+	data, types := []string{}, []string{}
+	for _, field := range include {
+		data = append(data, quoteLiteral(field), fieldValue(field))
+		types = append(types, quoteLiteral(field), "(_jsonb->'$s'->'p'->"+quoteLiteral(field)+")")
+	}
+	return fmt.Sprintf("jsonb_build_object('$s', jsonb_build_object('$k', _jsonb->'$s'->'$k', 'p', jsonb_build_object(%s)), %s)",
+		strings.Join(types, ", "), strings.Join(data, ", "))
+}
+
 // projection returns which top-level fields to keep, or errUnsupported for
 // anything but a plain inclusion or exclusion of top-level fields.
 func readProjection(doc bson.Raw) (func(string) bool, error) {
@@ -681,7 +730,8 @@ func (p *planner) find(ctx context.Context, cmd command, body bson.Raw) (bsoncor
 	if limit > 0 && limit <= maxCursorRows {
 		window = limit
 	}
-	sql := fmt.Sprintf("SELECT _jsonb::text FROM %s WHERE %s%s LIMIT %d OFFSET %d", from, where, orderBy, window, skip)
+	sql := fmt.Sprintf("SELECT %s::text FROM %s WHERE %s%s LIMIT %d OFFSET %d",
+		projectedColumn(projectionDoc), from, where, orderBy, window, skip)
 	rows, err := p.pool.Query(ctx, sql, q.args...)
 	if err != nil {
 		return nil, errUnsupported
