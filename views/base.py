@@ -37,15 +37,20 @@ from flask_admin.actions import action
 from flask_admin.contrib.mongoengine import ModelView
 from flask_admin.contrib.mongoengine import filters as me_filters
 from flask_admin.contrib.mongoengine.ajax import QueryAjaxModelLoader
-from flask_admin.contrib.mongoengine.form import CustomModelConverter
+from flask_admin.contrib.mongoengine.form import (
+    CustomModelConverter,
+    ModelSelectField,
+    ModelSelectMultipleField,
+)
 from flask_admin.helpers import get_redirect_target
+from flask_admin.model.fields import AjaxSelectField
 from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 from mongoengine.connection import get_db
 from mongoengine.dereference import DeReference
 from wtforms import FileField, HiddenField, MultipleFileField, SelectField
-from wtforms.validators import Optional
+from wtforms.validators import Optional, StopValidation
 
 from models.audit import write_audit
 from models.base import WHOLE_RESULT, by_id, placed_townships, server_scans_collections
@@ -54,7 +59,7 @@ from models.errors import DomainError
 from models.money import FenField, format_yuan
 from models.services import create_record, restore_record, snapshot, update_record, void_record
 
-from .forms import DateOnlyField, SecureForm, YuanField, csrf_failed
+from .forms import DateOnlyField, EmbeddedChineseForm, SecureForm, YuanField, csrf_failed
 
 # ---------------------------------------------------------------- scoping
 
@@ -350,12 +355,78 @@ def _blank_to_none(value):
     return None if value in ("", None, "None") else value
 
 
+class CheckedSelectField(ModelSelectField):
+    """A reference drop-down that answers a value which is not one of its records
+    (not an id, an id of nothing) with a field error, not a server error or a
+    silently emptied choice."""
+
+    invalid = False
+
+    def process_formdata(self, valuelist):
+        chosen = valuelist[0] if valuelist else ""
+        self.invalid = chosen not in ("", "__None") and not ObjectId.is_valid(chosen)
+        if self.invalid:
+            self.data = None
+            return
+        super().process_formdata([chosen or "__None"] if valuelist else valuelist)
+        self.invalid = chosen not in ("", "__None") and self.data is None
+
+    def pre_validate(self, form):
+        if self.invalid:
+            raise StopValidation(self.gettext("Not a valid choice"))
+        super().pre_validate(form)
+
+
+class CheckedSelectMultipleField(ModelSelectMultipleField):
+    """A multiple reference drop-down that refuses ids of nothing (and takes a
+    record chosen twice once)."""
+
+    invalid = False
+
+    def process_formdata(self, valuelist):
+        chosen = list(dict.fromkeys(v for v in valuelist or () if v not in ("", "__None")))
+        self.invalid = not all(ObjectId.is_valid(v) for v in chosen)
+        if self.invalid or not chosen:
+            self.data = None
+            return
+        super().process_formdata(chosen)
+        self.invalid = len(self.data or ()) != len(chosen)
+
+    def pre_validate(self, form):
+        if self.invalid:
+            raise StopValidation(self.gettext("Not a valid choice"))
+        super().pre_validate(form)
+
+
+class CheckedAjaxSelectField(AjaxSelectField):
+    """A searched reference that refuses an id of no record it may offer (the
+    stock field saves it as blank when the field is optional)."""
+
+    def pre_validate(self, form):
+        if self.data is None and getattr(self, "_formdata", None) not in (None, "", "__None"):
+            raise StopValidation(self.gettext("Not a valid choice"))
+        super().pre_validate(form)
+
+
+CHECKED_FIELDS = {ModelSelectField: CheckedSelectField, ModelSelectMultipleField: CheckedSelectMultipleField,
+                  AjaxSelectField: CheckedAjaxSelectField}
+
+
 class BlankableConverter(CustomModelConverter):
     """Optional choice fields get an empty first option instead of silently
-    taking the first choice (a child's guardianship must not default to 监护缺失)."""
+    taking the first choice (a child's guardianship must not default to 监护缺失);
+    reference drop-downs check what is sent (see ``CheckedSelectField``)."""
+
+    def _get_subdocument_config(self, name):
+        config = super()._get_subdocument_config(name)
+        if config.form_base_class is None:  # Flask-Admin's own base speaks English
+            config.form_base_class = EmbeddedChineseForm
+        return config
 
     def convert(self, model, field, field_args):
         result = super().convert(model, field, field_args)
+        if getattr(result, "field_class", None) in CHECKED_FIELDS:
+            result.field_class = CHECKED_FIELDS[result.field_class]
         if (getattr(field, "choices", None) and not field.required and result is not None
                 and getattr(result, "field_class", None) is SelectField):
             result.kwargs["choices"] = [("", "—"), *result.kwargs.get("choices", [])]
@@ -708,6 +779,16 @@ class SecureModelView(ModelView):
         if target is None:
             raise ValueError(f"{self.model.__name__}.{name} 不是引用字段")
         return ScopedAjaxLoader(name, target, **opts)
+
+    def _process_ajax_references(self):
+        """Ajax references inside embedded forms (a patrol's encounters) get the
+        scoped loader too: Flask-Admin gives them its stock one, whose look-ups
+        fail with a server error on a value that is not an id."""
+        references = super()._process_ajax_references()
+        for loader in references.values():
+            if type(loader) is QueryAjaxModelLoader:
+                loader.__class__ = ScopedAjaxLoader  # the same state; its own get_one and get_list
+        return references
 
     def _get_filter_groups(self):
         """Filter drop-downs whose options come from the database are filled per
