@@ -2,18 +2,24 @@
 never a server error, the user's input kept and nothing saved; and a database
 outage answered quickly with an honest Chinese page."""
 
+from unittest import mock
 
 import pytest
+from flask_login.utils import _create_identifier
+from pymongo.errors import AutoReconnect, ServerSelectionTimeoutError
 
+from admin_app.extensions import login_manager
 from models.activities import CommunityEvent
-from models.archives import HomelessArchive
+from models.archives import ChildArchive, HomelessArchive
+from models.audit import AuditEntry
 from models.budget import Expense
 from models.escorts import ReturneeEscort
 from models.patrols import Patrol
 from models.reception import ReceptionContact
 from models.users import User
 
-from .conftest import csrf_token
+from .archive_helpers import make_child
+from .conftest import csrf_token, make_app
 from .form_pages import CSRF_VALUE, counts, form_fields, posted, stored
 
 NOT_A_CHOICE = "请从列表中选择"
@@ -120,3 +126,120 @@ def test_a_bad_reference_in_a_new_record_saves_nothing(app, login_as, townships)
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and NOT_A_CHOICE in page and "火车站广场" in page
     assert Patrol.objects.count() == 0
+
+
+def test_an_unknown_risk_factor_is_a_chinese_message_and_changes_nothing(app, login_as, townships):
+    child = make_child(townships["东江街道"])
+    client = login_as("staff")
+    url = f"/childarchive/risk/?id={child.pk}"
+    before = stored(ChildArchive, child.pk)
+    response = client.post(url, data={"csrf_token": csrf_token(client, url), "factors": "x",
+                                      "assessed_on": "2026-03-05", "assessor": "张社工"})
+    assert response.status_code == 400
+    assert "未知的风险因素：x" in response.get_data(as_text=True)
+    assert stored(ChildArchive, child.pk) == before
+
+
+@pytest.mark.parametrize("contract", ["zzz", "z" * 24, "ffffffffffffffffffffffff", "true", "1e309"])
+def test_indicators_for_a_contract_that_is_no_id(app, login_as, contract):
+    response = login_as("manager").get(f"/indicators/?contract={contract}")
+    assert response.status_code in (200, 404)
+    assert response.status_code == 200 or "页面不存在" in response.get_data(as_text=True)
+
+
+def test_a_domain_error_outside_a_form_is_a_chinese_400_page(app, login_as):
+    """The app's own rule of last resort: a refusal no page caught."""
+    from models.errors import DomainError
+
+    @app.route("/_refuses")
+    def _refuses():
+        raise DomainError("该操作不被允许。")
+
+    response = login_as("staff").get("/_refuses")
+    assert response.status_code == 400 and "该操作不被允许。" in response.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------- the database down
+
+
+def _signed_in(client, user):
+    """A browser that logged in earlier: its session names the user (nothing read yet)."""
+    with client:
+        client.get("/static/favicon.png")
+        identifier = _create_identifier()
+    with client.session_transaction() as session:
+        session["_user_id"] = user.get_id()
+        session["_fresh"] = True
+        session["_id"] = identifier
+
+
+def test_database_down_for_a_signed_in_user_is_the_chinese_503_page_at_once(app, accounts):
+    """The account is looked up once; the error page needs nothing more from the database."""
+    client = app.test_client()
+    _signed_in(client, accounts["staff"])
+    calls = []
+
+    def unreachable(token):
+        calls.append(token)
+        raise ServerSelectionTimeoutError("127.0.0.1:27017: [Errno 111] Connection refused")
+
+    with mock.patch.object(login_manager, "_user_callback", unreachable):
+        response = client.get("/patrol/")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503 and "数据库暂时无法连接" in page and "页面无法打开" in page
+    assert "Traceback" not in page and "没有保存" not in page
+    assert len(calls) == 1
+
+
+def _cut_off(model, error):
+    """The database connection lost when a record of ``model`` is inserted (a
+    patch of the driver's collection class: mongoengine writes through copies
+    of the collection object made for the write concern)."""
+    collection_class = type(model._get_collection())
+    real_insert = collection_class.insert_one
+
+    def insert_one(collection, *args, **kwargs):
+        if collection.name == model._get_collection_name():
+            raise error
+        return real_insert(collection, *args, **kwargs)
+
+    return mock.patch.object(collection_class, "insert_one", insert_one)
+
+
+def test_a_write_cut_off_after_the_record_was_saved_says_it_may_have_been_saved(app, accounts, townships, login_as):
+    client = login_as("coordinator")
+    child = make_child(townships["东江街道"], actor=accounts["coordinator"])
+    url = f"/childarchive/edit/?id={child.pk}"
+    page = client.get(url).get_data(as_text=True)
+    data = {"csrf_token": CSRF_VALUE.search(page).group(1), **posted(form_fields(page), {"school": "穿山小学"})}
+    with _cut_off(AuditEntry, AutoReconnect("connection reset")):  # the record is written before its audit entry
+        response = client.post(url, data=data)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert "您的操作可能已保存，请刷新页面核对" in page and "没有保存" not in page
+    assert ChildArchive.objects.get(pk=child.pk).school == "穿山小学"  # it was: the message is the honest one
+
+
+def test_a_write_refused_before_anything_was_sent_says_nothing_was_saved(accounts):
+    """On a real driver the app sees each command it sends: a post whose first
+    database call found no server sent no write."""
+    app = make_app(MONGODB_URI="mongodb://127.0.0.1:9/unreachable", DB_TIMEOUT_MS=300)
+    client = app.test_client()
+    _signed_in(client, accounts["coordinator"])
+    response = client.post("/patrol/new/", data={"places": "火车站广场"})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503
+    assert "您的操作没有保存" in page and "可能已保存" not in page
+
+
+def test_a_write_on_a_backend_that_shows_no_commands_is_never_called_unsaved(app, accounts, townships, login_as):
+    """mongomock sends no commands to watch: the app cannot know, so it does not claim nothing was saved."""
+    client = login_as("coordinator")
+    url = "/patrol/new/"
+    data = {"csrf_token": csrf_token(client, url), "patrol_date": "2026-03-05", "start_time": "19:00",
+            "end_time": "21:00", "township": str(townships["东江街道"].pk), "places": "火车站广场",
+            "staff": str(accounts["staff"].pk)}
+    with _cut_off(Patrol, ServerSelectionTimeoutError("no server")):
+        response = client.post(url, data=data)
+    assert response.status_code == 503 and "可能已保存" in response.get_data(as_text=True)
+    assert Patrol.objects.count() == 0  # the driver refused the patrol itself
