@@ -2,6 +2,8 @@
 never a server error, the user's input kept and nothing saved; and a database
 outage answered quickly with an honest Chinese page."""
 
+import inspect
+import re
 from unittest import mock
 
 import pytest
@@ -18,7 +20,7 @@ from models.patrols import Patrol
 from models.reception import ReceptionContact
 from models.users import User
 
-from .archive_helpers import make_child
+from .archive_helpers import make_child, make_elder
 from .conftest import csrf_token, make_app
 from .form_pages import CSRF_VALUE, counts, form_fields, posted, stored
 
@@ -140,6 +142,29 @@ def test_an_unknown_risk_factor_is_a_chinese_message_and_changes_nothing(app, lo
     assert stored(ChildArchive, child.pk) == before
 
 
+def test_a_risk_or_capability_assessment_without_its_date_is_a_field_error(app, login_as, townships):
+    child = make_child(townships["东江街道"])
+    elder = make_elder(townships["东江街道"])
+    client = login_as("staff")
+    for url, data in ((f"/childarchive/risk/?id={child.pk}", {"assessor": "张社工"}),
+                      (f"/elderlyarchive/capability/?id={elder.pk}", {"assessor_one": "张社工", "item_bathing": "1e309"}),
+                      (f"/elderlyarchive/capability/?id={elder.pk}", {"assessor_one": "张社工"})):
+        response = client.post(url, data={"csrf_token": csrf_token(client, url), **data})
+        page = response.get_data(as_text=True)
+        assert response.status_code == 200, url
+        assert any(message in page for message in ("此项为必填", "不是整数", "请检查填写的内容")), url
+        assert "张社工" in page
+    assert AuditEntry.objects(action="update").count() == 0
+
+
+def test_a_month_close_for_no_month_is_a_chinese_message(app, login_as):
+    client = login_as("coordinator")
+    for month in ("zzz", "2026-13", "2026-3", ""):
+        response = client.post("/indicators/close/", data={"csrf_token": csrf_token(client, "/indicators/close/"),
+                                                           "month": month}, follow_redirects=True)
+        assert response.status_code == 200 and "请选择要关账的月份" in response.get_data(as_text=True), month
+
+
 @pytest.mark.parametrize("contract", ["zzz", "z" * 24, "ffffffffffffffffffffffff", "true", "1e309"])
 def test_indicators_for_a_contract_that_is_no_id(app, login_as, contract):
     response = login_as("manager").get(f"/indicators/?contract={contract}")
@@ -157,6 +182,52 @@ def test_a_domain_error_outside_a_form_is_a_chinese_400_page(app, login_as):
 
     response = login_as("staff").get("/_refuses")
     assert response.status_code == 400 and "该操作不被允许。" in response.get_data(as_text=True)
+
+
+HOSTILE_ARGS = ["zzz", "z" * 24, "", "true", "1e309", "-1", "99999999999999999999", "2026-13-45"]
+ARG_NAME = re.compile(r"request\.(?:args|values|form)\.get(?:list)?\(\s*\"(\w+)\"")
+
+
+def _custom_pages(app):
+    """Every page of the registry beyond the stock list, form and record pages,
+    with the address arguments its code reads."""
+    stock = {"index_view", "create_view", "edit_view", "details_view", "delete_view", "action_view",
+             "export", "ajax_lookup", "ajax_update", "api_file_view", "void_view", "static"}
+    pages = []
+    for rule in app.url_map.iter_rules():
+        endpoint, _, name = rule.endpoint.rpartition(".")
+        if "GET" not in rule.methods or name in stock or endpoint in ("", "static") or rule.endpoint.startswith(
+                "auth."):
+            continue
+        view = next(v for v in app.extensions["admin"][0]._views if v.endpoint == endpoint)
+        source = inspect.getsource(getattr(type(view), name))
+        for helper in re.findall(r"self\.(_\w+)\(", source):  # arguments read by the page's own helpers
+            if hasattr(type(view), helper):
+                source += inspect.getsource(getattr(type(view), helper))
+        pages.append((rule, sorted(set(ARG_NAME.findall(source)) | {"id"})))
+    return pages
+
+
+def test_no_custom_page_answers_a_bad_address_with_a_server_error(demo, login_as):
+    """Every argument a page reads, given a value that is no id, no number or no date, alone and all at once."""
+    app = login_as("coordinator").application
+    with app.app_context():
+        record_ids = {"id": str(ChildArchive.objects.first().pk)}
+    pages = _custom_pages(app)
+    assert len(pages) > 20
+    failures = []
+    for role in ("coordinator", "staff", "admin"):
+        client = login_as(role)
+        for rule, args in pages:
+            path = re.sub(r"<[^>]+>", "zzz", rule.rule)
+            for value in HOSTILE_ARGS:
+                tries = [dict.fromkeys(args, value)] + [{**record_ids, name: value} for name in args]
+                for query in tries:
+                    response = client.get(path, query_string=query)
+                    chinese = b'lang="zh-CN"' in response.get_data()  # an error page in Chinese (or a file)
+                    if response.status_code >= 500 or (response.status_code >= 400 and not chinese):
+                        failures.append((role, path, query, response.status_code))
+    assert failures == []
 
 
 # ---------------------------------------------------------------- the database down

@@ -54,7 +54,7 @@ from wtforms.validators import Optional, StopValidation
 
 from models.audit import write_audit
 from models.base import WHOLE_RESULT, by_id, placed_townships, server_scans_collections
-from models.clock import local_now
+from models.clock import local_now, local_today
 from models.errors import DomainError
 from models.money import FenField, format_yuan
 from models.services import create_record, restore_record, snapshot, update_record, void_record
@@ -114,6 +114,17 @@ def portable_regex(term: str) -> dict:
 
 def remote_addr() -> str | None:
     return request.headers.get("X-Forwarded-For", request.remote_addr)
+
+
+def year_arg() -> int:
+    """The ``year`` a page is asked for in its address, this year when none is;
+    a value that is not a year from 2000 to 2100 names no page (404)."""
+    raw = request.args.get("year")
+    if not raw:
+        return local_today().year
+    if not re.fullmatch(r"[0-9]{4}", raw) or not 2000 <= int(raw) <= 2100:
+        abort(404)
+    return int(raw)
 
 
 def audit(action_name: str, **kwargs):
