@@ -1,10 +1,14 @@
 """Application wiring: ``create_app()`` builds the Flask app."""
 
-from flask import Flask, render_template, request
+from bson.errors import InvalidId
+from flask import Flask, g, render_template, request
+from mongoengine.errors import ValidationError
 from pymongo.errors import AutoReconnect, ConnectionFailure, ServerSelectionTimeoutError
 
+from models.errors import DomainError, PermissionDenied
+
 from .config import ConfigError, load_settings
-from .database import connect_database
+from .database import command_counter, connect_database
 from .extensions import babel, login_manager
 
 __all__ = ["ConfigError", "create_app"]
@@ -88,8 +92,17 @@ ERRORS = {
     405: ("请求方式不允许", "请从页面上的按钮或链接进入。"),
     413: ("文件过大", "上传的文件超过了大小限制，请压缩或拆分后再上传。"),
     500: ("系统错误", "系统处理时出错，已记录。请稍后重试，若仍有问题请联系系统管理员。"),
-    503: ("数据库暂时无法连接", "系统暂时连接不上数据库，您的操作没有保存。请稍后刷新重试；若持续出现，请联系系统管理员检查数据库服务。"),
 }
+
+#: The database is down: what the user is told, by whether the request may have changed data.
+UNAVAILABLE = "数据库暂时无法连接"
+UNAVAILABLE_MESSAGES = {
+    "read": "系统暂时连接不上数据库，页面无法打开。请稍后刷新重试。",
+    "not_saved": "系统暂时连接不上数据库，您的操作没有保存。请稍后重新提交。",
+    "maybe_saved": "数据库连接中断，您的操作可能已保存，请刷新页面核对后再决定是否重新提交。",
+}
+UNAVAILABLE_ADVICE = "若持续出现，请联系系统管理员检查数据库服务。"
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 def _error_page(code: int):
@@ -97,13 +110,63 @@ def _error_page(code: int):
     return render_template("errors/error.html", code=code, title=title, message=message), code
 
 
+def _outcome() -> str:
+    """What a request cut off by a database outage did: only read, certainly
+    saved nothing (it had sent no write command), or may have saved something."""
+    if request.method in READ_METHODS:
+        return "read"
+    sent_before = g.get("writes_sent_before")
+    if command_counter.watching and sent_before is not None and command_counter.writes == sent_before:
+        return "not_saved"
+    return "maybe_saved"
+
+
+def _unavailable_page(app: Flask):
+    """The Chinese 503 page, made without the database: the request's user is
+    taken as anonymous (no second look-up of the account, which would wait for
+    the database again), and the template is rendered without the context
+    processors that would look the user up."""
+    g._login_user = login_manager.anonymous_user()
+    outcome = _outcome()
+    template = app.jinja_env.get_template("errors/unavailable.html")
+    page = template.render(title=UNAVAILABLE, message=UNAVAILABLE_MESSAGES[outcome], advice=UNAVAILABLE_ADVICE,
+                           reload=outcome == "read",  # reloading a post would send it again
+                           site_name="民政服务站管理系统", app_mode=app.config["APP_MODE"])
+    return page, 503, {"Retry-After": "30"}
+
+
+def _refused_page(exc: DomainError):
+    """A rule refused the request outside a form that could show it (a page
+    reached with a forged value): its message on the error page."""
+    code = 403 if isinstance(exc, PermissionDenied) else 400
+    title = ERRORS[code][0]
+    return render_template("errors/error.html", code=code, title=title, message=exc.message), code
+
+
 def _register_error_pages(app: Flask) -> None:
     for code in (400, 403, 404, 405, 413, 500):
         app.register_error_handler(code, lambda exc, code=code: _error_page(code))
 
+    @app.before_request
+    def _note_writes_sent():
+        g.writes_sent_before = command_counter.writes
+
     def database_down(exc):
-        app.logger.error("database unreachable on %s: %s", request.path, exc)
-        return _error_page(503)
+        app.logger.error("database unreachable on %s %s: %s", request.method, request.path, exc)
+        return _unavailable_page(app)
+
+    def refused(exc):
+        app.logger.info("refused on %s %s: %s", request.method, request.path, exc.message)
+        return _refused_page(exc)
+
+    def not_an_id(exc):
+        # an id or value in the address or the form that cannot name a record
+        app.logger.info("bad id or value on %s %s: %s", request.method, request.path, exc)
+        return _error_page(404)
+
+    app.register_error_handler(DomainError, refused)
+    app.register_error_handler(InvalidId, not_an_id)
+    app.register_error_handler(ValidationError, not_an_id)
 
     for exc_class in (ServerSelectionTimeoutError, AutoReconnect, ConnectionFailure):
         app.register_error_handler(exc_class, database_down)

@@ -107,7 +107,7 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
         "MONGODB_DB": database,
         "LOCALDB_ADDRESS": env.get("LOCALDB_ADDRESS", "127.0.0.1:27018"),
         "VAR_DIR": str(var_dir),
-        "DB_TIMEOUT_MS": _int(env, "DB_TIMEOUT_MS", 5000),
+        "DB_TIMEOUT_MS": _int(env, "DB_TIMEOUT_MS", 2000),
         "LOGIN_MAX_FAILURES": _int(env, "LOGIN_MAX_FAILURES", 5),
         "LOGIN_LOCK_MINUTES": _int(env, "LOGIN_LOCK_MINUTES", 15),
         "MAX_CONTENT_LENGTH": _int(env, "MAX_UPLOAD_MB", 20) * 1024 * 1024,

@@ -7,12 +7,23 @@ import mongoengine
 from mongoengine.connection import disconnect_all
 from pymongo import monitoring
 
+#: Commands that may change data: once one is sent, a request cut off by an outage may have saved something.
+WRITE_COMMANDS = frozenset({"insert", "update", "delete", "findAndModify", "bulkWrite"})
+
 
 class CommandCounter(monitoring.CommandListener):
-    """Counts database commands per thread: a machine-independent cost figure."""
+    """Counts database commands per thread: a machine-independent cost figure.
+    It also counts the write commands sent (never reset), so that a request cut
+    off by an outage can tell whether it had sent one."""
 
     def __init__(self):
         self._local = threading.local()
+        #: Whether commands are seen at all (not on mongomock, which sends none).
+        self.watching = False
+
+    @property
+    def writes(self) -> int:
+        return getattr(self._local, "writes", 0)
 
     @property
     def count(self) -> int:
@@ -31,6 +42,8 @@ class CommandCounter(monitoring.CommandListener):
         if not hasattr(self._local, "names"):
             self._local.names = []
         self._local.names.append(event.command_name)
+        if event.command_name in WRITE_COMMANDS:
+            self._local.writes = self.writes + 1
 
     def succeeded(self, event):
         pass
@@ -45,6 +58,7 @@ command_counter = CommandCounter()
 def connect_database(settings: dict) -> None:
     """(Re)connect mongoengine's default alias as the settings say."""
     disconnect_all()
+    command_counter.watching = False
     uri = settings.get("MONGODB_URI")
     mode = settings["APP_MODE"]
     if mode == "demo" or (mode == "test" and not uri):
@@ -70,6 +84,7 @@ def connect_database(settings: dict) -> None:
         tz_aware=False,
         event_listeners=[command_counter],
     )
+    command_counter.watching = True
 
 
 def using_mongomock() -> bool:

@@ -4,6 +4,7 @@ kept issue by issue, written as a Word document."""
 
 import datetime as dt
 import io
+import re
 
 from mongoengine import (
     DateTimeField,
@@ -79,6 +80,8 @@ def close_month(contract: Contract, month: str, actor, today: dt.date | None = N
     from .services import create_record
 
     today = today or local_today()
+    if not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", month or ""):
+        raise DomainError("请选择要关账的月份。", field="month")
     if MonthClose.objects(contract=contract.pk, month=month, voided=False).first() is not None:
         raise DomainError(f"{period_label('month', month)}已经关账，不能重复关账。", field="month")
     last_day = month_end(month)

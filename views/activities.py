@@ -13,7 +13,7 @@ from models.clock import local_now, local_today
 from models.contracts import current_contract
 from models.volunteers import SOURCES, ledger
 
-from .base import SecureModelView
+from .base import SecureModelView, year_arg
 from .forms import LinesField
 
 SIZE_BADGES = {"large": "badge-success", "small": "badge-info", "none": "badge-secondary"}
@@ -86,7 +86,7 @@ class TrainingView(SecureModelView):
 
     @expose("/coverage/")
     def coverage_view(self):
-        year = request.args.get("year") or str(local_today().year)
+        year = str(year_arg())
         audience = request.args.get("audience") or "child_workers"
         if audience not in dict(AUDIENCES):
             abort(404)

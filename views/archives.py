@@ -13,7 +13,7 @@ from flask_admin.helpers import get_form_data, get_redirect_target
 from flask_login import current_user
 from markupsafe import Markup, escape
 from wtforms import BooleanField, DateField, FileField, IntegerField, SelectField, StringField
-from wtforms.validators import Optional
+from wtforms.validators import InputRequired, Optional
 
 from models.archive_operations import assign_worker, change_status
 from models.archives import (
@@ -697,7 +697,7 @@ class ChildArchiveView(ArchiveBaseView):
 
 
 class RiskForm(SecureForm):
-    assessed_on = DateField("评估日期", format="%Y-%m-%d")
+    assessed_on = DateField("评估日期", format="%Y-%m-%d", validators=[InputRequired()])
     final_level = SelectField("最终等级", choices=[("", "按建议等级"), *RISK_LEVELS], validators=[Optional()])
     reason = StringField("等级理由（与建议等级不同时必填）")
     assessor = StringField("评估人")
@@ -736,12 +736,18 @@ class ElderlyArchiveView(ArchiveBaseView):
         scores = {}
         error = None
         if request.method == "POST":
+            unreadable = []
             for dimension in standard["dimensions"]:
                 for item in dimension["items"]:
                     raw = request.form.get(f"item_{item['code']}")
                     if raw not in (None, ""):
-                        scores[item["code"]] = int(raw)
-            if not form.validate():
+                        try:
+                            scores[item["code"]] = int(raw)
+                        except ValueError:
+                            unreadable.append(item["name"])
+            if unreadable:
+                error = f"以下项目的得分不是整数：{'、'.join(unreadable)}。"
+            elif not form.validate():
                 error = form.csrf_token.errors[0] if csrf_failed(form) else "请检查填写的内容。"
             else:
                 try:
@@ -760,7 +766,7 @@ class ElderlyArchiveView(ArchiveBaseView):
 
 
 class CapabilityForm(SecureForm):
-    assessed_on = DateField("评估日期", format="%Y-%m-%d")
+    assessed_on = DateField("评估日期", format="%Y-%m-%d", validators=[InputRequired()])
     reason = SelectField("评估原因", choices=list(ASSESSMENT_REASONS))
     coma = BooleanField("昏迷")
     diagnosis = SelectField("痴呆或精神障碍诊断", choices=list(DIAGNOSES))

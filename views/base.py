@@ -37,19 +37,24 @@ from flask_admin.actions import action
 from flask_admin.contrib.mongoengine import ModelView
 from flask_admin.contrib.mongoengine import filters as me_filters
 from flask_admin.contrib.mongoengine.ajax import QueryAjaxModelLoader
-from flask_admin.contrib.mongoengine.form import CustomModelConverter
+from flask_admin.contrib.mongoengine.form import (
+    CustomModelConverter,
+    ModelSelectField,
+    ModelSelectMultipleField,
+)
 from flask_admin.helpers import get_redirect_target
+from flask_admin.model.fields import AjaxSelectField
 from flask_login import current_user
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 from mongoengine.connection import get_db
 from mongoengine.dereference import DeReference
 from wtforms import FileField, HiddenField, MultipleFileField, SelectField
-from wtforms.validators import Optional
+from wtforms.validators import Optional, StopValidation
 
 from models.audit import write_audit
 from models.base import WHOLE_RESULT, by_id, placed_townships, server_scans_collections
-from models.clock import local_now
+from models.clock import local_now, local_today
 from models.errors import DomainError
 from models.files import base_name, image_type_of
 from models.money import FenField, format_yuan
@@ -57,7 +62,7 @@ from models.sensitivity import ID_NUMBER, search_condition, sensitivity, visible
 from models.services import create_record, restore_record, snapshot, update_record, void_record
 from models.spreadsheets import csv_text
 
-from .forms import DateOnlyField, SecureForm, YuanField, csrf_failed
+from .forms import DateOnlyField, EmbeddedChineseForm, SecureForm, YuanField, csrf_failed
 
 # ---------------------------------------------------------------- scoping
 
@@ -129,6 +134,17 @@ def remote_addr() -> str | None:
     """The client's address. Behind a trusted proxy (setting TRUSTED_PROXIES) ProxyFix has
     already put the address the proxy saw here; a header sent by anyone else is ignored."""
     return request.remote_addr
+
+
+def year_arg() -> int:
+    """The ``year`` a page is asked for in its address, this year when none is;
+    a value that is not a year from 2000 to 2100 names no page (404)."""
+    raw = request.args.get("year")
+    if not raw:
+        return local_today().year
+    if not re.fullmatch(r"[0-9]{4}", raw) or not 2000 <= int(raw) <= 2100:
+        abort(404)
+    return int(raw)
 
 
 def audit(action_name: str, **kwargs):
@@ -373,12 +389,78 @@ def _blank_to_none(value):
     return None if value in ("", None, "None") else value
 
 
+class CheckedSelectField(ModelSelectField):
+    """A reference drop-down that answers a value which is not one of its records
+    (not an id, an id of nothing) with a field error, not a server error or a
+    silently emptied choice."""
+
+    invalid = False
+
+    def process_formdata(self, valuelist):
+        chosen = valuelist[0] if valuelist else ""
+        self.invalid = chosen not in ("", "__None") and not ObjectId.is_valid(chosen)
+        if self.invalid:
+            self.data = None
+            return
+        super().process_formdata([chosen or "__None"] if valuelist else valuelist)
+        self.invalid = chosen not in ("", "__None") and self.data is None
+
+    def pre_validate(self, form):
+        if self.invalid:
+            raise StopValidation(self.gettext("Not a valid choice"))
+        super().pre_validate(form)
+
+
+class CheckedSelectMultipleField(ModelSelectMultipleField):
+    """A multiple reference drop-down that refuses ids of nothing (and takes a
+    record chosen twice once)."""
+
+    invalid = False
+
+    def process_formdata(self, valuelist):
+        chosen = list(dict.fromkeys(v for v in valuelist or () if v not in ("", "__None")))
+        self.invalid = not all(ObjectId.is_valid(v) for v in chosen)
+        if self.invalid or not chosen:
+            self.data = None
+            return
+        super().process_formdata(chosen)
+        self.invalid = len(self.data or ()) != len(chosen)
+
+    def pre_validate(self, form):
+        if self.invalid:
+            raise StopValidation(self.gettext("Not a valid choice"))
+        super().pre_validate(form)
+
+
+class CheckedAjaxSelectField(AjaxSelectField):
+    """A searched reference that refuses an id of no record it may offer (the
+    stock field saves it as blank when the field is optional)."""
+
+    def pre_validate(self, form):
+        if self.data is None and getattr(self, "_formdata", None) not in (None, "", "__None"):
+            raise StopValidation(self.gettext("Not a valid choice"))
+        super().pre_validate(form)
+
+
+CHECKED_FIELDS = {ModelSelectField: CheckedSelectField, ModelSelectMultipleField: CheckedSelectMultipleField,
+                  AjaxSelectField: CheckedAjaxSelectField}
+
+
 class BlankableConverter(CustomModelConverter):
     """Optional choice fields get an empty first option instead of silently
-    taking the first choice (a child's guardianship must not default to 监护缺失)."""
+    taking the first choice (a child's guardianship must not default to 监护缺失);
+    reference drop-downs check what is sent (see ``CheckedSelectField``)."""
+
+    def _get_subdocument_config(self, name):
+        config = super()._get_subdocument_config(name)
+        if config.form_base_class is None:  # Flask-Admin's own base speaks English
+            config.form_base_class = EmbeddedChineseForm
+        return config
 
     def convert(self, model, field, field_args):
         result = super().convert(model, field, field_args)
+        if getattr(result, "field_class", None) in CHECKED_FIELDS:
+            result.field_class = CHECKED_FIELDS[result.field_class]
         if (getattr(field, "choices", None) and not field.required and result is not None
                 and getattr(result, "field_class", None) is SelectField):
             result.kwargs["choices"] = [("", "—"), *result.kwargs.get("choices", [])]
@@ -731,6 +813,16 @@ class SecureModelView(ModelView):
         if target is None:
             raise ValueError(f"{self.model.__name__}.{name} 不是引用字段")
         return ScopedAjaxLoader(name, target, **opts)
+
+    def _process_ajax_references(self):
+        """Ajax references inside embedded forms (a patrol's encounters) get the
+        scoped loader too: Flask-Admin gives them its stock one, whose look-ups
+        fail with a server error on a value that is not an id."""
+        references = super()._process_ajax_references()
+        for loader in references.values():
+            if type(loader) is QueryAjaxModelLoader:
+                loader.__class__ = ScopedAjaxLoader  # the same state; its own get_one and get_list
+        return references
 
     def _get_filter_groups(self):
         """Filter drop-downs whose options come from the database are filled per

@@ -3,6 +3,7 @@ and Chinese messages when the token is missing or expired."""
 
 import datetime as dt
 
+from flask_admin.form import BaseForm as AdminBaseForm
 from flask_admin.form import SecureForm as AdminSecureForm
 from flask_admin.form.widgets import DatePickerWidget
 from wtforms import DateField, StringField, TextAreaField
@@ -52,6 +53,15 @@ class SecureForm(AdminSecureForm):
         csrf = True
         csrf_class = ChineseSessionCSRF
         csrf_time_limit = dt.timedelta(hours=12)
+
+
+class EmbeddedChineseForm(AdminBaseForm):
+    """The base of embedded forms (a patrol's encounters): the same Chinese
+    messages as the record's own form, and no token of its own."""
+
+    class Meta:
+        def get_translations(self, form):
+            return _translations
 
 
 def csrf_failed(form) -> bool:

@@ -18,7 +18,7 @@ from models.periods import period_label
 from models.reception import PLACES, STATES, roster_month
 from models.users import User
 
-from .base import SecureModelView, scope_query, user_townships
+from .base import SecureModelView, scope_query, user_townships, year_arg
 from .forms import DateOnlyField
 
 NEW_ARCHIVE_HINT = Markup(
@@ -166,7 +166,7 @@ class EscortView(SecureModelView):
 
     @expose("/summary/")
     def summary_view(self):
-        year = request.args.get("year", type=int) or local_today().year
+        year = year_arg()
         counts = escort_counts(str(year), user_townships())
         months = [{"key": f"{year}-{m:02d}", "label": period_label("month", f"{year}-{m:02d}"),
                    "count": counts.get(f"{year}-{m:02d}", 0)} for m in range(1, 13)]

@@ -16,7 +16,7 @@ from models.concerns import STAGE_LABELS, high_risk_without_open_concern, overdu
 from models.patrols import weekly_grid
 from models.periods import period_label
 
-from .base import SecureModelView, scope_query, user_townships
+from .base import SecureModelView, scope_query, user_townships, year_arg
 
 
 class EncounterForm(EmbeddedForm):
@@ -72,7 +72,7 @@ class PatrolView(SecureModelView):
 
     @expose("/weeks/")
     def weeks_view(self):
-        year = request.args.get("year", type=int) or local_today().year
+        year = year_arg()
         start = dt.date(year, 1, 1)
         end = min(dt.date(year, 12, 31), local_today() + dt.timedelta(days=6))
         if start > end:

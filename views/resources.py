@@ -9,7 +9,7 @@ from models.clock import local_today
 from models.periods import period_label
 from models.publicity import topic_months
 
-from .base import SecureModelView, user_townships
+from .base import SecureModelView, user_townships, year_arg
 from .forms import DateOnlyField
 
 
@@ -86,7 +86,7 @@ class PublicityView(SecureModelView):
 
     @expose("/months/")
     def months_view(self):
-        year = request.args.get("year") or str(local_today().year)
+        year = str(year_arg())
         topic = request.args.get("topic") or "social_assistance"
         counts = topic_months(topic, year, user_townships())
         months = [{"key": f"{year}-{m:02d}", "label": period_label("month", f"{year}-{m:02d}"),

@@ -155,14 +155,19 @@ class ScheduleView(SecureView):
         except DomainError:
             abort(404)
 
-    @expose("/")
-    def index(self):
-        item = self._policy()
+    def _period(self, item) -> tuple[str, dt.date, dt.date]:
+        """The period asked for (the current one when none is), with its first and last day."""
         key = request.args.get("period") or current_key(item["period"])
         try:
             start, end = period_bounds(item["period"], key)
         except (ValueError, KeyError):
             abort(404)
+        return key, start, end
+
+    @expose("/")
+    def index(self):
+        item = self._policy()
+        key, start, end = self._period(item)
         townships = user_townships()
         worker = request.args.get("worker") or None
         worker_id = ObjectId(worker) if worker and ObjectId.is_valid(worker) else None
@@ -190,7 +195,7 @@ class ScheduleView(SecureView):
         from models.spreadsheets import write_rows
 
         item = self._policy()
-        key = request.args.get("period") or current_key(item["period"])
+        key = self._period(item)[0]
         query = due_query(item, key, user_townships()).order_by("township", "name").select_related()
 
         def rows():
