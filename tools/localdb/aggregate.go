@@ -6,7 +6,6 @@ import (
 	"math"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/bson/bsontype"
 	"go.mongodb.org/mongo-driver/x/bsonx/bsoncore"
@@ -88,10 +87,8 @@ func readGroup(doc bson.Raw) (*groupStage, error) {
 }
 
 func (p *planner) aggregate(ctx context.Context, cmd command, body bson.Raw) (bsoncore.Document, error) {
-	for _, option := range []string{"explain", "hint", "collation", "let", "readConcern"} {
-		if _, err := body.LookupErr(option); err == nil {
-			return nil, errUnsupported
-		}
+	if hasAny(body, "explain", "hint", "collation", "let", "readConcern") {
+		return nil, errUnsupported
 	}
 	pipeline, ok := body.Lookup("pipeline").ArrayOK()
 	if !ok {
@@ -177,16 +174,9 @@ func sumValue(total float64, sawDouble bool) bsoncore.Value {
 }
 
 func (p *planner) groupRows(ctx context.Context, cmd command, filter bson.Raw, group *groupStage) (bsoncore.Document, error) {
-	table, err := p.table(ctx, cmd.database, cmd.collection)
+	from, q, where, err := p.where(ctx, cmd, filter)
 	if err != nil {
 		return nil, err
-	}
-	q := &sqlQuery{}
-	where := "true"
-	if filter != nil {
-		if where, err = q.filter(filter); err != nil {
-			return nil, err
-		}
 	}
 	columns := []string{}
 	groupBy := ""
@@ -209,10 +199,10 @@ func (p *planner) groupRows(ctx context.Context, cmd command, filter bson.Raw, g
 			fmt.Sprintf("COALESCE(bool_or(%s = 'double'), false)", fieldType(output.field)))
 	}
 	sql := fmt.Sprintf("SELECT %s FROM %s WHERE %s%s ORDER BY 1 NULLS FIRST", strings.Join(columns, ", "),
-		pgx.Identifier{cmd.database, table}.Sanitize(), where, groupBy)
+		from, where, groupBy)
 	if group.keyField == "" {
 		sql = fmt.Sprintf("SELECT %s FROM %s WHERE %s HAVING count(*) > 0", strings.Join(columns, ", "),
-			pgx.Identifier{cmd.database, table}.Sanitize(), where)
+			from, where)
 	}
 	rows, err := p.pool.Query(ctx, sql, q.args...)
 	if err != nil {

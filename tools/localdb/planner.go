@@ -97,6 +97,45 @@ func (p *planner) table(ctx context.Context, database, collection string) (strin
 	return table, nil
 }
 
+// where names the collection's table and translates the filter (nil: every document).
+func (p *planner) where(ctx context.Context, cmd command, filter bson.Raw) (string, *sqlQuery, string, error) {
+	table, err := p.table(ctx, cmd.database, cmd.collection)
+	if err != nil {
+		return "", nil, "", err
+	}
+	q := &sqlQuery{}
+	where := "true"
+	if filter != nil {
+		if where, err = q.filter(filter); err != nil {
+			return "", nil, "", err
+		}
+	}
+	return pgx.Identifier{cmd.database, table}.Sanitize(), q, where, nil
+}
+
+// hasAny tells whether the command carries any of these options.
+func hasAny(body bson.Raw, options ...string) bool {
+	for _, option := range options {
+		if _, err := body.LookupErr(option); err == nil {
+			return true
+		}
+	}
+	return false
+}
+
+// arrayValues reads an operator's array operand.
+func arrayValues(operand bson.RawValue) ([]bson.RawValue, error) {
+	array, ok := operand.ArrayOK()
+	if !ok {
+		return nil, errUnsupported
+	}
+	values, err := array.Values()
+	if err != nil {
+		return nil, errUnsupported
+	}
+	return values, nil
+}
+
 // answer returns the reply body for a planned read, or errUnsupported.
 func (p *planner) answer(ctx context.Context, cmd command, body bson.Raw) (bsoncore.Document, error) {
 	if comment, ok := body.Lookup("comment").StringValueOK(); ok && comment == noPlanComment {
@@ -310,11 +349,7 @@ func (q *sqlQuery) filter(doc bson.Raw) (string, error) {
 }
 
 func (q *sqlQuery) logical(operator string, value bson.RawValue) (string, error) {
-	array, ok := value.ArrayOK()
-	if !ok {
-		return "", errUnsupported
-	}
-	values, err := array.Values()
+	values, err := arrayValues(value)
 	if err != nil || len(values) == 0 {
 		return "", errUnsupported
 	}
@@ -418,13 +453,9 @@ func (q *sqlQuery) condition(field string, value bson.RawValue) (string, error) 
 }
 
 func (q *sqlQuery) in(field string, operand bson.RawValue) (string, error) {
-	array, ok := operand.ArrayOK()
-	if !ok {
-		return "", errUnsupported
-	}
-	values, err := array.Values()
+	values, err := arrayValues(operand)
 	if err != nil {
-		return "", errUnsupported
+		return "", err
 	}
 	if len(values) == 0 {
 		return "false", nil
@@ -651,10 +682,8 @@ var unplannedFindOptions = []string{"min", "max", "returnKey", "showRecordId", "
 	"allowPartialResults", "collation", "let", "oplogReplay", "readConcern"}
 
 func (p *planner) find(ctx context.Context, cmd command, body bson.Raw) (bsoncore.Document, error) {
-	for _, option := range unplannedFindOptions {
-		if _, err := body.LookupErr(option); err == nil {
-			return nil, errUnsupported
-		}
+	if hasAny(body, unplannedFindOptions...) {
+		return nil, errUnsupported
 	}
 	filter, err := optionalDocument(body, "filter")
 	if err != nil {
@@ -690,18 +719,10 @@ func (p *planner) find(ctx context.Context, cmd command, body bson.Raw) (bsoncor
 	if err != nil {
 		return nil, err
 	}
-	table, err := p.table(ctx, cmd.database, cmd.collection)
+	from, q, where, err := p.where(ctx, cmd, filter)
 	if err != nil {
 		return nil, err
 	}
-	q := &sqlQuery{}
-	where := "true"
-	if filter != nil {
-		if where, err = q.filter(filter); err != nil {
-			return nil, err
-		}
-	}
-	from := pgx.Identifier{cmd.database, table}.Sanitize()
 	if len(sortFields) > 0 {
 		checks := make([]string, 0, len(sortFields))
 		for _, f := range sortFields {
@@ -779,10 +800,8 @@ func cursorReply(cmd command, batch []bsoncore.Document) bsoncore.Document {
 }
 
 func (p *planner) count(ctx context.Context, cmd command, body bson.Raw) (bsoncore.Document, error) {
-	for _, option := range []string{"hint", "collation", "readConcern"} {
-		if _, err := body.LookupErr(option); err == nil {
-			return nil, errUnsupported
-		}
+	if hasAny(body, "hint", "collation", "readConcern") {
+		return nil, errUnsupported
 	}
 	filter, err := optionalDocument(body, "query")
 	if err != nil {
@@ -801,19 +820,12 @@ func (p *planner) count(ctx context.Context, cmd command, body bson.Raw) (bsonco
 }
 
 func (p *planner) countRows(ctx context.Context, cmd command, filter bson.Raw, skip, limit int64) (int64, error) {
-	table, err := p.table(ctx, cmd.database, cmd.collection)
+	from, q, where, err := p.where(ctx, cmd, filter)
 	if err != nil {
 		return 0, err
 	}
-	q := &sqlQuery{}
-	where := "true"
-	if filter != nil {
-		if where, err = q.filter(filter); err != nil {
-			return 0, err
-		}
-	}
 	var n int64
-	sql := fmt.Sprintf("SELECT count(*) FROM %s WHERE %s", pgx.Identifier{cmd.database, table}.Sanitize(), where)
+	sql := fmt.Sprintf("SELECT count(*) FROM %s WHERE %s", from, where)
 	if err := p.pool.QueryRow(ctx, sql, q.args...).Scan(&n); err != nil {
 		return 0, errUnsupported
 	}
