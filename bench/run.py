@@ -51,8 +51,10 @@ def main() -> int:
     args = parser.parse_args()
     args.chosen = {int(n) for n in args.pages.split(",") if n.strip()}
     if args.markdown:
-        for path in sorted((ROOT / "bench" / "results").glob("*.json"), key=lambda p: list(SCALES).index(p.stem)):
-            print(markdown(json.loads(path.read_text(encoding="utf-8"))))
+        for scale in SCALES:
+            path = ROOT / "bench" / "results" / f"{scale}.json"
+            if path.exists():
+                print(markdown(json.loads(path.read_text(encoding="utf-8"))))
         return 0
     uri = os.environ.get("MONGODB_URI")
     if uri:
