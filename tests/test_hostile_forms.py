@@ -1,4 +1,3 @@
-import pytest
 
 """Hostile input into every create and edit form of the view registry: for
 each model view that can create or edit, as each role allowed to, a form is
@@ -11,6 +10,7 @@ successful save, nothing in the database has changed."""
 import datetime as dt
 import re
 
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
