@@ -10,7 +10,6 @@ successful save, nothing in the database has changed."""
 import datetime as dt
 import re
 
-import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -29,7 +28,7 @@ from models.users import allowed
 from views.base import SecureModelView
 
 from .archive_helpers import make_elder
-from .conftest import login, on_ferretdb
+from .conftest import login
 from .form_pages import CSRF_VALUE, ERROR_SHOWN, counts, form_fields, posted, stored
 from .helpers import make_attachment
 
@@ -164,7 +163,6 @@ def hostile_posts(app, clients, view, mode, records, answers):
     return probe
 
 
-@pytest.mark.skipif(on_ferretdb(), reason="fails on the local database lane (not yet diagnosed): open in issue 14")
 def test_no_form_answers_hostile_input_with_a_server_error_or_a_half_save(app, accounts, townships):
     from seeds.demo import generate_demo_data
 

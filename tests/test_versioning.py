@@ -39,3 +39,18 @@ def test_bad_input_gets_a_chinese_message_next_to_the_field(app, login_as):
     assert "区划代码" in page and "格式不正确" in page
     assert 'value="格式错"' in page
     assert Township.objects(name="格式错").count() == 0
+
+
+def test_an_edit_onto_a_taken_unique_value_is_refused_in_chinese(app, login_as, townships):
+    """An update that breaks a unique index is a duplicate on every backend (the local database
+    answered it as an internal error, a 500)."""
+    client = login_as("admin")
+    township = townships["朝阳乡"]
+    taken = townships["东江街道"].code
+    response = submit(client, f"/township/edit/?id={township.pk}", {
+        "code": taken, "name": "朝阳乡", "kind": "乡", "sort_order": "5", "note": "改成已有的代码",
+        "record_version": str(township.version)})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and f"区划代码 {taken} 已存在" in page and "改成已有的代码" in page
+    assert Township.objects(pk=township.pk).first().code == township.code
+    assert AuditEntry.objects(record_id=str(township.pk), action="update").count() == 0

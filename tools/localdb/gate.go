@@ -154,6 +154,9 @@ func (g *gate) forward(ctx context.Context, request []byte, client, backend net.
 			if err != nil {
 				return err
 			}
+			if cmd.isWrite() {
+				reply = duplicateKeyReply(request, reply)
+			}
 			if _, err := client.Write(reply); err != nil {
 				return err
 			}
@@ -176,6 +179,36 @@ func (g *gate) forward(ctx context.Context, request []byte, client, backend net.
 		}
 	}
 	return nil
+}
+
+// duplicateKeyReply gives a unique-index violation the answer MongoDB gives it
+// (code 11000, DuplicateKey). FerretDB 1.24 does so for inserts, but an update
+// that breaks a unique index comes back as PostgreSQL's error 23505 under code 1
+// (InternalError), which drivers and the app cannot tell from any other failure.
+func duplicateKeyReply(request, reply []byte) []byte {
+	if opCode(reply) != opMsg || len(reply) < headerLength+5 || reply[headerLength+4] != 0 {
+		return reply
+	}
+	body := bson.Raw(reply[headerLength+5:])
+	message, _ := body.Lookup("errmsg").StringValueOK()
+	failed := false
+	if ok, isDouble := body.Lookup("ok").DoubleOK(); isDouble {
+		failed = ok == 0
+	} else if ok, isInt := body.Lookup("ok").AsInt64OK(); isInt {
+		failed = ok == 0
+	}
+	if !failed || !strings.Contains(message, "SQLSTATE 23505") {
+		return reply
+	}
+	answer := bsoncore.NewDocumentBuilder().
+		AppendDouble("ok", 0).
+		AppendString("errmsg", "E11000 duplicate key error: "+message).
+		AppendInt32("code", 11000).
+		AppendString("codeName", "DuplicateKey").
+		Build()
+	rewritten := replyMessage(request, answer)
+	copy(rewritten[4:8], reply[4:8]) // keep FerretDB's own reply id
+	return rewritten
 }
 
 // replyMessage wraps a reply body the planner built as an OP_MSG answering request.
