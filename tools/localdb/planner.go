@@ -542,6 +542,20 @@ func readSort(doc bson.Raw) ([]sortField, error) {
 	return fields, nil
 }
 
+// projectionFlag reads a projection's 1/0 or true/false; ok is false for anything else.
+func projectionFlag(value bson.RawValue) (on bool, ok bool) {
+	switch value.Type {
+	case bsontype.Boolean:
+		return value.Boolean(), true
+	case bsontype.Int32, bsontype.Int64:
+		n, _ := value.AsInt64OK()
+		return n != 0, true
+	case bsontype.Double:
+		return value.Double() != 0, true
+	}
+	return false, false
+}
+
 // projectedColumn is what PostgreSQL sends back of each document: only the
 // fields a projection keeps (with their schema), so that neither the transfer nor
 // the decoding pays for the rest. readProjection has accepted the projection.
@@ -552,17 +566,7 @@ func projectedColumn(doc bson.Raw) string {
 	elements, _ := doc.Elements()
 	include, exclude := []string{}, []string{}
 	for _, element := range elements {
-		value := element.Value()
-		on := true
-		switch value.Type {
-		case bsontype.Boolean:
-			on = value.Boolean()
-		case bsontype.Int32, bsontype.Int64:
-			n, _ := value.AsInt64OK()
-			on = n != 0
-		case bsontype.Double:
-			on = value.Double() != 0
-		}
+		on, _ := projectionFlag(element.Value())
 		switch {
 		case element.Key() == "_id":
 		case on:
@@ -612,17 +616,8 @@ func readProjection(doc bson.Raw) (func(string) bool, error) {
 		if strings.HasPrefix(key, "$") || strings.Contains(key, ".") {
 			return nil, errUnsupported
 		}
-		value := element.Value()
-		var on bool
-		switch value.Type {
-		case bsontype.Boolean:
-			on = value.Boolean()
-		case bsontype.Int32, bsontype.Int64:
-			n, _ := value.AsInt64OK()
-			on = n != 0
-		case bsontype.Double:
-			on = value.Double() != 0
-		default:
+		on, ok := projectionFlag(element.Value())
+		if !ok {
 			return nil, errUnsupported
 		}
 		if key == "_id" {
