@@ -2,7 +2,7 @@
 
 Modes (``APP_MODE``):
 - ``local``: the default. ``MONGODB_URI`` if set, else the local database that
-  the run command starts (FerretDB on SQLite under ``var/db``).
+  the run command starts (FerretDB on a private PostgreSQL cluster under ``var/db``).
 - ``production``: ``MONGODB_URI`` and ``SECRET_KEY`` are required.
 - ``demo``: in-memory database with generated demo data; nothing is kept.
 - ``test``: for the test suite (mongomock unless ``MONGODB_URI`` is given).

@@ -153,7 +153,7 @@ def _homeless(rng, ids, sex, categories, common):
     )
 
 
-#: Ids one delete names: the local database turns them into SQL variables (SQLite allows 32,766).
+#: Ids one delete names: a bounded list, so that one command never carries more than the database takes at once.
 DELETE_CHUNK = 30_000
 
 
