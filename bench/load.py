@@ -185,8 +185,12 @@ def run_load(uri: str, args, backend: str) -> dict:
     port = free_port()
     env = dict(os.environ, APP_MODE="production", MONGODB_URI=uri, MONGODB_DB=database,
                SECRET_KEY="bench-load-" + "x" * 40)
+    # the server's log goes to a file: a pipe nobody reads fills up and stops every thread that logs
+    log_path = ROOT / "var" / f"load-{args.scale}-server.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    log = open(log_path, "wb")  # noqa: SIM115
     server = subprocess.Popen([sys.executable, "-m", "admin_app.serve", "--port", str(port)], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                              stdout=log, stderr=log)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -196,7 +200,7 @@ def run_load(uri: str, args, backend: str) -> dict:
                 break
             except OSError:
                 if server.poll() is not None:
-                    raise SystemExit("网页服务启动失败：" + server.stderr.read().decode()[-2000:]) from None
+                    raise SystemExit(f"网页服务启动失败，请查看 {log_path}") from None
                 time.sleep(0.5)
         mix = actions(sample)
         names, weights = [name for name, _, _ in mix], [weight for _, weight, _ in mix]
@@ -232,6 +236,7 @@ def run_load(uri: str, args, backend: str) -> dict:
             server.wait(timeout=30)
         except subprocess.TimeoutExpired:
             server.kill()
+        log.close()
     # a refused save because a colleague saved first (409) is the product working, not an error
     errors = [r for r in results if r[2] >= 500 or r[2] in (400, 403, 404, 413, 422)]
     times = [r[1] for r in results]
