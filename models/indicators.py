@@ -18,7 +18,6 @@ from mongoengine import FloatField, IntField, ReferenceField, StringField
 from .base import DISTRICT_WIDE, WHOLE_RESULT, TrackedDocument, ref_id
 from .contracts import Contract
 from .errors import DomainError
-from .matching import matches
 from .periods import period_bounds, period_key, periods_between
 from .reference import ThemeTag, Township
 from .rules import COMPARISONS, compare
@@ -92,6 +91,7 @@ class Scope:
     contract: Contract
     today: dt.date
     townships: list | None = None
+    detail: bool = True  # False for the overview: no near misses, only the figures
     memo: dict = field(default_factory=dict)  # what several measures read, read once per scope
 
     def remembered(self, key, read):
@@ -124,25 +124,29 @@ class Scope:
 
         return self.remembered("risk_history", read)
 
-    def rows(self, document, date_field: str, township_field: str | None = "township") -> list[dict]:
-        """The records of ``document`` dated in the period and placed in the user's townships
-        (photos left out): one read per collection, shared by every measure that asks of it."""
-        def read():
-            match = {**self.between(date_field), "voided": False}
-            if township_field:
-                match = self.scoped(match, township_field)
-            return list(document._get_collection().find(match, {"photos": 0}, batch_size=WHOLE_RESULT))
+    def period_match(self, date_field: str, query: dict, township_field: str | None = "township") -> dict:
+        """``query`` limited to the records dated in the period and placed in the user's townships."""
+        match = {**query, **self.between(date_field), "voided": False}
+        return self.scoped(match, township_field) if township_field else match
 
-        return self.remembered(("rows", document._get_collection_name(), date_field, township_field), read)
-
-    def select(self, document, date_field: str, query: dict, township_field: str | None = "township") -> list[dict]:
-        """The shared records of ``document`` that match ``query`` (the engine's query subset)."""
-        return [row for row in self.rows(document, date_field, township_field) if matches(row, query)]
+    def select(self, document, date_field: str, query: dict, township_field: str | None = "township",
+               fields: tuple = ("month",)) -> list[dict]:
+        """The period's records of ``document`` that match ``query``, with only ``fields``:
+        one indexed query, answered by the database."""
+        projection = dict.fromkeys((*fields, *([township_field] if township_field else [])), 1)
+        return list(document._get_collection().find(self.period_match(date_field, query, township_field),
+                                                    projection, batch_size=WHOLE_RESULT))
 
     def records(self, document, date_field: str, query: dict, township_field: str | None = "township",
                 limit: int = 50) -> list:
-        """Up to ``limit`` matching records as documents (for near misses that a page links)."""
-        return [document._from_son(row) for row in self.select(document, date_field, query, township_field)[:limit]]
+        """Up to ``limit`` matching records as documents, newest first (for the near misses a
+        detail page lists; the overview asks for none)."""
+        if not self.detail:
+            return []
+        raw = self.period_match(date_field, query, township_field)
+        rows = document._get_collection().find(raw, {"photos": 0}, limit=limit, batch_size=limit).sort(
+            [(date_field, -1), ("_id", -1)])
+        return [document._from_son(row) for row in rows]
 
     def visit_counts(self, period: str) -> dict:
         """{(period key, person id): counted visits, up to MAX_TALLY}, from the marks the
@@ -292,18 +296,18 @@ def _grouped(document, match: dict, key: str, total: str | int = 1) -> dict:
 def _count_measure(m: Measurement, document, match: dict, scope: Scope, endpoint: str, date_field: str,
                    township_field: str | None = "township") -> None:
     """Achieved = number of matching records; series by stored month key; breakdown by township.
-    Counted from the period's records of the collection, read once for all the measures."""
-    rows = scope.select(document, date_field, match, township_field)
-    match = scope.scoped({**match, **scope.between(date_field)}, township_field or "township") \
-        if township_field else {**match, **scope.between(date_field), "voided": False}
-    by_month = Counter(row.get("month") for row in rows)
-    m.achieved = len(rows)
+    Counted by the database (a count per month and per township), not by reading the records."""
+    match = scope.period_match(date_field, match, township_field)
+    by_month = _grouped(document, match, "month")
+    m.achieved = sum(by_month.values())
     m.series = [(month, by_month.get(month, 0)) for month in scope.months()]
     if township_field:
         names = scope.township_names()
-        by_township = Counter(names.get(row.get(township_field), "未填写") for row in rows)
+        by_township: Counter = Counter()
+        for township, n in _grouped(document, match, township_field).items():
+            by_township[names.get(township, "未填写")] += n
         m.breakdown = sorted(by_township.items(), key=lambda pair: -pair[1])
-    m.evidence = Evidence(document, match, endpoint, f"-{date_field}", date_field, total=len(rows), rows=rows)
+    m.evidence = Evidence(document, match, endpoint, f"-{date_field}", date_field, total=m.achieved)
 
 
 def _cohort_coverage(m: Measurement, scope: Scope, policy_codes: list[str]) -> None:
@@ -539,7 +543,7 @@ def _patrols(m, indicator, scope):
                for w in weeks]
     m.item_title = f"逐周（每周不少于 {_number(indicator.per_period or 2)} 次）"
     match = scope.scoped(scope.between("patrol_date"))
-    by_month = _counted(scope.rows(Patrol, "patrol_date"), "month")
+    by_month = _grouped(Patrol, scope.period_match("patrol_date", {}), "month")
     m.series = [(month, by_month.get(month, 0)) for month in scope.months()]
     m.evidence = Evidence(Patrol, match, "patrol", "-patrol_date", "patrol_date")
     m.near_misses = [({"name": w["key"]}, f"只有 {w['count']} 次") for w in ended if w["status"] != "met"][:50]
@@ -610,11 +614,11 @@ def _checklist(m, indicator, scope):
     counts: Counter = Counter()
     for document, tag_field, date_field, township_field in ((CommunityEvent, "themes", "event_date", "township"),
                                                            (PublicityActivity, "topics", "held_on", "townships")):
-        for row in scope.select(document, date_field, {tag_field: {"$in": ids}}, township_field):
+        for row in scope.select(document, date_field, {tag_field: {"$in": ids}}, township_field, fields=(tag_field,)):
             counts.update(tag for tag in row.get(tag_field) or () if tag in ids)
     campaigns = params.get("patrol_campaigns") or {}
     if campaigns:
-        by_campaign = _counted(scope.select(Patrol, "patrol_date", {"campaign": {"$in": list(campaigns.values())}}),
+        by_campaign = _grouped(Patrol, scope.period_match("patrol_date", {"campaign": {"$in": list(campaigns.values())}}),
                                "campaign")
         for code, campaign in campaigns.items():
             if code in tags:
@@ -722,7 +726,7 @@ def indicators_for(contract: Contract) -> list[Indicator]:
 
 
 def measure_all(contract: Contract, today: dt.date, townships: list | None = None) -> list[Measurement]:
-    scope = Scope(contract, today, townships)
+    scope = Scope(contract, today, townships, detail=False)
     lagging = contract.lagging_share or DEFAULT_LAGGING_SHARE
     return [measure(indicator, scope, lagging) for indicator in indicators_for(contract)]
 
