@@ -13,7 +13,7 @@ from models.clock import local_now, local_today
 from models.contracts import current_contract
 from models.volunteers import SOURCES, ledger
 
-from .base import SecureModelView, year_arg
+from .base import SecureModelView, reads_its_column_only, year_arg
 from .forms import LinesField
 
 SIZE_BADGES = {"large": "badge-success", "small": "badge-info", "none": "badge-secondary"}
@@ -39,7 +39,7 @@ class EventView(SecureModelView):
     column_formatters = {"size": _size}
     column_formatters_detail = {"size": _size}
     details_extra_columns = ("size",)
-    column_formatters_export = {"size": lambda v, c, m, n: SIZE_LABELS[m.size]}
+    column_formatters_export = {"size": reads_its_column_only(lambda v, c, m, n: SIZE_LABELS[m.size])}
     column_filters = ("township", "target_group", "themes", "event_date", "month", "year", "volunteer_activity",
                       "people_served")
     column_searchable_list = ("title", "place", "summary")

@@ -422,7 +422,10 @@ class ArchiveBaseView(SecureModelView):
                 object_ids.append(ObjectId(pk))
             except InvalidId:
                 continue
-        records = scope_query(Archive.objects(pk__in=object_ids), Archive).select_related()
+        records = scope_query(Archive.objects(pk__in=object_ids), Archive)
+        if self.export_only_fields():
+            records = records.only(*self.export_only_fields())
+        records = records.select_related()
         return self.xlsx_response(records)
 
     # -- export -------------------------------------------------------------------
@@ -437,6 +440,8 @@ class ArchiveBaseView(SecureModelView):
         if name == "status":
             return STATUS_LABELS.get(model.status, model.status)
         return super().get_export_value(model, name)
+
+    export_column_fields = {"age": ("birth_date",)}
 
     def export_columns(self):
         columns = list(self._export_columns)

@@ -370,7 +370,15 @@ def file_link(view, context, model, name):
     return Markup(f'<a href="{escape(url)}" target="_blank">查看文件</a>')
 
 
+def reads_its_column_only(formatter):
+    """Marks a formatter that reads nothing of the record but its own column (so an
+    export may read only the columns' fields)."""
+    formatter.reads_its_column_only = True
+    return formatter
+
+
 def _choice_labels(labels: dict):
+    @reads_its_column_only
     def format_choices(view, context, model, name):
         return "、".join(labels.get(v, v) for v in getattr(model, name, None) or [])
 
@@ -381,6 +389,7 @@ def _yuan_formatter(view, context, model, name):
     return format_yuan(getattr(model, name, None))
 
 
+@reads_its_column_only
 def _yuan_export_formatter(view, context, model, name):
     return format_yuan(getattr(model, name, None), symbol=False)
 
@@ -534,12 +543,13 @@ class SecureModelView(ModelView):
             files += ["photos.file", "photos.thumbnail"]
             details.setdefault("photos", photo_thumbnails)
             lists.setdefault("photos", photo_thumbnails)
-            exports.setdefault("photos", lambda v, c, m, n: len(m.photos or []))
+            exports.setdefault("photos", reads_its_column_only(lambda v, c, m, n: len(m.photos or [])))
         for field_name in self.file_uploads:
             files.append(field_name)
             details.setdefault(field_name, file_link)
             lists.setdefault(field_name, file_link)
-            exports.setdefault(field_name, lambda v, c, m, n: "有" if getattr(getattr(m, n, None), "grid_id", None) else "无")
+            exports.setdefault(field_name, reads_its_column_only(
+                lambda v, c, m, n: "有" if getattr(getattr(m, n, None), "grid_id", None) else "无"))
         self.file_fields = tuple(dict.fromkeys(files))
         self.column_formatters_detail, self.column_formatters = details, lists
         self.column_formatters_export = exports
@@ -771,10 +781,11 @@ class SecureModelView(ModelView):
         order = self.list_order(sort_column, sort_desc)
         if order:
             query = query.order_by(*sort_keys(order))
-        if self.column_list_only_fields():
-            query = query.only(*self.column_list_only_fields())
         page_size = self.page_size if page_size is None else page_size
         reading_a_page = bool(page_size) and page_size <= max(self.page_size_options or (self.page_size,))
+        projection = self.column_list_only_fields() if reading_a_page else self.export_only_fields()
+        if projection:
+            query = query.only(*projection)
         if execute and reading_a_page and server_scans_collections():
             # Every query reads the whole collection here: one read of the matching
             # rows' listed fields gives both the count and the page. (An export reads
@@ -858,6 +869,32 @@ class SecureModelView(ModelView):
     def column_list_only_fields(self) -> tuple[str, ...]:
         """Fields to load for the list (a projection); empty loads everything."""
         return ()
+
+    # Export columns that are not fields, or that have a formatter, with the fields
+    # their value is made from.
+    export_column_fields: dict = {}
+
+    def export_only_fields(self) -> tuple[str, ...]:
+        """The fields an export reads: those of its columns (a projection, so a large export
+        decodes only what it writes); empty, reading everything, when a column is computed
+        from fields the view does not name."""
+        names: list[str] = []
+        formatted = self.column_formatters_export or {}
+        for key, _label in self.export_columns():
+            if key in self.export_column_fields:
+                names.extend(self.export_column_fields[key])
+            elif key in formatted and not getattr(formatted[key], "reads_its_column_only", False):
+                return ()  # a formatter may read any field of the record
+            elif key in self.model._fields:
+                names.append(key)
+            elif isinstance(key, str) and key.startswith("cf:") and "custom" in self.model._fields:
+                names.append("custom")
+            else:
+                return ()
+        return tuple(dict.fromkeys(names))
+
+    def export_columns(self) -> list[tuple[str, str]]:
+        return list(self._export_columns)
 
     # -- saving through the service layer ----------------------------------
 

@@ -16,7 +16,7 @@ from models.concerns import STAGE_LABELS, high_risk_without_open_concern, overdu
 from models.patrols import weekly_grid
 from models.periods import period_label
 
-from .base import SecureModelView, scope_query, user_townships, year_arg
+from .base import SecureModelView, reads_its_column_only, scope_query, user_townships, year_arg
 
 
 class EncounterForm(EmbeddedForm):
@@ -25,6 +25,7 @@ class EncounterForm(EmbeddedForm):
     form_widget_args = {"description": {"rows": 2}, "outcome": {"rows": 2}, "no_call_reason": {"rows": 2}}
 
 
+@reads_its_column_only
 def _encounters(view, context, model, name):
     return "；".join(str(e) for e in model.encounters or []) or "未发现"
 

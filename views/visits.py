@@ -29,7 +29,15 @@ from models.visits import (
     schedule,
 )
 
-from .base import SecureModelView, SecureView, audit, in_scope, scope_query, user_townships
+from .base import (
+    SecureModelView,
+    SecureView,
+    audit,
+    in_scope,
+    reads_its_column_only,
+    scope_query,
+    user_townships,
+)
 
 
 def _counts(view, context, model, name):
@@ -45,7 +53,8 @@ class VisitView(SecureModelView):
     accepts_photos = True
     column_formatters = {"counts_as_home_visit": _counts}
     column_formatters_detail = {"counts_as_home_visit": _counts}
-    column_formatters_export = {"counts_as_home_visit": lambda v, c, m, n: "是" if m.counts_as_home_visit == "yes" else "否"}
+    column_formatters_export = {"counts_as_home_visit": reads_its_column_only(
+        lambda v, c, m, n: "是" if m.counts_as_home_visit == "yes" else "否")}
     column_filters = ("township", "mode", "contact", "visitors", "visited_at", "week", "month", "day")
     column_searchable_list = ("notes", "findings", "volunteers")
     column_default_sort = ("visited_at", True)
