@@ -463,12 +463,14 @@ SCHEDULE_FIELDS = {"_cls": 1, "name": 1, "township": 1, "community": 1, "worker"
                    "risk_level": 1, "categories": 1, "visited_periods": 1}
 
 
-def schedule(item: dict, key: str, townships: list | None = None, worker=None) -> dict:
+def schedule(item: dict, key: str, townships: list | None = None, worker=None, page: int = 0,
+             page_size: int | None = None) -> dict:
     """The schedule of one policy and period: the people due and not yet visited (by
-    township and name), whether each was missed in the previous period, the workload
-    per worker and per township, and the number due under every policy in its current
-    period. Each figure is one question to the database on ``due_filter`` (a count, a
-    group, the listed rows), which its indexes answer; nothing reads the whole cohort."""
+    township and name; one page of them when ``page_size`` is given), how many they are,
+    whether each listed person was missed in the previous period, the workload per worker
+    and per township, and the number due under every policy in its current period. Each
+    figure is one question to the database on ``due_filter`` (a count, a group, the listed
+    rows), which its indexes answer; nothing reads the whole cohort."""
     from .periods import previous_period
 
     collection = Archive._get_collection()
@@ -479,8 +481,12 @@ def schedule(item: dict, key: str, townships: list | None = None, worker=None) -
         load[field_name] = sorted(({"id": row["_id"], "due": row["due"]} for row in rows),
                                   key=lambda r: (-r["due"], str(r["id"] or "")))
     listed = due_filter(item, key, townships, worker)
-    due = list(collection.find(listed, SCHEDULE_FIELDS, batch_size=WHOLE_RESULT)
-               .sort([("township", 1), ("name", 1), ("_id", 1)]))
+    total = sum(r["due"] for r in load["township"]) if worker is None else collection.count_documents(listed)
+    cursor = collection.find(listed, SCHEDULE_FIELDS, batch_size=page_size or WHOLE_RESULT).sort(
+        [("township", 1), ("name", 1), ("_id", 1)])
+    if page_size:
+        cursor = cursor.skip(max(page, 0) * page_size).limit(page_size)
+    due = list(cursor)
     previous = previous_period(item["period"], key)
     missed_last = {a["_id"] for a in due if tag_for(item, previous) not in (a.get("visited_periods") or [])}
     summary = []
@@ -488,7 +494,8 @@ def schedule(item: dict, key: str, townships: list | None = None, worker=None) -
         other_key = current_key(other["period"])
         summary.append({"policy": other, "key": other_key,
                         "due": collection.count_documents(due_filter(other, other_key, townships))})
-    return {"due": due, "missed_last": missed_last, "previous": previous, "workload": load, "summary": summary}
+    return {"due": due, "total": total, "missed_last": missed_last, "previous": previous, "workload": load,
+            "summary": summary}
 
 
 def compliance(item: dict, start: dt.date, end: dt.date, townships: list | None = None,

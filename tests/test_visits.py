@@ -238,6 +238,9 @@ def test_schedule_from_one_read_agrees_with_the_database_queries(app, townships)
         expected = {p.pk for p in due_query(item, key)}
         seen_due += len(expected)
         assert {a["_id"] for a in plan["due"]} == expected
+        assert plan["total"] == len(expected)
+        paged = [schedule(item, key, page=n, page_size=2)["due"] for n in range(len(expected) // 2 + 1)]
+        assert [a["_id"] for page in paged for a in page] == [a["_id"] for a in plan["due"]]
         assert sum(w["due"] for w in plan["workload"]["township"]) == len(expected)
         assert {s["policy"]["code"]: s["due"] for s in plan["summary"]}[item["code"]] == len(expected)
     assert seen_due >= 4  # children at levels 2 and 3, the unvisited elderly

@@ -180,10 +180,9 @@ class ScheduleView(SecureView):
         townships = user_townships()
         worker = request.args.get("worker") or None
         worker_id = ObjectId(worker) if worker and ObjectId.is_valid(worker) else None
-        plan = schedule(item, key, townships, worker_id)
-        total = len(plan["due"])
         page = max(0, request.args.get("page", 0, type=int))
-        rows = plan["due"][page * self.page_size:(page + 1) * self.page_size]
+        plan = schedule(item, key, townships, worker_id, page, self.page_size)
+        total, rows = plan["total"], plan["due"]
         load, summary, previous = plan["workload"], plan["summary"], plan["previous"]
         missed_last = plan["missed_last"]
         user_ids = {r.get("worker") for r in rows} | {w["id"] for w in load["worker"]}
