@@ -245,15 +245,16 @@ def create_records(docs: list[TrackedDocument], actor) -> int:
         _validate(doc)
     if not docs:
         return 0
+    stored = [snapshot(doc) for doc in docs]  # what is inserted is what the audit entry describes
     token = _known_labels.set(_labels_of_references(docs))  # one query per referenced kind, not per record
     try:
-        entries = [record_entry(doc, "create", actor, diff(doc, {}, snapshot(doc))) for doc in docs]
+        entries = [record_entry(doc, "create", actor, diff(doc, {}, son)) for doc, son in zip(docs, stored, strict=True)]
     finally:
         _known_labels.reset(token)
     collection = type(docs[0])._get_collection()
     try:
         for start in range(0, len(docs), BULK_BATCH):
-            collection.insert_many([doc.to_mongo().to_dict() for doc in docs[start:start + BULK_BATCH]])
+            collection.insert_many([dict(son) for son in stored[start:start + BULK_BATCH]])
     except (PyMongoError, NotUniqueError, OperationError) as exc:
         # nothing half-saved: the ids are new, so every record of this call that got in is taken out again
         collection.delete_many({"_id": {"$in": [doc.pk for doc in docs]}})
