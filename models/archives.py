@@ -150,8 +150,8 @@ class Archive(TrackedDocument):
         "allow_inheritance": True,
         "ordering": ["-archive_date"],
         "indexes": [
-            "township", "community", "categories", "status", "worker", ("archive_date", "id"), "complete",
-            "birth_date", "name_initials", "name", "voided",
+            "community", "categories", "status", "worker", ("archive_date", "id"), "complete",
+            "birth_date", "name_initials",
             ("township", "status"), ("voided", "township", "-archive_date", "-id"),
             ("name", "birth_date", "township"), "visited_periods",
         ],

@@ -41,7 +41,7 @@ class Community(TrackedDocument):
     meta = {
         "collection": "communities",
         "ordering": ["township", "name"],
-        "indexes": ["kind", "township", ("township", "name")],
+        "indexes": ["kind", ("township", "name")],
     }
     scope_field = "township"
 

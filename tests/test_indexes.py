@@ -90,3 +90,31 @@ def test_sync_indexes_gives_photos_of_an_earlier_version_their_digests(app, town
     result = app.test_cli_runner().invoke(args=["sync-indexes"])
     assert "visits：1 条旧记录补上照片摘要" in result.output
     assert add_photo(again, png_bytes(color=(9, 9, 9)), "c.png", 5 * 1024 * 1024).duplicate_of == str(first.pk)
+
+
+def _collections():
+    """Each stored collection once, with the index specs of its documents."""
+    from mongoengine.base import _document_registry
+
+    seen = {}
+    for document in _document_registry.values():
+        meta = getattr(document, "_meta", {})
+        if meta.get("abstract") or meta.get("collection") is None:
+            continue
+        seen.setdefault(document._get_collection_name(), meta.get("index_specs", []))
+    return seen
+
+
+def test_no_declared_index_is_the_prefix_of_another(app):
+    """An index whose keys begin another index of the same collection serves nothing that
+    one does not, and costs every write (on the local database a GIN twin per field too)."""
+    redundant = []
+    for collection, specs in _collections().items():
+        for short in specs:
+            if short.get("unique") or short.get("sparse"):
+                continue
+            for long in specs:
+                if len(short["fields"]) < len(long["fields"]) and long["fields"][:len(short["fields"])] == short["fields"]:
+                    redundant.append(f"{collection}: {short['fields']} ⊂ {long['fields']}")
+    assert len(_collections()) > 30
+    assert redundant == []
