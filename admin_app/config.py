@@ -41,6 +41,18 @@ def _count(env: dict, name: str, default: int) -> int:
     return value
 
 
+def _positive(env: dict, name: str, default: int) -> int:
+    value = _int(env, name, default)
+    if value < 1:
+        raise ConfigError(f"配置项 {name} 至少为 1，当前为“{value}”。")
+    return value
+
+
+def _workers(env: dict) -> int:
+    """One web process per core, up to 4 (the local database needs CPU too)."""
+    return _positive(env, "WEB_WORKERS", max(1, min(os.cpu_count() or 1, 4)))
+
+
 #: Pillow itself refuses to open a picture over about 178 million pixels.
 MAX_MEGAPIXELS_ALLOWED = 170
 
@@ -113,6 +125,9 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
         "MAX_CONTENT_LENGTH": _int(env, "MAX_UPLOAD_MB", 20) * 1024 * 1024,
         "MAX_IMAGE_PIXELS": _megapixels(env),
         "DEMO_SIZE": _int(env, "DEMO_SIZE", 300),
+        # Web server processes (each runs Python on one core at a time) and threads per process.
+        "WEB_WORKERS": _workers(env),
+        "WEB_THREADS": _positive(env, "WEB_THREADS", 8),
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted;
         # 0: none, the client's own address is the one recorded.
         "TRUSTED_PROXIES": _count(env, "TRUSTED_PROXIES", 0),

@@ -1,5 +1,9 @@
 """The run command: start the local database when no MONGODB_URI is set, load
-reference data, create the first admin, and serve with waitress."""
+reference data, create the first admin, and serve: with gunicorn in ``WEB_WORKERS``
+processes of ``WEB_THREADS`` threads each (Python runs one thread at a time per
+process, so a second core needs a second process), or with waitress in this one
+process when a single worker is configured and for the demo (its database lives in
+the process's memory)."""
 
 import argparse
 import contextlib
@@ -38,17 +42,18 @@ def main(argv=None) -> int:
         except LocalDatabaseError as exc:
             print(str(exc), file=sys.stderr)
             return 2
+    server_process = os.getpid()
     try:
         return _serve(args, overrides)
     finally:
-        if database is not None:
+        # a web worker is a fork of this process and leaves through here too: only the
+        # process that started the local database stops it
+        if database is not None and os.getpid() == server_process:
             database.stop()
             print("本地数据库已停止。", flush=True)
 
 
 def _serve(args, overrides) -> int:
-    from waitress import serve
-
     from . import create_app
     from .accounts import ensure_first_admin
 
@@ -64,10 +69,39 @@ def _serve(args, overrides) -> int:
                 print(f"已创建首个系统管理员：用户名 admin  密码 {password}")
                 print("此密码只显示这一次，请登录后在“我的账户 → 修改密码”中修改。")
                 print("=" * 60, flush=True)
-    print(f"民政服务站管理系统已启动：http://{args.host}:{args.port}/  （按 Ctrl+C 停止）", flush=True)
-    with contextlib.suppress(KeyboardInterrupt):
-        serve(app, host=args.host, port=args.port, threads=8, ident="minzheng")
+    workers = 1 if app.config["APP_MODE"] == "demo" else app.config["WEB_WORKERS"]
+    threads = app.config["WEB_THREADS"]
+    print(f"民政服务站管理系统已启动：http://{args.host}:{args.port}/  （{workers} 个进程 × {threads} 个线程；"
+          "按 Ctrl+C 停止）", flush=True)
+    if workers == 1:
+        from waitress import serve
+
+        with contextlib.suppress(KeyboardInterrupt):
+            serve(app, host=args.host, port=args.port, threads=threads, ident="minzheng")
+        return 0
+    from mongoengine.connection import disconnect_all
+
+    disconnect_all()  # each worker opens its own connections: a connection pool does not survive a fork
+    _run_gunicorn(lambda: create_app(overrides), {
+        "bind": f"{args.host}:{args.port}", "workers": workers, "threads": threads, "worker_class": "gthread",
+        "timeout": 120, "graceful_timeout": 20, "accesslog": None, "errorlog": "-", "loglevel": "warning",
+    })
     return 0
+
+
+def _run_gunicorn(factory, options: dict) -> None:
+    """Serve the app ``factory`` makes in each of gunicorn's worker processes."""
+    from gunicorn.app.base import BaseApplication
+
+    class Application(BaseApplication):
+        def load_config(self):
+            for key, value in options.items():
+                self.cfg.set(key, value)
+
+        def load(self):
+            return factory()  # in each worker, after the fork
+
+    Application().run()
 
 
 if __name__ == "__main__":

@@ -140,12 +140,15 @@ CHECKS = {"archive_rules": _check_archive_rules, "capability_standard": _check_c
 
 
 _cache: dict[str, tuple[float, int, dict]] = {}
-CACHE_SECONDS = 600  # and cleared at once when a rule set is saved (RuleSet.after_write)
+#: How long a process keeps a rule set it read. The process that saves a rule set forgets
+#: it at once (RuleSet.after_write); the app's other web processes read it again within
+#: this time, so it stays short.
+CACHE_SECONDS = 2
 
 
 def get_rules(key: str) -> dict:
     """The rule set in force: the admin's edited copy, else the seed file.
-    Cached for a few seconds (an import of thousands of rows asks once)."""
+    Cached for CACHE_SECONDS (an import of thousands of rows asks once)."""
     import time
 
     now = time.monotonic()

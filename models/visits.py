@@ -243,7 +243,9 @@ KIND_CLASS = {"child": "Archive.ChildArchive", "elderly": "Archive.ElderlyArchiv
 
 
 _category_cache: dict = {}
-CATEGORY_CACHE_SECONDS = 600  # and cleared at once when a category is saved (PersonCategory.after_write)
+#: As the rule sets' cache (models.rules.CACHE_SECONDS): forgotten at once by the process that
+#: saves a category (PersonCategory.after_write), read again by the others within this time.
+CATEGORY_CACHE_SECONDS = 2
 on_forget(_category_cache.clear)
 
 
