@@ -385,6 +385,12 @@
     });
   }
 
-  // After every other script has set up its widgets (select2, date pickers).
-  if (document.readyState === 'complete') { start(); } else { window.addEventListener('load', start); }
+  /* After every other script has set up its widgets (select2, date pickers): jQuery runs
+     its ready handlers after the load event may already have fired, so wait for both. */
+  function afterWidgets() {
+    window.setTimeout(function () {
+      if (window.jQuery) { window.jQuery(function () { window.setTimeout(start, 0); }); } else { start(); }
+    }, 0);
+  }
+  if (document.readyState === 'complete') { afterWidgets(); } else { window.addEventListener('load', afterWidgets); }
 })();
