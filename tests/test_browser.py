@@ -494,3 +494,24 @@ def test_a_draft_is_never_shown_to_another_account_on_the_same_phone(live_server
     page.wait_for_load_state("load")
     assert page.input_value("#title") == ""
     assert errors == [], errors
+
+
+def test_a_group_session_is_recorded_from_the_group_list_row(live_server, browser, townships):
+    import datetime as dt
+
+    from models.casework import GroupSeries
+    from models.services import create_record
+
+    for i in range(25):  # more groups than one page holds
+        create_record(GroupSeries(title=f"成长小组{i:02d}", goal="增强自信", township=townships["东江街道"],
+                                  members=["小明"], started_on=dt.datetime(2026, 3, 1) + dt.timedelta(days=i)), None)
+    page, errors = open_page(browser, width=375)
+    sign_in(page, live_server, "shegong")
+    page.goto(f"{live_server}/groupseries/")
+    row = page.locator("tr", has_text="成长小组24")
+    button = row.locator("a.record-session")
+    assert button.bounding_box()["height"] >= 44
+    button.click()
+    page.wait_for_load_state("networkidle")
+    assert "记录第 1 节活动 · 成长小组24" in page.inner_text("body")
+    assert errors == [], errors

@@ -33,6 +33,22 @@ from models.visits import (
 from .base import SecureModelView, SecureView, audit, in_scope, scope_query, user_townships
 
 
+class HiddenRule(rules.BaseRule):
+    """Keeps a hidden field in a form laid out by rules (the form renders its hidden
+    inputs itself, without a label): it shows nothing of its own."""
+
+    def __init__(self, name):
+        super().__init__()
+        self.name = name
+
+    @property
+    def visible_fields(self):
+        return [self.name]
+
+    def __call__(self, form, form_opts=None, field_args=None):
+        return ""
+
+
 def _counts(view, context, model, name):
     return "是" if model.counts_as_home_visit == "yes" else "否"
 
@@ -57,8 +73,8 @@ class VisitView(SecureModelView):
                     "volunteer_members", "volunteers", "living", "guardianship", "safety", "health", "school_life",
                     "needs", "findings", "suggested_risk", "follow_up")
     form_create_rules = form_edit_rules = (
-        "record_version", "people", "photo_upload", "notes", "mode", "contact", "visited_at",
-        rules.HTML('<details class="form-more" id="visit-more"><summary class="btn btn-outline-secondary btn-tap">'
+        HiddenRule("record_version"), "people", "photo_upload", "notes", "mode", "contact", "visited_at",
+        rules.HTML('<details class="form-more" id="visit-more"><summary class="btn btn-outline-primary btn-tap">'
                    '更多（探访社工、志愿者、分项情况、发现的问题、跟进）</summary>'),
         "visitors", "volunteer_members", "volunteers", "living", "guardianship", "safety", "health", "school_life",
         "needs", "findings", "suggested_risk", "follow_up",
