@@ -1,7 +1,8 @@
 """Application wiring: ``create_app()`` builds the Flask app."""
 
 from bson.errors import InvalidId
-from flask import Flask, g, render_template, request
+from flask import Flask, current_app, flash, g, redirect, render_template, request
+from flask_login import current_user
 from mongoengine.errors import ValidationError
 from pymongo.errors import AutoReconnect, ConnectionFailure, ServerSelectionTimeoutError
 
@@ -59,9 +60,12 @@ def create_app(config: dict | None = None) -> Flask:
     _register_error_pages(app)
     app.after_request(_security_headers)
 
+    from views.drafts import draft_owner, saved_forms
+
     @app.context_processor
     def _globals():
-        return {"app_mode": app.config["APP_MODE"], "site_name": "民政服务站管理系统"}
+        return {"app_mode": app.config["APP_MODE"], "site_name": "民政服务站管理系统",
+                "draft_owner": draft_owner, "saved_forms": saved_forms}
 
     if settings["APP_MODE"] == "demo":
         from .demo import prepare_demo
@@ -143,9 +147,30 @@ def _refused_page(exc: DomainError):
     return render_template("errors/error.html", code=code, title=title, message=exc.message), code
 
 
+#: A form sent with more than the upload limit: said inside the form, whose typed text the browser kept.
+TOO_LARGE_IN_FORM = ("提交的照片或文件合计超过 {limit}，没有上传，本次未保存。您填写的内容已保留，"
+                     "请重新选择照片（系统会自动压缩）或换成较小的文件后再保存。")
+
+
+def _size_label(size: int) -> str:
+    """A size as people say it: 20 MB, 64 KB."""
+    megabytes = size / (1024 * 1024)
+    return f"{megabytes:.0f} MB" if megabytes >= 1 else f"{max(1, size // 1024)} KB"
+
+
+def _too_large(exc):
+    """A form that sent too much goes back to itself with the message (its draft is
+    restored there by the browser); anything else gets the error page."""
+    if request.method == "POST" and current_user.is_authenticated and not request.path.startswith("/login"):
+        flash(TOO_LARGE_IN_FORM.format(limit=_size_label(current_app.config["MAX_CONTENT_LENGTH"])), "error")
+        return redirect(request.full_path, code=303)
+    return _error_page(413)
+
+
 def _register_error_pages(app: Flask) -> None:
-    for code in (400, 403, 404, 405, 413, 500):
+    for code in (400, 403, 404, 405, 500):
         app.register_error_handler(code, lambda exc, code=code: _error_page(code))
+    app.register_error_handler(413, _too_large)
 
     @app.before_request
     def _note_writes_sent():

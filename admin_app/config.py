@@ -124,6 +124,12 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
         "LOGIN_LOCK_MINUTES": _int(env, "LOGIN_LOCK_MINUTES", 15),
         "MAX_CONTENT_LENGTH": _int(env, "MAX_UPLOAD_MB", 20) * 1024 * 1024,
         "MAX_IMAGE_PIXELS": _megapixels(env),
+        # photos are shrunk in the browser before upload: long side in pixels, JPEG quality (percent)
+        "PHOTO_LONG_SIDE": _count(env, "PHOTO_LONG_SIDE", 2000),
+        "PHOTO_QUALITY": _count(env, "PHOTO_QUALITY", 85),
+        # unsaved form drafts kept in the browser (days); files of a refused save kept on the server (hours)
+        "DRAFT_DAYS": _count(env, "DRAFT_DAYS", 7),
+        "PENDING_UPLOAD_HOURS": _count(env, "PENDING_UPLOAD_HOURS", 48),
         "DEMO_SIZE": _int(env, "DEMO_SIZE", 300),
         # Web server processes (each runs Python on one core at a time) and threads per process.
         "WEB_WORKERS": _workers(env),

@@ -569,3 +569,24 @@ def _level_on(history, cutoff, current):
 
 def current_key(period: str, day: dt.date | None = None) -> str:
     return period_key(period, day or local_today())
+
+
+def due_soon(until: dt.date, townships: list | None, worker, limit: int) -> list[dict]:
+    """The people ``worker`` still has to visit in a current period that ends by ``until``
+    (the week's end for a start page), soonest end first, then by name: each a dict of the
+    archive's ``id``, ``name``, the ``policy`` and the period's last day ``ends``. A person due
+    under two policies is listed once, by the sooner end. One read per policy, each at most
+    ``limit`` rows."""
+    found: dict = {}
+    collection = Archive._get_collection()
+    for item in policies():
+        key = current_key(item["period"])
+        end = period_bounds(item["period"], key)[1]
+        if end > until:
+            continue
+        rows = collection.find(due_filter(item, key, townships, worker), {"name": 1}).sort(
+            [("name", 1), ("_id", 1)]).limit(limit)
+        for row in rows:
+            if row["_id"] not in found or end < found[row["_id"]]["ends"]:
+                found[row["_id"]] = {"id": row["_id"], "name": row.get("name") or "", "policy": item, "ends": end}
+    return sorted(found.values(), key=lambda r: (r["ends"], r["name"], str(r["id"])))[:limit]

@@ -282,3 +282,236 @@ def test_manager_opens_the_indicator_overview_an_indicator_and_its_evidence(live
     assert "居家支持" in page.inner_text("body") and "达标" in page.inner_text("body")
     page.screenshot(path=str(ARTIFACTS / "manager-evidence-case.png"), full_page=True)
     assert errors == [], errors
+
+
+# ---------------------------------------------------------------- nothing typed is lost (phone, 375 px)
+
+DRAFT_NOTICE = "已恢复未保存的内容"
+
+
+def _load_counter(page):
+    """The number of pages the browser loads (each document, not its pictures or scripts)."""
+    loads = []
+    page.on("load", lambda: loads.append(page.url))
+    return loads
+
+
+def _drafts(page) -> list[str]:
+    return page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('mz-draft:'))")
+
+
+def _jpeg_with_exif(path, size, taken="2026:03:05 09:30:00"):
+    from PIL import Image
+
+    image = Image.new("RGB", size, (120, 160, 200))
+    exif = Image.Exif()
+    exif[0x8769] = {0x9003: taken}  # DateTimeOriginal in the Exif IFD
+    image.save(path, format="JPEG", quality=95, exif=exif)
+
+
+def test_staff_records_a_visit_with_a_photo_from_the_home_page_in_three_page_loads(live_server, browser, townships,
+                                                                                   accounts, tmp_path):
+    from models.visits import Visit
+
+    from .archive_helpers import make_child
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    make_child(townships["东江街道"], name="周小雨", sequence=77, risk_level="1", worker=accounts["staff"])
+    photo = tmp_path / "big.jpg"
+    _jpeg_with_exif(photo, (3000, 2000))
+    page, errors = open_page(browser, width=375)
+    sign_in(page, live_server, "shegong")
+    loads = _load_counter(page)
+    assert "周小雨" in page.inner_text("#due-visits")
+    page.screenshot(path=str(ARTIFACTS / "after-phone-home-due-visits.png"), full_page=True)
+    page.click("#due-visits a:has-text('登记探访')")
+    page.wait_for_load_state("networkidle")
+    assert "周小雨" in page.inner_text("#visit-person") and page.is_hidden("#s2id_people")
+    take = page.locator("label.photo-take").bounding_box()
+    assert take["height"] >= 44 and take["width"] >= 300
+    order = page.evaluate("""['photo_upload', 'notes', 'visited_at'].map(
+        id => document.getElementById(id).getBoundingClientRect().top + window.scrollY)""")
+    assert order == sorted(order), order  # 拍照, then 探访记录, then the rest
+    assert page.is_hidden("#living")  # folded under 更多
+    page.set_input_files("#photo_upload", str(photo))
+    page.wait_for_selector("#photo_upload[data-shrunk]", state="attached")
+    page.fill("#notes", "孩子在家，外婆照看，作业已完成。")
+    save = page.locator("input[type=submit][value='保存']")
+    assert save.bounding_box()["height"] >= 44
+    page.screenshot(path=str(ARTIFACTS / "after-phone-visit-form.png"), full_page=False)
+    save.click()
+    page.wait_for_load_state("networkidle")
+    assert "创建记录成功" in page.inner_text("body")
+    assert len(loads) <= 3, loads  # the visit form, the saved page (home, where the person is no longer due)
+    assert "周小雨" not in page.inner_text("#due-visits")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375 + 1
+    page.screenshot(path=str(ARTIFACTS / "after-phone-home-after-visit.png"), full_page=True)
+    visit = Visit.objects.get()
+    stored = visit.photos[0]
+    from PIL import Image
+
+    stored.file.seek(0)
+    with Image.open(stored.file) as image:
+        assert max(image.size) <= 2000 and image.format == "JPEG"  # shrunk on the phone
+    assert stored.taken_at is not None and stored.taken_at.day == 5  # its capture time kept
+    assert _drafts(page) == []
+    assert errors == [], errors
+
+
+def test_a_visit_typed_before_the_session_expired_is_restored_after_logging_in_again(live_server, browser, townships,
+                                                                                     tmp_path):
+    from models.visits import Visit
+
+    from .archive_helpers import make_child
+    from .helpers import png_bytes
+
+    child = make_child(townships["东江街道"], name="周小雨", sequence=77, risk_level="1")
+    photo = tmp_path / "visit.png"
+    photo.write_bytes(png_bytes(size=(120, 90)))
+    page, errors = open_page(browser, width=375)
+    sign_in(page, live_server, "shegong")
+    form_url = f"{live_server}/visit/new/?person={child.pk}"
+    page.goto(form_url)
+    page.fill("#notes", "会话过期前写下的探访记录。")
+    page.context.clear_cookies()  # the session expired while the worker was typing
+    page.click("input[type=submit][value='保存']")
+    page.wait_for_load_state("networkidle")
+    assert "/login" in page.url
+    page.fill("#username", "shegong")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert "/visit/new/" in page.url
+    page.wait_for_selector(".form-notice-draft")
+    assert DRAFT_NOTICE in page.inner_text(".form-notice-draft")
+    assert page.input_value("#notes") == "会话过期前写下的探访记录。"
+    page.screenshot(path=str(ARTIFACTS / "after-phone-draft-restored-after-login.png"), full_page=False)
+    page.set_input_files("#photo_upload", str(photo))
+    page.click("input[type=submit][value='保存']")
+    page.wait_for_load_state("networkidle")
+    assert "创建记录成功" in page.inner_text("body")
+    assert Visit.objects.get().notes == "会话过期前写下的探访记录。"
+    assert _drafts(page) == []  # discarded after the save
+    page.goto(form_url)
+    page.wait_for_load_state("load")
+    assert page.locator(".form-notice-draft").count() == 0 and page.input_value("#notes") == ""
+    assert errors == [], errors
+
+
+def test_a_refused_visit_keeps_its_text_and_its_photo(live_server, browser, townships, tmp_path):
+    from models.pending import PendingUpload
+    from models.visits import Visit
+
+    from .archive_helpers import make_child
+    from .helpers import png_bytes
+
+    child = make_child(townships["东江街道"], name="周小雨", sequence=77, risk_level="1")
+    photo = tmp_path / "visit.png"
+    photo.write_bytes(png_bytes(size=(120, 90)))
+    page, errors = open_page(browser, width=375)
+    sign_in(page, live_server, "shegong")
+    page.goto(f"{live_server}/visit/new/?person={child.pk}")
+    page.fill("#notes", "被拒绝后仍在的记录。")
+    page.set_input_files("#photo_upload", str(photo))
+    # a time in the future: refused by the server (set as typed, without the picker's pop-up over the button)
+    page.evaluate("document.getElementById('visited_at').value = '2099-03-05 10:00:00'")
+    page.click("input[type=submit][value='保存']")
+    page.wait_for_load_state("networkidle")
+    assert Visit.objects.count() == 0
+    assert page.input_value("#notes") == "被拒绝后仍在的记录。"
+    kept = page.locator(".pending-files input[type=checkbox]:checked")
+    assert kept.count() == 1 and "visit.png" in page.inner_text(".pending-files")
+    assert page.evaluate("document.querySelector('.pending-files img').naturalWidth") > 0  # its thumbnail shows
+    assert "探访时间不能晚于现在" in page.inner_text("body")
+    page.screenshot(path=str(ARTIFACTS / "after-phone-refused-visit-keeps-photo.png"), full_page=True)
+    page.evaluate("document.getElementById('visited_at').value = '2026-03-05 10:00:00'")
+    page.click("input[type=submit][value='保存']")
+    page.wait_for_load_state("networkidle")
+    assert "创建记录成功" in page.inner_text("body")
+    visit = Visit.objects.get()
+    assert len(visit.photos) == 1 and visit.photos[0].filename == "visit.png"
+    assert PendingUpload.objects.count() == 0
+    assert errors == [], errors
+
+
+def test_a_draft_survives_a_lost_connection_and_a_reload(live_server, browser, townships):
+    page, errors = open_page(browser, width=375)
+    sign_in(page, live_server, "shegong")
+    page.goto(f"{live_server}/attachment/new/")
+    page.fill("#title", "断网时写的标题")
+    page.fill("#note", "断网时写的说明")
+    page.context.set_offline(True)
+    page.click("input[type=submit][value='保存']")
+    assert "网络已断开" in page.inner_text(".form-notice-offline")
+    page.context.set_offline(False)
+    page.reload()
+    page.wait_for_selector(".form-notice-draft")
+    assert page.input_value("#title") == "断网时写的标题" and page.input_value("#note") == "断网时写的说明"
+    page.click("text=放弃草稿")
+    page.wait_for_load_state("load")
+    assert page.input_value("#title") == "" and _drafts(page) == []
+    assert errors == [], errors
+
+
+def test_a_too_large_upload_is_answered_inside_the_form(app, live_server, browser, townships, tmp_path):
+    import os
+
+    from PIL import Image
+
+    app.config["MAX_CONTENT_LENGTH"] = 100 * 1024
+    big = tmp_path / "scan.gif"
+    Image.frombytes("L", (600, 600), os.urandom(600 * 600)).save(big, format="GIF")  # not shrunk: a GIF
+    page, errors = open_page(browser, width=375)
+    sign_in(page, live_server, "shegong")
+    page.goto(f"{live_server}/attachment/new/")
+    page.fill("#title", "太大的扫描件")
+    page.set_input_files("#upload", str(big))
+    page.click("input[type=submit][value='保存']")
+    notice = page.inner_text(".form-notice-too-large")
+    assert "超过 100 KB" in notice and "您填写的内容已保留" in notice
+    assert page.url.endswith("/attachment/new/") and page.input_value("#title") == "太大的扫描件"
+    page.screenshot(path=str(ARTIFACTS / "after-phone-too-large-in-form.png"), full_page=False)
+    assert errors == [], errors
+
+
+def test_a_draft_is_never_shown_to_another_account_on_the_same_phone(live_server, browser, townships):
+    page, errors = open_page(browser, width=375)
+    sign_in(page, live_server, "shegong")
+    page.goto(f"{live_server}/attachment/new/")
+    page.fill("#title", "张社工没保存的标题")
+    page.wait_for_timeout(500)  # the draft is written as one types
+    mine = _drafts(page)
+    assert len(mine) == 1
+    page.goto(f"{live_server}/logout")
+    sign_in(page, live_server, "shegong2")
+    page.goto(f"{live_server}/attachment/new/")
+    page.wait_for_load_state("load")
+    assert page.input_value("#title") == "" and page.locator(".form-notice-draft").count() == 0
+    assert _drafts(page) == []  # the other account's draft is gone from the phone
+    page.goto(f"{live_server}/logout")
+    sign_in(page, live_server, "shegong")
+    page.goto(f"{live_server}/attachment/new/")
+    page.wait_for_load_state("load")
+    assert page.input_value("#title") == ""
+    assert errors == [], errors
+
+
+def test_a_group_session_is_recorded_from_the_group_list_row(live_server, browser, townships):
+    import datetime as dt
+
+    from models.casework import GroupSeries
+    from models.services import create_record
+
+    for i in range(25):  # more groups than one page holds
+        create_record(GroupSeries(title=f"成长小组{i:02d}", goal="增强自信", township=townships["东江街道"],
+                                  members=["小明"], started_on=dt.datetime(2026, 3, 1) + dt.timedelta(days=i)), None)
+    page, errors = open_page(browser, width=375)
+    sign_in(page, live_server, "shegong")
+    page.goto(f"{live_server}/groupseries/")
+    row = page.locator("tr", has_text="成长小组24")
+    button = row.locator("a.record-session")
+    assert button.bounding_box()["height"] >= 44
+    button.click()
+    page.wait_for_load_state("networkidle")
+    assert "记录第 1 节活动 · 成长小组24" in page.inner_text("body")
+    assert errors == [], errors

@@ -52,6 +52,7 @@ from .base import (
     user_townships,
 )
 from .forms import SecureForm, csrf_failed
+from .uploads import PendingFileInput
 
 AGE_BANDS = (("0-5", "0–5岁"), ("6-15", "6–15岁"), ("16-17", "16–17岁"), ("18-59", "18–59岁"),
              ("60-79", "60–79岁"), ("80-150", "80岁及以上"))
@@ -294,7 +295,8 @@ class ArchiveBaseView(SecureModelView):
                 extra[name] = StringField(label)
         for name, label in self.upload_fields.items():
             accept = "image/*" if name == "photo_upload" else "image/*,.pdf"  # a person's photo: pictures only
-            extra[name] = FileField(label, render_kw={"accept": accept, "capture": "environment"})
+            extra[name] = FileField(label, render_kw={"accept": accept, "capture": "environment"},
+                                    widget=PendingFileInput())
         return type(form_class.__name__, (form_class,), extra)
 
     def create_form(self, obj=None):
@@ -345,13 +347,16 @@ class ArchiveBaseView(SecureModelView):
                     f"可能重复：{similar.township}已有同名、同出生日期的档案“{similar.name}”（编号 {similar.pk}）。"
                     "请先核对；确认不是同一人时，勾选“确认不是重复档案”后再保存。", field="confirm_not_duplicate")
         for name, field_name in ((n, n.replace("_upload", "")) for n in self.upload_fields):
-            upload = form[name].data
-            if upload and getattr(upload, "filename", ""):
+            for data, filename in self.form_files(form, name)[-1:]:
                 from models.files import store_upload
 
                 target = "entrustment_scan" if field_name == "scan" else field_name
-                store_upload(model, target, upload.read(), upload.filename,
+                store_upload(model, target, data, filename,
                              current_app.config["MAX_CONTENT_LENGTH"], images_only=target == "photo", form_field=name)
+
+    def kept_upload_fields(self):
+        return {**super().kept_upload_fields(),
+                **{name: (name == "photo_upload", True) for name in self.upload_fields}}
 
     def discard_uploads(self, model, before):
         from models.files import discard_new_files

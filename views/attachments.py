@@ -8,6 +8,7 @@ from wtforms import FileField
 from models.attachments import discard_new_file, store_file
 
 from .base import SecureModelView
+from .uploads import PendingFileInput
 
 
 def _file_link(view, context, model, name):
@@ -31,15 +32,18 @@ class AttachmentView(SecureModelView):
     column_formatters_export = {"file": lambda v, c, m, n: m.filename or ""}
     column_labels = {"created_at": "上传时间", "created_by": "上传人"}
     form_columns = ("title", "kind", "township", "note", "upload")
-    form_extra_fields = {"upload": FileField("文件", description="图片、PDF、Word 或 Excel；手机可直接拍照上传。")}
+    form_extra_fields = {"upload": FileField("文件", description="图片、PDF、Word 或 Excel；手机可直接拍照上传。",
+                                             widget=PendingFileInput())}
     form_widget_args = {"upload": {"accept": "image/*,.pdf,.doc,.docx,.xls,.xlsx", "capture": "environment"}}
     non_model_fields = ("record_version", "csrf_token", "upload")
     form_ajax_refs = {"township": {"fields": ("name", "code"), "placeholder": "输入街道/乡镇名称"}}
 
+    def kept_upload_fields(self):
+        return {**super().kept_upload_fields(), "upload": (False, True)}
+
     def on_model_change(self, form, model, is_created):
-        upload = form.upload.data
-        if upload and getattr(upload, "filename", ""):
-            store_file(model, upload.read(), upload.filename, current_app.config["MAX_CONTENT_LENGTH"])
+        for data, filename in self.form_files(form, "upload")[-1:]:
+            store_file(model, data, filename, current_app.config["MAX_CONTENT_LENGTH"])
 
     def discard_uploads(self, model, before):
         discard_new_file(model, before)

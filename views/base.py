@@ -535,6 +535,7 @@ class SecureModelView(ModelView):
             names.append(f"{field_name}_upload")
         if not names:
             return
+        self._pending_widgets(extra)
         files = list(self.file_fields)
         details = dict(self.column_formatters_detail or {})
         lists = dict(self.column_formatters or {})
@@ -558,6 +559,53 @@ class SecureModelView(ModelView):
         if self.form_columns:
             self.form_columns = tuple(dict.fromkeys((*self.form_columns, *names)))
 
+    def kept_upload_fields(self) -> dict[str, tuple[bool, bool]]:
+        """The form's file inputs: name -> (images only, one file). Their files are kept
+        across a refused save (views.uploads). Views with an upload of their own add it."""
+        fields = {"photo_upload": (True, False)} if self.accepts_photos else {}
+        for field_name, (_label, images_only) in self.file_uploads.items():
+            fields[f"{field_name}_upload"] = (images_only, True)
+        return fields
+
+    def _pending_widgets(self, extra: dict) -> None:
+        """File inputs that also show the files already sent with the form."""
+        from .uploads import PendingFileInput
+
+        for name, (_images_only, single) in self.kept_upload_fields().items():
+            unbound = extra.get(name)
+            if unbound is not None and hasattr(unbound, "kwargs"):
+                unbound.kwargs.setdefault("widget", PendingFileInput(multiple=not single))
+
+    def keep_uploads(self, form) -> None:
+        """Keep the files sent with this submission, and those kept from an earlier one,
+        for the user (``field.pending``), before anything may refuse the save."""
+        from .uploads import PENDING_SUFFIX, kept_uploads
+
+        limit = current_app.config["MAX_CONTENT_LENGTH"]
+        for name, (images_only, single) in self.kept_upload_fields().items():
+            if name in form:
+                field = form[name]
+                field.pending, field.refused = kept_uploads(
+                    current_user.pk, name, request.files.getlist(name), request.form.getlist(name + PENDING_SUFFIX),
+                    limit, images_only, single=single)
+
+    def form_files(self, form, name: str) -> list[tuple[bytes, str]]:
+        """The files a form field carries (content, file name): kept ones and just sent ones."""
+        field = form[name]
+        if hasattr(field, "pending"):
+            return [(item.read(), item.filename) for item in field.pending] + list(field.refused)
+        data = field.data
+        uploads = data if isinstance(data, (list, tuple)) else [data]
+        return [(u.read(), u.filename) for u in uploads if u and getattr(u, "filename", "")]
+
+    def adopt_uploads(self, form) -> None:
+        """The record now holds the kept files: remove them from the pending ones."""
+        from models.pending import forget
+
+        for name in self.kept_upload_fields():
+            if name in form:
+                forget(getattr(form[name], "pending", None) or [])
+
     def store_uploads(self, form, model):
         """Keep the files uploaded with the form on the record (before it is saved)."""
         from models.files import store_upload
@@ -566,13 +614,11 @@ class SecureModelView(ModelView):
         limit = current_app.config["MAX_CONTENT_LENGTH"]
         self._kept_photos = {p.file.grid_id for p in getattr(model, "photos", None) or [] if p.file}
         if self.accepts_photos and "photo_upload" in form:
-            for upload in form.photo_upload.data or []:
-                if upload and getattr(upload, "filename", ""):
-                    add_photo(model, upload.read(), upload.filename, limit)
+            for data, filename in self.form_files(form, "photo_upload"):
+                add_photo(model, data, filename, limit)
         for field_name, (_label, images_only) in self.file_uploads.items():
-            upload = form[f"{field_name}_upload"].data
-            if upload and getattr(upload, "filename", ""):
-                store_upload(model, field_name, upload.read(), upload.filename, limit, images_only=images_only,
+            for data, filename in self.form_files(form, f"{field_name}_upload")[-1:]:
+                store_upload(model, field_name, data, filename, limit, images_only=images_only,
                              form_field=f"{field_name}_upload")
 
     def discard_stored_uploads(self, model, before):
@@ -906,6 +952,8 @@ class SecureModelView(ModelView):
                 field.populate_obj(model, name)
 
     def validate_form(self, form):
+        if request.method == "POST" and current_user.is_authenticated:
+            self.keep_uploads(form)
         valid = super().validate_form(form)
         if not valid and csrf_failed(form):
             flash(form.csrf_token.errors[0], "error")
@@ -932,6 +980,7 @@ class SecureModelView(ModelView):
             self.discard_uploads(model, None)
             self._report(form, exc)
             return False
+        self.saved(form)
         self.after_model_change(form, model, True)
         return model
 
@@ -953,11 +1002,19 @@ class SecureModelView(ModelView):
             self.discard_uploads(model, before)
             self._report(form, exc)
             return False
+        self.saved(form)
         self.after_model_change(form, model, False)
         return True
 
     def discard_uploads(self, model, before):
         """Undo files stored for a save that was refused. Views with files override it."""
+
+    def saved(self, form) -> None:
+        """The form was saved: its kept files are the record's now, its draft is done."""
+        from .drafts import note_saved_form
+
+        self.adopt_uploads(form)
+        note_saved_form()
 
     def on_form_prefill(self, form, id):
         if request.method == "GET":

@@ -76,13 +76,23 @@ class CaseView(SecureModelView):
         return form
 
 
+def _title_with_session_link(view, context, model, name):
+    """The group's title, and for those who may record one, a 记录一节活动 button in its row."""
+    title = escape(model.title or "")
+    if not view.can_edit or model.voided:
+        return title
+    url = view.get_url(".session_view", id=model.pk)
+    return Markup(f'{title}<a class="btn btn-sm btn-primary btn-tap ml-2 record-session" href="{escape(url)}">'
+                  f'记录一节活动</a>')
+
+
 class GroupSeriesView(SecureModelView):
     area = "records"
     accepts_photos = True
     date_fields = ("started_on",)
     column_list = ("title", "township", "started_on", "session_count", "min_session_hours", "total_hours", "qualified")
     column_labels = {"qualified": "是否达标"}
-    column_formatters = {"qualified": qualification_badge}
+    column_formatters = {"qualified": qualification_badge, "title": _title_with_session_link}
     column_formatters_detail = {"qualified": qualification_badge}
     details_extra_columns = ("qualified",)
     column_formatters_export = {"qualified": qualification_text}

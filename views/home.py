@@ -1,15 +1,19 @@
 """Each role's start page, with figures counted from the database."""
 
+import datetime as dt
+
 from models.archives import Archive, ChildArchive, ElderlyArchive, HomelessArchive
 from models.attachments import Attachment
 from models.audit import ACTION_LABELS, AuditEntry
 from models.casework import Case
+from models.clock import local_today
 from models.indicators import Indicator
 from models.other_work import BureauTask
 from models.reception import due_follow_ups
 from models.reference import Community, PersonCategory, Township
 from models.subsidy import SpotCheck
 from models.users import ROLE_LABELS, User
+from models.visits import due_soon
 
 from .base import scope_query
 from .operations import reception_due_url
@@ -20,6 +24,21 @@ ROLE_INTRO = {
     "manager": "只读查看项目数据、指标和报表。",
     "admin": "管理账户、角色、参考数据和合同设置。",
 }
+
+
+#: How many people the start page lists as due this week (the rest are on the schedule page).
+DUE_LISTED = 20
+
+
+def _visits_due(user, townships) -> dict:
+    """A worker's visits still due in a period ending this week, today's first: each row
+    opens the visit form for that person, and saving it comes back here."""
+    today = local_today()
+    week_end = today + dt.timedelta(days=6 - today.weekday())
+    due = due_soon(week_end, townships, user.pk, DUE_LISTED + 1)
+    return {"due_today": [r for r in due[:DUE_LISTED] if r["ends"] == today],
+            "due_week": [r for r in due[:DUE_LISTED] if r["ends"] != today],
+            "due_more": len(due) > DUE_LISTED, "today": today}
 
 
 def start_page_context(user) -> dict:
@@ -75,6 +94,7 @@ def start_page_context(user) -> dict:
              "spotcheck.index_view"),
         ]
         context["recent"] = list(AuditEntry.objects(actor_name=user.username).order_by("-at", "-id").limit(10))
+        context.update(_visits_due(user, townships))
     else:
         context["figures"] = [
             ("合同指标（查看完成情况）", Indicator.objects(voided=False).count(), "indicators.index"),

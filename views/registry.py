@@ -62,6 +62,7 @@ from .reference import (
     TownshipView,
 )
 from .resources import DonationView, PairingView, PartnerView, PublicityView
+from .uploads import PendingFileView
 from .visits import ElderlyRegisterView, ScheduleView, VisitView
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "admin_app" / "translations"
@@ -141,6 +142,7 @@ def build_admin(app) -> Admin:
     admin.add_view(RuleSetView(RuleSet, name="业务规则", endpoint="ruleset", category="参考数据"))
     admin.add_view(UserView(User, name="账户管理", endpoint="user", category="系统管理"))
     admin.add_view(AuditView(AuditEntry, name="操作日志", endpoint="audit", category="系统管理"))
+    admin.add_view(PendingFileView(name="已上传待保存的文件", endpoint="pending", url="/pending"))
     admin.add_link(MenuLink(name="修改密码", endpoint="auth.change_password", category="我的账户"))
     admin.add_link(MenuLink(name="退出登录", endpoint="auth.logout", category="我的账户"))
     return admin

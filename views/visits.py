@@ -7,6 +7,7 @@ from bson import ObjectId
 from bson.errors import InvalidId
 from flask import abort, request, send_file, url_for
 from flask_admin import expose
+from flask_admin.form import rules
 from flask_login import current_user
 from wtforms import MultipleFileField
 
@@ -40,6 +41,22 @@ from .base import (
 )
 
 
+class HiddenRule(rules.BaseRule):
+    """Keeps a hidden field in a form laid out by rules (the form renders its hidden
+    inputs itself, without a label): it shows nothing of its own."""
+
+    def __init__(self, name):
+        super().__init__()
+        self.name = name
+
+    @property
+    def visible_fields(self):
+        return [self.name]
+
+    def __call__(self, form, form_opts=None, field_args=None):
+        return ""
+
+
 def _counts(view, context, model, name):
     return "是" if model.counts_as_home_visit == "yes" else "否"
 
@@ -60,10 +77,19 @@ class VisitView(SecureModelView):
     column_default_sort = ("visited_at", True)
     column_details_exclude_list = ("version", "year", "quarter", "month", "week", "day", "week_people",
                                    "month_people", "quarter_people", "year_people")
-    form_columns = ("people", "visited_at", "mode", "contact", "visitors", "volunteer_members", "volunteers", "living",
-                    "guardianship",
-                    "safety", "health", "school_life", "needs", "notes", "findings", "suggested_risk", "follow_up",
-                    "photo_upload")
+    #: The field's order: the person, the photo, what was seen, how; the rest folds under 更多.
+    form_columns = ("people", "photo_upload", "notes", "mode", "contact", "visited_at", "visitors",
+                    "volunteer_members", "volunteers", "living", "guardianship", "safety", "health", "school_life",
+                    "needs", "findings", "suggested_risk", "follow_up")
+    form_create_rules = form_edit_rules = (
+        HiddenRule("record_version"), "people", "photo_upload", "notes", "mode", "contact", "visited_at",
+        rules.HTML('<details class="form-more" id="visit-more"><summary class="btn btn-outline-primary btn-tap">'
+                   '更多（探访社工、志愿者、分项情况、发现的问题、跟进）</summary>'),
+        "visitors", "volunteer_members", "volunteers", "living", "guardianship", "safety", "health", "school_life",
+        "needs", "findings", "suggested_risk", "follow_up",
+        rules.HTML("</details>"))
+    create_template = "admin/visit_create.html"
+    edit_template = "admin/visit_edit.html"
     form_ajax_refs = {
         "volunteer_members": {"fields": ("name", "phone"), "minimum_input_length": 0, "placeholder": "已登记的志愿者"},
         "people": {"fields": ("name", "name_initials", "id_number"), "placeholder": "输入姓名或拼音首字母",
@@ -73,7 +99,7 @@ class VisitView(SecureModelView):
     }
     form_extra_fields = {"photo_upload": MultipleFileField(
         "照片", description="入户探访至少一张；可直接用手机拍照，只接受图片。",
-        render_kw={"accept": "image/*", "capture": "environment", "multiple": True})}
+        render_kw={"accept": "image/*", "capture": "environment", "multiple": True, "class": "photo-input"})}
     form_widget_args = {name: {"rows": 2} for name in ("living", "guardianship", "safety", "health", "school_life",
                                                         "needs", "findings", "follow_up")}
     form_widget_args["notes"] = {"rows": 4}
@@ -98,6 +124,7 @@ class VisitView(SecureModelView):
 
     def create_form(self, obj=None):
         form = super().create_form(obj)
+        form._validated_ruleset = True  # the rules lay out every field; keep the token and the version
         if request.method == "GET":
             ids = [i for i in request.args.get("person", "").split(",") if i]
             people = []
@@ -112,6 +139,11 @@ class VisitView(SecureModelView):
                 form.people.data = people
             form.visited_at.data = local_now().replace(second=0)
             form.visitors.data = [current_user._get_current_object()]
+        return form
+
+    def edit_form(self, obj=None):
+        form = super().edit_form(obj)
+        form._validated_ruleset = True
         return form
 
     def populate(self, form, model):
