@@ -43,8 +43,9 @@ def create_app(config: dict | None = None) -> Flask:
     from views.i18n import compile_catalogs
 
     compile_catalogs()
-    from models.rules import forget_cached_rules
+    from models.rules import forget_cached_rules, set_cache_seconds
 
+    set_cache_seconds(settings["RULES_CACHE_SECONDS"])
     forget_cached_rules()
     babel.init_app(app, locale_selector=_locale, timezone_selector=_timezone)
     login_manager.init_app(app)

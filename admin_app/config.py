@@ -134,6 +134,10 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
         # Web server processes (each runs Python on one core at a time) and threads per process.
         "WEB_WORKERS": _workers(env),
         "WEB_THREADS": _positive(env, "WEB_THREADS", 8),
+        # How long a web process uses rule sets and categories it read before reading them again
+        # (the process that saves one forgets it at once; the others within this time). With
+        # one process (demo, tests) nothing else writes them, so they are kept long.
+        "RULES_CACHE_SECONDS": _count(env, "RULES_CACHE_SECONDS", 600 if mode in ("demo", "test") else 2),
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted;
         # 0: none, the client's own address is the one recorded.
         "TRUSTED_PROXIES": _count(env, "TRUSTED_PROXIES", 0),

@@ -140,10 +140,14 @@ CHECKS = {"archive_rules": _check_archive_rules, "capability_standard": _check_c
 
 
 _cache: dict[str, tuple[float, int, dict]] = {}
-#: How long a process keeps a rule set it read. The process that saves a rule set forgets
-#: it at once (RuleSet.after_write); the app's other web processes read it again within
-#: this time, so it stays short.
-CACHE_SECONDS = 2
+#: How long a process keeps a rule set it read (the setting RULES_CACHE_SECONDS). The process
+#: that saves a rule set forgets it at once (RuleSet.after_write); the app's other web
+#: processes read it again within this time, so where there are several it stays short.
+CACHE_SECONDS = {"rules": 2.0}
+
+
+def set_cache_seconds(seconds: float) -> None:
+    CACHE_SECONDS["rules"] = float(seconds)
 
 
 def get_rules(key: str) -> dict:
@@ -153,7 +157,7 @@ def get_rules(key: str) -> dict:
 
     now = time.monotonic()
     cached = _cache.get(key)
-    if cached and now - cached[0] < CACHE_SECONDS:
+    if cached and now - cached[0] < CACHE_SECONDS["rules"]:
         return cached[2]
     stored = RuleSet.objects(key=key, voided=False).only("content", "version").first()
     if stored is not None:

@@ -27,7 +27,7 @@ from .errors import DomainError
 from .files import base_name, check_upload
 from .periods import period_bounds, period_key, period_keys, periods_between
 from .reference import Township
-from .rules import get_rules, on_forget
+from .rules import CACHE_SECONDS, get_rules, on_forget
 from .summaries import SUMMARY_LENGTH, set_recent_visits
 from .timeline import on_timeline
 from .users import User
@@ -243,9 +243,8 @@ KIND_CLASS = {"child": "Archive.ChildArchive", "elderly": "Archive.ElderlyArchiv
 
 
 _category_cache: dict = {}
-#: As the rule sets' cache (models.rules.CACHE_SECONDS): forgotten at once by the process that
-#: saves a category (PersonCategory.after_write), read again by the others within this time.
-CATEGORY_CACHE_SECONDS = 2
+# Kept as long as the rule sets (models.rules.CACHE_SECONDS): forgotten at once by the process
+# that saves a category (PersonCategory.after_write), read again by the others within that time.
 on_forget(_category_cache.clear)
 
 
@@ -259,7 +258,7 @@ def _category_ids(codes: list[str]) -> list[ObjectId]:
         return []
     key = tuple(sorted(codes))
     cached = _category_cache.get(key)
-    if cached and time.monotonic() - cached[0] < CATEGORY_CACHE_SECONDS:
+    if cached and time.monotonic() - cached[0] < CACHE_SECONDS["rules"]:
         return cached[1]
     ids = [c.pk for c in PersonCategory.objects(code__in=list(codes)).only("id")]
     _category_cache[key] = (time.monotonic(), ids)

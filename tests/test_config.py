@@ -42,3 +42,16 @@ def test_trusted_proxies_is_off_by_default_and_never_negative():
     assert load_settings(environ={"APP_MODE": "test", "TRUSTED_PROXIES": "2"})["TRUSTED_PROXIES"] == 2
     with pytest.raises(ConfigError, match="TRUSTED_PROXIES"):
         load_settings(environ={"APP_MODE": "test", "TRUSTED_PROXIES": "-1"})
+
+
+def test_web_processes_and_rule_cache_follow_the_settings():
+    production = {"APP_MODE": "production", "MONGODB_URI": "mongodb://db.example:27017/mz", "SECRET_KEY": "k" * 40}
+    settings = load_settings(environ=production)
+    assert 1 <= settings["WEB_WORKERS"] <= 4 and settings["WEB_THREADS"] == 8
+    # several processes: a rule edit reaches the others within seconds
+    assert settings["RULES_CACHE_SECONDS"] == 2
+    assert load_settings(environ={**production, "WEB_WORKERS": "3"})["WEB_WORKERS"] == 3
+    for name, value in (("WEB_WORKERS", "0"), ("WEB_THREADS", "0"), ("RULES_CACHE_SECONDS", "-1"),
+                        ("WEB_WORKERS", "两个")):
+        with pytest.raises(ConfigError, match=name):
+            load_settings(environ={**production, name: value})
