@@ -21,7 +21,15 @@ from .base import DISTRICT_WIDE, TrackedDocument
 from .clock import local_now, local_today
 from .contracts import Contract
 from .errors import DomainError
-from .indicators import AREAS, STATUS_LABELS, Measurement, measure_all, month_end
+from .indicators import (
+    AREAS,
+    OPERATORS,
+    PERCENT_KINDS,
+    STATUS_LABELS,
+    Measurement,
+    measure_all,
+    month_end,
+)
 from .periods import period_key, period_label
 
 BRIEF_STATES = (("draft", "草稿"), ("issued", "已发布"))
@@ -268,20 +276,44 @@ def _township_names(townships: list) -> str:
     return "、".join(t.name for t in Township.objects(pk__in=list(townships)).order_by("code"))
 
 
-def indicator_workbook(contract: Contract, today: dt.date, townships: list | None = None):
+def unit_of(indicator) -> str:
+    """The unit an indicator's figures are read in: % for shares, else its own (次, 场, 人…)."""
+    return "%" if indicator.kind in PERCENT_KINDS else (indicator.unit or "")
+
+
+def _figure(value, indicator):
+    """An indicator's figure as a workbook value: a share as a percentage cell, else a number."""
+    from .spreadsheets import NUMBER, PERCENT, Value
+
+    if value is None:
+        return None
+    return Value(value / 100, PERCENT) if indicator.kind in PERCENT_KINDS else Value(value, NUMBER)
+
+
+def indicator_workbook(contract: Contract, today: dt.date, townships: list | None = None, made_by: str = ""):
     """The indicator table and one evidence sheet per indicator, for the bureau:
     measured over ``townships`` (a user's scope; None for the whole district), so that
-    every evidence sheet lists only records of those townships."""
-    from .spreadsheets import write_sheets
+    every evidence sheet lists only records of those townships. Figures are numbers
+    (shares as percentages), each beside its unit; no internal codes."""
+    from .spreadsheets import DATE, PERCENT, Column, Sheet, TitleBlock, write_workbook
 
     measurements = measure_all(contract, today, townships)
-    overview = [[m.indicator.code, m.indicator.name, dict(AREAS).get(m.indicator.area, ""), m.indicator.section or "",
-                 m.target_text(),
-                 m.achieved_text(), _plain(m.expected), m.status_label, m.indicator.rule or ""] for m in measurements]
-    sheets = [("指标完成情况", ["代码", "指标", "领域", "方案条款", "目标", "完成", "应完成", "状态", "计算口径"], overview)]
+    operators = {key: label.split("（")[0] for key, label in OPERATORS}
+    overview = [[m.indicator.name, dict(AREAS).get(m.indicator.area, ""), m.indicator.section or "",
+                 operators.get(m.indicator.op, ""), _figure(m.target, m.indicator), _figure(m.achieved, m.indicator),
+                 _figure(m.expected, m.indicator), m.share, unit_of(m.indicator), m.status_label,
+                 m.indicator.rule or ""] for m in measurements]
+    scope = f"统计范围：{_township_names(townships)}" if townships is not None else "统计范围：全区"
+    block = TitleBlock.for_contract("指标完成情况", contract, made_by=made_by, as_of=today)
+    sheets = [Sheet("指标完成情况", ["指标", "领域", "方案条款", "比较", Column("目标", "number"), Column("完成", "number"),
+                                 Column("按时间应完成", "number"), Column("完成率", PERCENT), "单位", "状态", "计算口径"],
+                    overview, note=scope)]
     for index, m in enumerate(measurements, start=1):
-        sheets.append((f"{index:02d}{m.indicator.name}"[:31], ["日期", "记录", "街道/乡镇"], _evidence_rows(m)))
-    return write_sheets(sheets)
+        note = (f"{m.indicator.name}：目标 {m.target_text()}，完成 {m.achieved_text()}（{m.status_label}）。"
+                f"{m.indicator.rule or ''}")
+        sheets.append(Sheet(f"{index:02d}{m.indicator.name}", [Column("日期", DATE), "记录", "街道/乡镇"],
+                            _evidence_rows(m), note=note))
+    return write_workbook(sheets, block)
 
 
 def _evidence_rows(m: Measurement):

@@ -21,6 +21,7 @@ from models.reference import PersonCategory, ThemeTag
 from models.services import create_record, snapshot, update_record
 from models.staffing import StaffMember
 from models.visits import Visit, add_photo
+from tests.workbooks import column, table
 
 from .archive_helpers import make_child, make_elder
 from .conftest import submit
@@ -289,10 +290,10 @@ def test_reports_for_the_bureau(app, client, login_as, townships, accounts):
     assert "计入的记录（1 条）" in detail and "echarts.min.js" in detail
     workbook = load_workbook(io.BytesIO(client.get("/indicators/report/").data))
     assert workbook.sheetnames[0] == "指标完成情况" and len(workbook.sheetnames) == 31
-    rows = {r[0]: r for r in workbook["指标完成情况"].iter_rows(min_row=2, values_only=True)}
-    assert rows["cases.consultation"][5] == "1"
+    rows = {r["指标"]: r for r in table(workbook["指标完成情况"])}
+    assert rows["咨询个案"]["完成"] == 1
     evidence = next(name for name in workbook.sheetnames if "咨询个案" in name)
-    assert workbook[evidence].max_row == 2
+    assert len(table(workbook[evidence])) == 1
     summary = Document(io.BytesIO(client.get("/indicators/summary/").data))
     assert "年度工作总结" in summary.paragraphs[0].text
     exports = client.get("/indicators/townships/").get_data(as_text=True)
@@ -300,7 +301,7 @@ def test_reports_for_the_bureau(app, client, login_as, townships, accounts):
     assert link in exports.replace("&amp;", "&")
     make_child(townships["穿山街道"], name="穿山娃", sequence=990)
     sheet = load_workbook(io.BytesIO(client.get(link).data)).worksheets[0]
-    names = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    names = column(sheet, "姓名")
     assert names and "穿山娃" not in names
     assert client.get("/indicators/").status_code == 200
     login_as("staff")

@@ -135,6 +135,6 @@ class BudgetView(SecureView):
         if not current_user.can("finance", "export"):
             abort(403)
         contract = self._contract()
-        path = budget_workbook(contract)
+        path = budget_workbook(contract, made_by=current_user.display_name, today=local_today())
         audit("export", collection="expenses", detail=f"导出“{contract.name}”经费执行情况（Excel）")
         return send_xlsx(path, f"经费执行情况_{local_now():%Y%m%d_%H%M}.xlsx")
