@@ -226,8 +226,8 @@ def test_brief_docx_holds_the_months_figures(app, client, login_as, townships, a
     assert brief.issue_number == 1 and "咨询个案 3" in brief.highlights
     document = Document(io.BytesIO(brief_docx(brief)))
     rows = [[cell.text for cell in row.cells] for row in document.tables[0].rows]
-    assert rows[0] == ["指标", "当月", "累计完成", "全年目标", "状态"]
-    assert ["咨询个案", "3", "3", "24", "风险"] in rows
+    assert rows[0] == ["指标", "当月", "累计完成", "全年目标", "完成率", "状态"]
+    assert ["咨询个案", "3 个", "3 个", "24 个", "12.5%", "风险"] in rows
     text = "\n".join(p.text for p in document.paragraphs)
     assert "第 1 期（2026年3月）" in text and "二、工作亮点" in text
     second = draft_brief(contract(), "2026-04", accounts["coordinator"])
@@ -243,6 +243,10 @@ def test_briefs_count_when_issued_and_case_text_is_de_identified(app, townships,
     make_elder(townships["东江街道"], name="欧阳晓梅", sequence=501)
     before = snapshot(brief)
     brief.status = "issued"
+    brief.sender = ""
+    with pytest.raises(DomainError, match="发布前请填写编发单位"):
+        update_record(brief, before, brief.version, accounts["coordinator"])
+    brief.sender = "七星区某社会工作服务中心"
     brief.next_plan = "继续开展探访"
     brief.highlights = "完成入户探访"
     brief.typical_case = "社工多次探访欧阳晓梅，链接医疗资源。"

@@ -21,6 +21,7 @@ class ContractView(SecureModelView):
     column_list = ("name", "station", "buyer", "provider", "budget_fen", "start_date", "end_date")
     form_columns = ("name", "station", "buyer", "provider", "budget_fen", "start_date", "end_date", "scope", "notes")
     column_searchable_list = ("name", "provider")
+    form_args = {"provider": {"description": "工作简报与年度总结的编发单位，发布简报前须填写。"}}
 
     def details_links(self, model):
         return [("预算执行情况", url_for("budget.index", contract=model.pk))]
