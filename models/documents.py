@@ -147,6 +147,9 @@ class GovernmentDocument:
                 if index:
                     cell.paragraphs[0].alignment = WD_ALIGN_PARAGRAPH.CENTER
         if widths_cm:
+            table.autofit = False
+            for column, width in zip(table.columns, widths_cm, strict=False):
+                column.width = Cm(width)
             for row in table.rows:
                 for cell, width in zip(row.cells, widths_cm, strict=False):
                     cell.width = Cm(width)
