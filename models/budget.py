@@ -1,6 +1,8 @@
 """The contract budget split into lines, the expense ledger, and transfers
 between lines (结余资金统筹使用). All amounts are integer fen."""
 
+import datetime as dt
+
 from mongoengine import (
     BooleanField,
     DateTimeField,
@@ -205,23 +207,28 @@ def budget_summary(contract: Contract) -> dict:
             "budget": contract.budget_fen, "months": matrix}
 
 
-def budget_workbook(contract: Contract):
+def budget_workbook(contract: Contract, made_by: str = "", today: dt.date | None = None):
     """The budget as an .xlsx file on disk: execution per line, spending per
     month, the expense ledger (streamed) and the transfers. Amounts in yuan as
-    exact decimals."""
+    exact decimals with the ¥ format; the execution rate ((paid + committed) /
+    budget, as on the budget page) as a share."""
+    from .clock import local_today
     from .periods import period_label
-    from .spreadsheets import write_sheets
+    from .spreadsheets import DATE, PERCENT, YUAN, Column, Row, Sheet, TitleBlock, write_workbook
 
     summary = budget_summary(contract)
     state_labels = dict(EXPENSE_STATES)
-    execution = [[r["line"].name, dict(LINE_KINDS).get(r["line"].kind, ""), *(yuan_decimal(r[k]) for k in
-                  ("planned", "transfer_in", "transfer_out", "budget", "paid", "committed", "remaining"))]
-                 for r in summary["lines"]]
+    amounts = ("planned", "transfer_in", "transfer_out", "budget", "paid", "committed", "remaining")
+
+    def rate(row) -> float | None:
+        return (row["paid"] + row["committed"]) / row["budget"] if row["budget"] else None
+
+    execution = [[r["line"].name, dict(LINE_KINDS).get(r["line"].kind, ""), *(yuan_decimal(r[k]) for k in amounts),
+                  rate(r)] for r in summary["lines"]]
     totals = summary["totals"]
-    execution.append(["合计", "", *(yuan_decimal(totals[k]) for k in
-                                  ("planned", "transfer_in", "transfer_out", "budget", "paid", "committed", "remaining"))])
-    execution.append(["未分配到科目", "", yuan_decimal(summary["unallocated"])])
-    execution.append(["合同预算", "", yuan_decimal(summary["budget"])])
+    execution.append(Row(["合计", "", *(yuan_decimal(totals[k]) for k in amounts), rate(totals)]))
+    execution.append(Row(["未分配到科目", "", yuan_decimal(summary["unallocated"])]))
+    execution.append(Row(["合同预算", "", yuan_decimal(summary["budget"])]))
     names = [r["line"].name for r in summary["lines"]]
     monthly = [[period_label("month", m["month"]), *(yuan_decimal(c) for c in m["cells"]), yuan_decimal(m["total"])]
                for m in summary["months"]]
@@ -237,9 +244,12 @@ def budget_workbook(contract: Contract):
     transfers = [[t.transferred_on, line_names.get(ref_id(t._data.get("from_line")), ""),
                   line_names.get(ref_id(t._data.get("to_line")), ""), yuan_decimal(t.amount_fen), t.reason]
                  for t in BudgetTransfer.objects(contract=contract.pk, voided=False).order_by("transferred_on")]
-    return write_sheets([
-        ("预算执行", ["预算科目", "类别", "预算", "调入", "调出", "调整后预算", "已支付", "已承诺", "余额"], execution),
-        ("月度支出", ["月份", *names, "合计"], monthly),
-        ("支出明细", ["日期", "预算科目", "金额（元）", "状态", "收款方", "用途", "凭证号", "超支", "超支说明", "票据"], ledger()),
-        ("科目调剂", ["日期", "调出科目", "调入科目", "金额（元）", "原因"], transfers),
-    ])
+    money = [Column(label, YUAN) for label in ("预算", "调入", "调出", "调整后预算", "已支付", "已承诺", "余额")]
+    block = TitleBlock.for_contract("经费执行情况", contract, made_by=made_by, as_of=today or local_today())
+    return write_workbook([
+        Sheet("预算执行", ["预算科目", "类别", *money, Column("执行率", PERCENT)], execution),
+        Sheet("月度支出", ["月份", *(Column(name, YUAN) for name in names), Column("合计", YUAN)], monthly),
+        Sheet("支出明细", [Column("日期", DATE), "预算科目", Column("金额", YUAN), "状态", "收款方", "用途", "凭证号", "超支",
+                       "超支说明", "票据"], ledger()),
+        Sheet("科目调剂", [Column("日期", DATE), "调出科目", "调入科目", Column("金额", YUAN), "原因"], transfers),
+    ], block)

@@ -15,7 +15,7 @@ class Contract(TrackedDocument):
     name = StringField(required=True, max_length=120, verbose_name="项目名称")
     station = StringField(required=True, max_length=80, verbose_name="服务站")
     buyer = StringField(required=True, max_length=80, verbose_name="购买方")
-    provider = StringField(required=True, max_length=120, verbose_name="承接机构")
+    provider = StringField(max_length=120, verbose_name="承接机构")  # the brief's and summary's sender
     budget_fen = FenField(required=True, verbose_name="预算金额（元）")
     start_date = DateTimeField(required=True, verbose_name="服务开始日期")
     end_date = DateTimeField(required=True, verbose_name="服务结束日期")

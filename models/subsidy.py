@@ -4,7 +4,6 @@ draw reproducible random samples (at least 2% / 20%), check each sampled item,
 record findings, and follow rectification to closure."""
 
 import datetime as dt
-import io
 import math
 import random
 import secrets
@@ -94,17 +93,11 @@ class SubsidyItem(TrackedDocument):
 
 
 def template(kind: str) -> bytes:
-    from openpyxl import Workbook
+    """The import form of a kind: the headers the importer reads, in the first row."""
+    from .spreadsheets import Sheet, workbook_bytes
 
-    from .spreadsheets import append_row
-
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = dict(KINDS)[kind]
-    append_row(sheet, [label for _, label in COLUMNS[kind]])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return workbook_bytes([Sheet(dict(KINDS)[kind], [label for _, label in COLUMNS[kind]], [])], None,
+                          heading=f"{dict(KINDS)[kind]}导入模板")
 
 
 def _cell_text(value) -> str:

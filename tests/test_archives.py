@@ -6,6 +6,7 @@ from openpyxl import load_workbook
 
 from models.archives import Archive, ChildArchive
 from models.audit import AuditEntry
+from tests.workbooks import column
 
 from .archive_helpers import child_form, child_id, make_child, make_elder
 from .conftest import submit
@@ -115,8 +116,7 @@ def test_archives_are_scoped_by_township(app, login_as, townships):
     assert client.get(f"/childarchive/print/?id={other.pk}").status_code == 404
     assert client.get(f"/childarchive/details/?id={mine.pk}").status_code == 200
     workbook = load_workbook(io.BytesIO(client.get("/archive/export/xlsx/").data))
-    names = [row[0].value for row in workbook.active.iter_rows(min_row=2)]
-    assert names == ["东江儿童"]
+    assert column(workbook.active, "姓名") == ["东江儿童"]
 
 
 def test_manager_reads_but_cannot_edit_archives(app, login_as, townships):

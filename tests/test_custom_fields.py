@@ -7,6 +7,7 @@ from models import idnumber
 from models.archive_import import ImportBatch
 from models.archives import ChildArchive
 from models.custom_fields import CustomField
+from tests import workbooks
 
 from .archive_helpers import child_form, make_child
 from .conftest import submit
@@ -62,10 +63,8 @@ def test_custom_field_end_to_end(app, login_as, townships):
     assert "刘小红" in page and "未填写" not in page
 
     sheet = load_workbook(io.BytesIO(staff.get("/childarchive/export/xlsx/").data)).active
-    headers = [c.value for c in sheet[1]]
-    assert "是否参加牵手同行" in headers
-    column = headers.index("是否参加牵手同行")
-    assert "已结对" in [row[column].value for row in sheet.iter_rows(min_row=2)]
+    assert "是否参加牵手同行" in workbooks.headers(sheet)
+    assert "已结对" in workbooks.column(sheet, "是否参加牵手同行")
 
     template = load_workbook(io.BytesIO(staff.get("/archive-import/template/child").data)).worksheets[0]
     assert "是否参加牵手同行*" in [c.value for c in template[1]]

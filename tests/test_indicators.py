@@ -21,6 +21,7 @@ from models.reference import PersonCategory, ThemeTag
 from models.services import create_record, snapshot, update_record
 from models.staffing import StaffMember
 from models.visits import Visit, add_photo
+from tests.workbooks import column, table
 
 from .archive_helpers import make_child, make_elder
 from .conftest import submit
@@ -225,8 +226,8 @@ def test_brief_docx_holds_the_months_figures(app, client, login_as, townships, a
     assert brief.issue_number == 1 and "咨询个案 3" in brief.highlights
     document = Document(io.BytesIO(brief_docx(brief)))
     rows = [[cell.text for cell in row.cells] for row in document.tables[0].rows]
-    assert rows[0] == ["指标", "当月", "累计完成", "全年目标", "状态"]
-    assert ["咨询个案", "3", "3", "24", "风险"] in rows
+    assert rows[0] == ["指标", "当月", "累计完成", "全年目标", "完成率", "状态"]
+    assert ["咨询个案", "3 个", "3 个", "24 个", "12.5%", "风险"] in rows
     text = "\n".join(p.text for p in document.paragraphs)
     assert "第 1 期（2026年3月）" in text and "二、工作亮点" in text
     second = draft_brief(contract(), "2026-04", accounts["coordinator"])
@@ -242,6 +243,10 @@ def test_briefs_count_when_issued_and_case_text_is_de_identified(app, townships,
     make_elder(townships["东江街道"], name="欧阳晓梅", sequence=501)
     before = snapshot(brief)
     brief.status = "issued"
+    brief.sender = ""
+    with pytest.raises(DomainError, match="发布前请填写编发单位"):
+        update_record(brief, before, brief.version, accounts["coordinator"])
+    brief.sender = "七星区某社会工作服务中心"
     brief.next_plan = "继续开展探访"
     brief.highlights = "完成入户探访"
     brief.typical_case = "社工多次探访欧阳晓梅，链接医疗资源。"
@@ -289,10 +294,10 @@ def test_reports_for_the_bureau(app, client, login_as, townships, accounts):
     assert "计入的记录（1 条）" in detail and "echarts.min.js" in detail
     workbook = load_workbook(io.BytesIO(client.get("/indicators/report/").data))
     assert workbook.sheetnames[0] == "指标完成情况" and len(workbook.sheetnames) == 31
-    rows = {r[0]: r for r in workbook["指标完成情况"].iter_rows(min_row=2, values_only=True)}
-    assert rows["cases.consultation"][5] == "1"
+    rows = {r["指标"]: r for r in table(workbook["指标完成情况"])}
+    assert rows["咨询个案"]["完成"] == 1
     evidence = next(name for name in workbook.sheetnames if "咨询个案" in name)
-    assert workbook[evidence].max_row == 2
+    assert len(table(workbook[evidence])) == 1
     summary = Document(io.BytesIO(client.get("/indicators/summary/").data))
     assert "年度工作总结" in summary.paragraphs[0].text
     exports = client.get("/indicators/townships/").get_data(as_text=True)
@@ -300,7 +305,7 @@ def test_reports_for_the_bureau(app, client, login_as, townships, accounts):
     assert link in exports.replace("&amp;", "&")
     make_child(townships["穿山街道"], name="穿山娃", sequence=990)
     sheet = load_workbook(io.BytesIO(client.get(link).data)).worksheets[0]
-    names = [row[0] for row in sheet.iter_rows(min_row=2, values_only=True)]
+    names = column(sheet, "姓名")
     assert names and "穿山娃" not in names
     assert client.get("/indicators/").status_code == 200
     login_as("staff")

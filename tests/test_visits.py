@@ -201,8 +201,10 @@ def test_schedule_page_lists_due_people_and_exports(app, login_as, townships):
     assert f"/visit/new/?person={due.pk}" in page
     from openpyxl import load_workbook
 
+    from tests.workbooks import column
+
     sheet = load_workbook(io.BytesIO(client.get("/schedule/export?policy=child_risk_1").data)).active
-    assert [row[0].value for row in sheet.iter_rows(min_row=2)] == ["该探访"]
+    assert column(sheet, "姓名") == ["该探访"]
     assert "2026" in client.get("/schedule/calendar").get_data(as_text=True)
     assert "达标率" in client.get("/schedule/compliance?policy=child_risk_1").get_data(as_text=True)
 

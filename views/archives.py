@@ -38,17 +38,16 @@ from models.custom_fields import definitions_for
 from models.errors import DomainError
 from models.rules import get_rules
 from models.sensitivity import sensitivity, visible_value
+from models.spreadsheets import INT, PERCENT, TEXT
 from models.summaries import SUMMARY_LENGTH, summary_of
 from models.timeline import person_events
 from models.users import User
 
 from .base import (
     SecureModelView,
-    audit,
     me_filters,
     portable_regex,
     scope_query,
-    send_xlsx,
     user_townships,
 )
 from .forms import SecureForm, csrf_failed
@@ -449,46 +448,24 @@ class ArchiveBaseView(SecureModelView):
     export_column_fields = {"age": ("birth_date",)}
 
     def export_columns(self):
-        columns = list(self._export_columns)
-        for definition in definitions_for(self.kind_key):
-            columns.append((f"cf:{definition.key}", definition.label))
-        return columns
+        """The listed columns and the admin's own fields (read once per export)."""
+        self._custom_definitions = {d.key: d for d in definitions_for(self.kind_key)}
+        return [*self._export_columns, *((f"cf:{d.key}", d.label) for d in self._custom_definitions.values())]
 
-    @expose("/export/<export_type>/")
-    def export(self, export_type):
-        if not self.can_export:
-            abort(403)
-        if export_type != "xlsx":
-            return super().export(export_type)
-        _, data = self._export_data()
-        return self.xlsx_response(data)
+    def export_kind(self, name):
+        if name == "age":
+            return INT
+        if name == "completeness":
+            return PERCENT
+        return TEXT if name.startswith("cf:") else super().export_kind(name)
 
-    def xlsx_response(self, records):
-        from models.spreadsheets import write_rows
-
-        columns = self.export_columns()
-        definitions = {d.key: d for d in definitions_for(self.kind_key)}
-
-        written = 0
-
-        def rows():
-            nonlocal written
-            for record in records:
-                written += 1
-                row = []
-                for key, _label in columns:
-                    if isinstance(key, str) and key.startswith("cf:"):
-                        definition = definitions[key[3:]]
-                        row.append(definition.display((record.custom or {}).get(definition.key)))
-                    else:
-                        value = self.get_export_value(record, key)
-                        row.append(value if isinstance(value, (int, float, dt.datetime)) else str(value))
-                yield row
-
-        path = write_rows(self.name, [label for _, label in columns], rows())
-        filename = self.get_export_name("xlsx")
-        audit("export", collection="archives", detail=f"导出“{self.name}” {written} 条（Excel）")
-        return send_xlsx(path, filename)
+    def export_cell(self, model, name, kind):
+        if name.startswith("cf:"):
+            definition = self._custom_definitions[name[3:]]
+            return definition.display((model.custom or {}).get(definition.key))
+        if name == "completeness":
+            return (model.completeness or 0) / 100
+        return super().export_cell(model, name, kind)
 
 
 KIND_ENDPOINTS = {"child": "childarchive", "elderly": "elderlyarchive", "homeless": "homelessarchive"}

@@ -21,6 +21,7 @@ class ContractView(SecureModelView):
     column_list = ("name", "station", "buyer", "provider", "budget_fen", "start_date", "end_date")
     form_columns = ("name", "station", "buyer", "provider", "budget_fen", "start_date", "end_date", "scope", "notes")
     column_searchable_list = ("name", "provider")
+    form_args = {"provider": {"description": "工作简报与年度总结的编发单位，发布简报前须填写。"}}
 
     def details_links(self, model):
         return [("预算执行情况", url_for("budget.index", contract=model.pk))]
@@ -135,6 +136,6 @@ class BudgetView(SecureView):
         if not current_user.can("finance", "export"):
             abort(403)
         contract = self._contract()
-        path = budget_workbook(contract)
+        path = budget_workbook(contract, made_by=current_user.display_name, today=local_today())
         audit("export", collection="expenses", detail=f"导出“{contract.name}”经费执行情况（Excel）")
         return send_xlsx(path, f"经费执行情况_{local_now():%Y%m%d_%H%M}.xlsx")

@@ -150,7 +150,7 @@ class IndicatorsView(SecureView):
         if not current_user.can("indicators", "export"):
             abort(403)
         contract = _contract()
-        path = indicator_workbook(contract, local_today(), user_townships())
+        path = indicator_workbook(contract, local_today(), user_townships(), made_by=current_user.display_name)
         audit("export", collection="indicators", detail=f"导出“{contract.name}”指标完成情况及佐证（Excel）")
         return send_xlsx(path, f"指标完成情况_{local_now():%Y%m%d}.xlsx")
 

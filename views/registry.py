@@ -146,3 +146,20 @@ def build_admin(app) -> Admin:
     admin.add_link(MenuLink(name="修改密码", endpoint="auth.change_password", category="我的账户"))
     admin.add_link(MenuLink(name="退出登录", endpoint="auth.logout", category="我的账户"))
     return admin
+
+
+def workbook_routes() -> list[tuple[str, dict, str]]:
+    """Every route that hands out a workbook besides the list exports (``/<endpoint>/export/xlsx/``
+    of each view whose ``export_types`` holds xlsx): endpoint, arguments and a role that may
+    download it. Each is written by models.spreadsheets.write_workbook; tests read them all back."""
+    from models.archive_import import KIND_NAMES
+    from models.subsidy import KINDS
+    from models.visits import policies
+
+    return [
+        ("indicators.report", {}, "coordinator"),
+        ("budget.export", {}, "coordinator"),
+        *(("schedule.export", {"policy": item["code"]}, "coordinator") for item in policies()),
+        *(("archiveimport.template", {"kind": kind}, "staff") for kind in KIND_NAMES),
+        *(("subsidy.template_view", {"kind": kind}, "coordinator") for kind, _ in KINDS),
+    ]

@@ -5,7 +5,7 @@ import datetime as dt
 
 from bson import ObjectId
 from bson.errors import InvalidId
-from flask import abort, request, send_file, url_for
+from flask import abort, request, url_for
 from flask_admin import expose
 from flask_admin.form import rules
 from flask_login import current_user
@@ -37,6 +37,7 @@ from .base import (
     in_scope,
     reads_its_column_only,
     scope_query,
+    send_xlsx,
     user_townships,
 )
 
@@ -232,7 +233,8 @@ class ScheduleView(SecureView):
 
     @expose("/export")
     def export(self):
-        from models.spreadsheets import write_rows
+        from models.contracts import current_contract
+        from models.spreadsheets import Column, Sheet, TitleBlock, write_workbook
 
         item = self._policy()
         key = self._period(item)[0]
@@ -243,12 +245,14 @@ class ScheduleView(SecureView):
                 yield [person.name, str(person.township or ""), str(person.community or ""),
                        str(person.worker or ""), person.current_address or "", person.phone or "", "", ""]
 
-        path = write_rows("待探访名单", ["姓名", "街道/乡镇", "社区/村委", "责任社工", "现住址", "电话", "探访日期", "签名"],
-                          rows())
+        label = period_label(item["period"], key)
+        columns = ["姓名", "街道/乡镇", "社区/村委", "责任社工", "现住址", "电话", Column("探访日期", min_width=12),
+                   Column("签名", min_width=12)]
+        block = TitleBlock.for_contract(f"待探访名单（{item['name']}）", current_contract(), period=label,
+                                        made_by=current_user.display_name, as_of=local_today())
+        path = write_workbook([Sheet("待探访名单", columns, rows())], block)
         audit("export", collection="archives", detail=f"导出待探访名单：{item['name']} {key}")
-        response = send_file(path, as_attachment=True, download_name=f"待探访名单_{item['name']}_{key}.xlsx")
-        response.call_on_close(lambda: path.unlink(missing_ok=True))
-        return response
+        return send_xlsx(path, f"待探访名单_{item['name']}_{key}.xlsx")
 
     @expose("/calendar")
     def calendar(self):
