@@ -35,6 +35,7 @@ from .dates import parse_date
 from .errors import DomainError
 from .reference import Community, PersonCategory, Township
 from .services import create_record, create_records, snapshot, update_record
+from .text import without_control_characters
 from .users import User
 
 KIND_NAMES = {"child": "儿童", "elderly": "老年人", "homeless": "流浪乞讨人员"}
@@ -328,7 +329,7 @@ class _Lookups:
 
     def convert(self, column: Column, raw):
         if isinstance(raw, str):
-            raw = raw.strip()
+            raw = without_control_characters(raw).strip()
         if raw in (None, ""):
             return None
         if column.kind == "date":
