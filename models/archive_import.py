@@ -120,8 +120,9 @@ def columns_for(kind: str) -> list[Column]:
 # ---------------------------------------------------------------- template
 
 
-def build_template(kind: str) -> bytes:
-    """An .xlsx template: headers, one example row, drop-down lists, a notes sheet."""
+def build_template(kind: str, townships: list | None = None) -> bytes:
+    """An .xlsx template: headers, one example row, drop-down lists, a notes sheet.
+    ``townships`` (ids) limits the township and community lists to a user's townships."""
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill
     from openpyxl.utils import get_column_letter
@@ -141,9 +142,12 @@ def build_template(kind: str) -> bytes:
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
     for cell in sheet[2]:
         cell.font = Font(color="888888", italic=True)
+    places, communities = Township.objects(voided=False), Community.objects(voided=False)
+    if townships is not None:
+        places, communities = places.filter(pk__in=townships), communities.filter(township__in=townships)
     option_sets = {
-        "township": [t.name for t in Township.objects(voided=False).order_by("sort_order")],
-        "community": [c.name for c in Community.objects(voided=False).order_by("name")],
+        "township": [t.name for t in places.order_by("sort_order")],
+        "community": [c.name for c in communities.order_by("name")],
         "bool": ["是", "否"],
     }
     list_column = 0
