@@ -393,8 +393,8 @@ PAGES = {
     "staffmember.check_view": Page(),
     "archiveimport.index": Page("create"),
     "archiveimport.template": Page("create", args={"kind": "child"}),
-    "archiveimport.confirm": Page("create"),  # POST only: tested in test_import / test_hostile_forms
-    "archiveimport.download": Page("create"),  # a batch's own file: tested in test_import
+    "archiveimport.confirm": Page("create"),  # POST only: an uploader's batch, tested below
+    "archiveimport.download": Page("create"),  # an uploader's batch, tested below
     "budget.index": Page(),
     "budget.export": Page("export"),
     "indicators.index": Page(),
@@ -697,4 +697,33 @@ def test_custom_writes_reach_own_records_only(world):
             if response.status_code >= 500 or changed != (township_name == OWN):
                 failures.append(f"{endpoint} {role}/{reach} {township_name}: {response.status_code}，"
                                 f"记录{'已' if changed else '未'}改变 {response.get_data(as_text=True)[-300:]}")
+    assert not failures, "\n".join(failures)
+
+
+def test_an_import_batch_is_opened_by_its_uploader_or_a_district_user_only(world):
+    """The uploaded file of an Excel import (archiveimport.download) and its confirmation
+    (archiveimport.confirm): a township-limited user reaches only the batches they uploaded."""
+    from models.archive_import import ImportBatch, build_template, start_batch
+
+    uploader = world["users"][("staff", "scoped")]
+    with world["app"].app_context():
+        batch = start_batch(build_template("child"), "矩阵.xlsx", "child", 0, uploader)
+    failures = []
+    for (role, reach), client in world["clients"].items():
+        user = world["users"][(role, reach)]
+        if not allowed(role, "archives", "create"):
+            expected = 403
+        elif reach == "scoped" and user.pk != uploader.pk:
+            expected = 404
+        else:
+            expected = 200
+        response = client.get(f"/archive-import/file/{batch.pk}")
+        if response.status_code != expected:
+            failures.append(f"download {role}/{reach}: 应为 {expected}，得到 {response.status_code}")
+        if expected != 200:
+            posted = client.post(f"/archive-import/confirm/{batch.pk}", data={"csrf_token": _token(client)})
+            with world["app"].app_context():
+                status = ImportBatch.objects.get(pk=batch.pk).status
+            if posted.status_code != expected or status != "previewed":
+                failures.append(f"confirm {role}/{reach}: 应为 {expected}，得到 {posted.status_code}（{status}）")
     assert not failures, "\n".join(failures)
