@@ -11,6 +11,7 @@ from models.errors import DomainError, PermissionDenied
 from .config import ConfigError, load_settings
 from .database import command_counter, connect_database
 from .extensions import babel, login_manager
+from .requests import CleanRequest
 
 __all__ = ["ConfigError", "create_app"]
 
@@ -27,6 +28,7 @@ def create_app(config: dict | None = None) -> Flask:
     """Build the app. ``config`` overrides settings read from the environment."""
     settings = load_settings(config)
     app = Flask(__name__)
+    app.request_class = CleanRequest
     app.config.update(settings)
     app.json.ensure_ascii = False
     if settings["TRUSTED_PROXIES"]:

@@ -35,6 +35,7 @@ from .dates import parse_date
 from .errors import DomainError
 from .reference import Community, PersonCategory, Township
 from .services import create_record, create_records, snapshot, update_record
+from .text import without_control_characters
 from .users import User
 
 KIND_NAMES = {"child": "儿童", "elderly": "老年人", "homeless": "流浪乞讨人员"}
@@ -119,8 +120,9 @@ def columns_for(kind: str) -> list[Column]:
 # ---------------------------------------------------------------- template
 
 
-def build_template(kind: str) -> bytes:
-    """An .xlsx template: headers, one example row, drop-down lists, a notes sheet."""
+def build_template(kind: str, townships: list | None = None) -> bytes:
+    """An .xlsx template: headers, one example row, drop-down lists, a notes sheet.
+    ``townships`` (ids) limits the township and community lists to a user's townships."""
     from itertools import zip_longest
 
     from openpyxl.utils import get_column_letter
@@ -129,9 +131,12 @@ def build_template(kind: str) -> bytes:
     from .spreadsheets import Column, Row, Sheet, workbook_bytes
 
     columns = columns_for(kind)
+    places, communities = Township.objects(voided=False), Community.objects(voided=False)
+    if townships is not None:
+        places, communities = places.filter(pk__in=townships), communities.filter(township__in=townships)
     option_sets = {
-        "township": [t.name for t in Township.objects(voided=False).order_by("sort_order")],
-        "community": [c.name for c in Community.objects(voided=False).order_by("name")],
+        "township": [t.name for t in places.order_by("sort_order")],
+        "community": [c.name for c in communities.order_by("name")],
         "bool": ["是", "否"],
     }
     validations, list_headers, list_values = [], [], []
@@ -313,7 +318,7 @@ class _Lookups:
 
     def convert(self, column: Column, raw):
         if isinstance(raw, str):
-            raw = raw.strip()
+            raw = without_control_characters(raw).strip()
         if raw in (None, ""):
             return None
         if column.kind == "date":

@@ -278,7 +278,7 @@ class ChildArchive(Archive):
     main_income = StringField(max_length=100, verbose_name="主要收入来源")
     assistance = ListField(StringField(choices=ASSISTANCE), verbose_name="已享受救助")
     child_director = StringField(max_length=60, verbose_name="儿童主任（姓名、电话）")
-    problems = StringField(verbose_name="存在问题")
+    problems = StringField(verbose_name="存在问题", sensitive=CONTENT)  # the family's troubles, in the worker's words
     needs = StringField(verbose_name="需求评估")
     help_goals = StringField(verbose_name="帮扶目标")
     guardianship = StringField(choices=GUARDIANSHIP, verbose_name="监护状况评估")

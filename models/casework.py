@@ -22,6 +22,7 @@ from .errors import DomainError
 from .periods import period_keys
 from .reference import Township
 from .rules import compare, describe, get_rules
+from .sensitivity import CONTENT
 from .timeline import on_timeline
 from .users import User
 from .visits import Photo  # noqa: F401  (registers the embedded photo document)
@@ -71,7 +72,7 @@ def _hours_total(sessions) -> float:
 class CaseSession(EmbeddedDocument):
     session_date = DateTimeField(required=True, verbose_name="日期")
     hours = FloatField(required=True, verbose_name="工时（小时）")
-    content = StringField(required=True, max_length=2000, verbose_name="服务内容")
+    content = StringField(required=True, max_length=2000, verbose_name="服务内容", sensitive=CONTENT)  # case notes
     worker = StringField(max_length=40, verbose_name="社工")
 
     def __str__(self):
@@ -82,7 +83,8 @@ class CaseSession(EmbeddedDocument):
 class StageDocument(EmbeddedDocument):
     stage = StringField(required=True, choices=STAGES, verbose_name="阶段")
     written_on = DateTimeField(required=True, verbose_name="日期")
-    content = StringField(required=True, max_length=5000, verbose_name="内容（接案表、预估、服务计划、介入记录、评估、结案报告）")
+    content = StringField(required=True, max_length=5000, verbose_name="内容（接案表、预估、服务计划、介入记录、评估、结案报告）",
+                          sensitive=CONTENT)
 
     def __str__(self):
         when = f"{self.written_on:%Y-%m-%d}" if self.written_on else ""
@@ -96,7 +98,7 @@ class Case(TrackedDocument):
     township = ReferenceField(Township, verbose_name="街道/乡镇")
     worker = ReferenceField(User, required=True, verbose_name="负责社工")
     title = StringField(required=True, max_length=100, verbose_name="个案名称")
-    problem = StringField(max_length=2000, verbose_name="主要问题与需求")
+    problem = StringField(max_length=2000, verbose_name="主要问题与需求", sensitive=CONTENT)
     opened_on = DateTimeField(required=True, verbose_name="接案日期")
     closed_on = DateTimeField(verbose_name="结案日期")
     stage_documents = ListField(EmbeddedDocumentField(StageDocument), verbose_name="阶段文书")
@@ -120,7 +122,7 @@ class Case(TrackedDocument):
         events = [{"at": self.opened_on, "kind": dict(CASE_TYPES).get(self.case_type, "个案") + "接案",
                    "text": self.title, "who": str(self.worker or "")}]
         events += [{"at": s.session_date, "kind": "个案服务", "text": f"{s.hours:g} 小时：{(s.content or '')[:60]}",
-                    "who": s.worker or ""} for s in self.sessions or []]
+                    "field": "sessions", "who": s.worker or ""} for s in self.sessions or []]
         return events
 
     def prepare(self):

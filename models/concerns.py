@@ -56,7 +56,7 @@ class Concern(TrackedDocument):
     reported_at = DateTimeField(verbose_name="报告时间")
     services = ListField(EmbeddedDocumentField(ConcernService), verbose_name="协同处理")
     closed_at = DateTimeField(verbose_name="结案时间")
-    outcome = StringField(verbose_name="结案情况")
+    outcome = StringField(verbose_name="结案情况", sensitive=CONTENT)
     stage = StringField(choices=STAGES, default="discovered", verbose_name="阶段")
     report_due = DateTimeField(verbose_name="报告期限")
     handle_due = DateTimeField(verbose_name="处理期限")

@@ -2,13 +2,14 @@
 functions, which check the rules, write with the version check, and append the
 audit entry. Views, CLI commands, importers and tests all call these."""
 
+import contextlib
 import contextvars
 import datetime as dt
 
 from bson import ObjectId
 from mongoengine import NotUniqueError, OperationError, ValidationError
 from mongoengine.base import BaseDocument
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from .audit import FieldChange, audit_entry
 from .base import WHOLE_RESULT, TrackedDocument, referenced_ids
@@ -255,6 +256,12 @@ def create_records(docs: list[TrackedDocument], actor) -> int:
     try:
         for start in range(0, len(docs), BULK_BATCH):
             collection.insert_many([dict(son) for son in stored[start:start + BULK_BATCH]])
+    except ConnectionFailure:
+        # the database went away: what got in is not known (nor whether taking it out would),
+        # so the outage itself is answered (可能已保存), never as a duplicate
+        with contextlib.suppress(PyMongoError):
+            collection.delete_many({"_id": {"$in": [doc.pk for doc in docs]}})
+        raise
     except (PyMongoError, NotUniqueError, OperationError) as exc:
         # nothing half-saved: the ids are new, so every record of this call that got in is taken out again
         collection.delete_many({"_id": {"$in": [doc.pk for doc in docs]}})

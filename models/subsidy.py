@@ -29,6 +29,7 @@ from .money import FenField, parse_yuan
 from .reference import Township
 from .rules import get_rules
 from .sensitivity import ID_NUMBER
+from .text import without_control_characters
 from .users import User
 from .visits import Photo  # noqa: F401  (registers the embedded photo document)
 
@@ -107,7 +108,7 @@ def _cell_text(value) -> str:
         return value.strftime("%Y-%m-%d")
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return without_control_characters(str(value)).strip()
 
 
 def import_subsidy_file(kind: str, data: bytes, filename: str, actor) -> SubsidyBatch:

@@ -71,3 +71,23 @@ def form_fields(html: str) -> dict[str, dict]:
     parser = FormFields()
     parser.feed(html)
     return parser.fields
+
+
+def response_text(response) -> str:
+    """What a user reads in a response: a page's text, a CSV file's, an Excel
+    workbook's cells or a Word document's paragraphs and table cells."""
+    kind = response.headers.get("Content-Type", "")
+    data = response.get_data()
+    if "spreadsheetml" in kind:
+        from openpyxl import load_workbook
+
+        book = load_workbook(io.BytesIO(data), read_only=True)
+        return "\n".join(str(cell) for sheet in book.worksheets for row in sheet.iter_rows(values_only=True)
+                         for cell in row if cell is not None)
+    if "wordprocessingml" in kind:
+        from docx import Document
+
+        document = Document(io.BytesIO(data))
+        cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
+        return "\n".join([p.text for p in document.paragraphs] + cells)
+    return response.get_data(as_text=True)

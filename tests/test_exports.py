@@ -210,7 +210,7 @@ def test_every_report_and_template_writes_hostile_text_as_text(app, login_as, to
     for indicator, text in zip(Indicator.objects.limit(3), HOSTILE, strict=False):
         indicator.update(set__name=text, set__rule=text)
     reports = {"/schedule/export?policy=child_risk_1": ("staff", 3), "/budget/export/": ("coordinator", 6),
-               "/indicators/report/": ("coordinator", 6), "/archive-import/template/child": ("staff", 1),
+               "/indicators/report/": ("coordinator", 6), "/archive-import/template/child": ("coordinator", 1),  # a district user: every township
                **{f"/subsidy/template/{kind}": ("coordinator", 0) for kind, _ in KINDS}}
     problems = []
     for url, (role, least) in reports.items():

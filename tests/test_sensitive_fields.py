@@ -12,8 +12,10 @@ import mongoengine
 import pytest
 from mongoengine.base import _document_registry
 
+from admin_app.accounts import create_user
 from models import idnumber
 from models.archives import ParentInfo
+from models.casework import Case, CaseSession, StageDocument
 from models.concerns import Concern
 from models.sensitivity import (
     CONTENT,
@@ -26,7 +28,7 @@ from models.sensitivity import (
 )
 from models.services import create_record, snapshot, update_record
 from models.subsidy import SubsidyItem
-from models.users import ROLES
+from models.users import ROLES, User
 
 from .archive_helpers import make_child
 
@@ -38,6 +40,11 @@ ELDER_ID = idnumber.make("450305", dt.date(1940, 1, 1), 22)
 HARM = "曾遭继父殴打留下烫伤"
 NEW_HARM = "二次核实：继父殴打并威胁"
 FOUND = "手臂多处淤青，疑似家暴"
+FAMILY = "父亲酗酒，常打骂孩子"
+CASE_PROBLEM = "长期遭受校园欺凌，有自伤念头"
+CASE_NOTE = "面谈中透露继母限制进食"
+CASE_STAGE = "预估：存在被忽视风险，需转介心理支持"
+CONCERN_OUTCOME = "经公安调查，继父被警告并责令改正"
 
 ROLES_MASKED = [role for role, _ in ROLES if not may_see(role)]
 ROLES_FULL = [role for role, _ in ROLES if may_see(role)]
@@ -65,7 +72,12 @@ SAMPLES = {
     ("ChildArchive", "father"): FATHER_ID,
     ("ChildArchive", "mother"): None,  # left blank: the father stands for both parents
     ("SubsidyItem", "id_number"): ELDER_ID,
+    ("ChildArchive", "problems"): FAMILY,
     ("Concern", "description"): FOUND,
+    ("Concern", "outcome"): CONCERN_OUTCOME,
+    ("Case", "problem"): CASE_PROBLEM,
+    ("Case", "sessions"): CASE_NOTE,
+    ("Case", "stage_documents"): CASE_STAGE,
 }
 #: Values the records held before their update (still in the audit trail).
 EARLIER = [CARER_ID, HARM]
@@ -74,7 +86,8 @@ EARLIER = [CARER_ID, HARM]
 def test_the_known_sensitive_fields_are_declared():
     declared = {(cls.__name__, name) for cls, names in _declared().items() for name in names}
     assert {("Archive", "id_number"), ("ChildArchive", "carer_id_number"), ("ChildArchive", "harm_details"),
-            ("SubsidyItem", "id_number")} <= declared
+            ("SubsidyItem", "id_number"), ("ChildArchive", "problems"), ("Concern", "description"),
+            ("Concern", "outcome"), ("Case", "problem"), ("Case", "sessions"), ("Case", "stage_documents")} <= declared
 
 
 def test_every_declared_field_has_a_sample_here():
@@ -107,20 +120,28 @@ def records(app, townships):
     home = townships["东江街道"]
     with app.app_context():
         child = make_child(home, name="敏感测试儿童", carer_name="张监护", carer_id_number=CARER_ID,
-                           harm_details=HARM, father=ParentInfo(name="张大", id_number=FATHER_ID))
+                           harm_details=HARM, father=ParentInfo(name="张大", id_number=FATHER_ID), problems=FAMILY)
         before = snapshot(child)
         child.carer_id_number, child.harm_details = NEW_CARER_ID, NEW_HARM
         update_record(child, before, child.version, None)
         concern = create_record(Concern(child=child, township=home, source="visit", discovered_by="张社工",
                                         discovered_at=dt.datetime.now() - dt.timedelta(hours=1),
-                                        description=FOUND), None)
+                                        description=FOUND, outcome=CONCERN_OUTCOME), None)
+        worker = User.objects(role="staff").first() or create_user("shegong9", "staff", "张社工", "test1234",
+                                                                    townships=[home])[0]
+        day = dt.datetime.now().replace(hour=0, minute=0, second=0, microsecond=0) - dt.timedelta(days=2)
+        case = create_record(Case(case_type="professional", client=child, township=home, worker=worker,
+                                  title="个案一", problem=CASE_PROBLEM, opened_on=day,
+                                  sessions=[CaseSession(session_date=day, hours=1, content=CASE_NOTE)],
+                                  stage_documents=[StageDocument(stage="intake", written_on=day,
+                                                                 content=CASE_STAGE)]), None)
         item = create_record(SubsidyItem(kind="assessment", external_no="PG-001", elder_name="李奶奶",
                                          id_number=ELDER_ID, township=home, occurred_on=dt.datetime(2026, 3, 1)),
                              None)
-        made = (child, concern, item)
+        made = (child, concern, item, case)
         missing = [cls.__name__ for cls in _declared() if not any(isinstance(r, cls) for r in made)]
         assert not missing, f"新声明敏感字段的记录类型需要在此建一条记录：{missing}"
-        return {"child": child, "concern": concern, "item": item}
+        return {"child": child, "concern": concern, "item": item, "case": case}
 
 
 def _full_values() -> list[str]:

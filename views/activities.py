@@ -118,7 +118,8 @@ class VolunteerView(SecureModelView):
         volunteer = self.get_one(request.args.get("id", ""))
         if volunteer is None:
             abort(404)
-        year = request.args.get("year") or None
+        year = year_arg(optional=True)  # the certificate covers every year unless asked for one
+        year = str(year) if year is not None else None
         entries = ledger(volunteer.pk, year)
         total = round(sum(e.hours for e in entries), 2)
         contract = current_contract()

@@ -69,7 +69,7 @@ class ArchiveImportView(SecureView):
         if kind not in KIND_NAMES:
             abort(404)
         filename = f"{KIND_NAMES[kind]}档案导入模板.xlsx"
-        return Response(build_template(kind), headers={"Content-Disposition": content_disposition(filename)},
+        return Response(build_template(kind, user_townships()), headers={"Content-Disposition": content_disposition(filename)},
                         mimetype=XLSX_MIMETYPE)
 
     @expose("/confirm/<batch_id>", methods=("POST",))

@@ -148,12 +148,13 @@ def remote_addr() -> str | None:
     return request.remote_addr
 
 
-def year_arg() -> int:
-    """The ``year`` a page is asked for in its address, this year when none is;
-    a value that is not a year from 2000 to 2100 names no page (404)."""
+def year_arg(optional: bool = False) -> int | None:
+    """The ``year`` a page is asked for in its address: this year when none is (None,
+    for every year, where the page is ``optional`` about it); a value that is not a
+    year from 2000 to 2100 names no page (404)."""
     raw = request.args.get("year")
     if not raw:
-        return local_today().year
+        return None if optional else local_today().year
     if not re.fullmatch(r"[0-9]{4}", raw) or not 2000 <= int(raw) <= 2100:
         abort(404)
     return int(raw)

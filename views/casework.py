@@ -148,7 +148,7 @@ class GroupSeriesView(SecureModelView):
                     session = _session_from(values)
                     uploads = [(f.read(), f.filename) for f in request.files.getlist("photo_upload") if f and f.filename]
                     record_group_session(group, session, current_user._get_current_object(),
-                                         expected_version=int(values["record_version"] or group.version or 1),
+                                         expected_version=_version(values["record_version"], group),
                                          photos=uploads, max_bytes=current_app.config["MAX_CONTENT_LENGTH"])
                 except DomainError as exc:
                     error = exc.message
@@ -158,6 +158,14 @@ class GroupSeriesView(SecureModelView):
                     return redirect(self.get_url(".details_view", id=group.pk))
         return self.render("admin/group_session.html", group=group, form=form, values=values, error=error,
                            number=(group.session_count or 0) + 1)
+
+
+def _version(raw: str, group) -> int:
+    """The version of the group the form was opened on (an unreadable one: the stored one, as the edit form does)."""
+    try:
+        return int(raw or group.version or 1)
+    except ValueError:
+        return group.version or 1
 
 
 def _session_from(values: dict) -> GroupSession:
