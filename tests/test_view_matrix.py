@@ -423,6 +423,7 @@ EXEMPT = {
     "auth.login": "signing in: tests/test_auth.py",
     "auth.logout": "signing out: tests/test_auth.py",
     "auth.change_password": "the user's own account: tests/test_auth.py",
+    "pending.index": "files a user sent with a refused form, served to that user only: tests/test_drafts.py",
 }
 POST_ONLY = {"brief.draft_view", "archiveimport.confirm", "subsidy.import_view"}
 #: Pages that read a file of one import batch (made by an upload, not by the factory).
