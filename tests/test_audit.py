@@ -33,8 +33,8 @@ def test_audit_page_filters_by_record_and_cannot_be_edited(app, login_as, townsh
     client = login_as("admin")
     township = townships["东江街道"]
     page = client.get(f"/audit/?flt0_record_id_equals={township.pk}").get_data(as_text=True)
-    labels = re.findall(r'<td class="col-record_label">\s*([^<]*?)\s*</td>', page)
-    assert labels == ["东江街道"]
+    labels = re.findall(r'<td class="col-record_label">\s*<a href="([^"]*)">([^<]*?)</a>\s*</td>', page)
+    assert labels == [(f"/township/details/?id={township.pk}", "东江街道")]  # the record's name opens it
     assert "/audit/new/" not in page and "/audit/edit/" not in page
     assert client.get("/audit/new/").status_code == 403
     entry = AuditEntry.objects.first()

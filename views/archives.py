@@ -40,9 +40,10 @@ from models.rules import get_rules
 from models.sensitivity import sensitivity, visible_value
 from models.summaries import SUMMARY_LENGTH, summary_of
 from models.timeline import person_events
-from models.users import User
+from models.users import User, display_names
 
 from .base import (
+    EXCEL,
     SecureModelView,
     audit,
     me_filters,
@@ -205,7 +206,7 @@ def _name_link(view, context, model, name):
 class ArchiveBaseView(SecureModelView):
     area = "archives"
     kind_key = "all"
-    export_types = ["xlsx", "csv"]
+    export_types = [EXCEL, "csv"]
     list_template = "admin/archive_list.html"
     details_template = "admin/archive_details.html"
     column_list = ("name", "sex", "age", "id_number", "township", "community", "categories", "level", "status",
@@ -571,6 +572,9 @@ def timeline(record, summary: dict, risk_assessments=(), capability_assessments=
             event["text"] = visible_value(event["document"]._fields.get(event["field"]), event["text"], role)
         events.append({**event, "url": url_for(f"{event['endpoint']}.details_view", id=event["record_id"])})
     events.sort(key=lambda e: e["at"], reverse=True)
+    names = display_names(e.get("who") for e in events)  # the people, not their login names
+    for event in events:
+        event["who"] = names.get(event.get("who"), event.get("who"))
     return events
 
 
