@@ -52,6 +52,8 @@ def compile_admin_catalog() -> None:
         with open(extra, "rb") as handle:
             for message in read_po(handle, locale=LOCALE):
                 if message.id:
+                    # setting an id the catalog has keeps its old text (babel merges): replace it
+                    catalog.delete(message.id, message.context)
                     catalog[message.id] = message
     with open(target, "wb") as handle:
         write_mo(handle, catalog)
