@@ -142,7 +142,7 @@ def _embedded_text(document_type, value: dict) -> str:
     a label, files, checksums and other bookkeeping declared ``audited=False`` left out)."""
     parts = []
     for name, inner in document_type._fields.items():
-        if name.startswith("_") or not inner.verbose_name or getattr(inner, "audited", True) is False \
+        if name.startswith("_") or not getattr(inner, "verbose_name", None) or getattr(inner, "audited", True) is False \
                 or isinstance(inner, FileField):
             continue
         text = _text(inner, value.get(inner.db_field))

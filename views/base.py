@@ -1139,8 +1139,13 @@ class SecureModelView(ModelView):
     #: those who maintain the records (who may edit them), to nobody else.
     code_columns: tuple[str, ...] = ()
 
+    def shows_codes_to(self, role: str | None) -> bool:
+        from models.users import allowed
+
+        return bool(self.code_columns) and self.editable and allowed(role, self.area, "edit")
+
     def shows_codes(self) -> bool:
-        return self.editable and self._may("edit")
+        return self.shows_codes_to(current_role())
 
     def _without_codes(self, columns):
         if not self.code_columns or self.shows_codes():
