@@ -80,8 +80,9 @@ def audit_entry(
     remote_addr: str | None = None,
     township=None,
 ) -> AuditEntry:
-    """One entry of the audit trail, not yet written."""
-    return AuditEntry(
+    """One entry of the audit trail, not yet written (it carries the actor's name, not stored:
+    a record's short history shows the person)."""
+    entry = AuditEntry(
         at=local_now(),
         actor_id=str(actor.pk) if actor is not None and actor.pk else None,
         actor_name=actor_name or (actor.username if actor is not None else "系统"),
@@ -94,6 +95,8 @@ def audit_entry(
         remote_addr=remote_addr,
         township=township,
     )
+    entry.actor_display = getattr(actor, "display_name", None) if actor is not None else None
+    return entry
 
 
 def write_audit(action: str, actor=None, **details) -> AuditEntry:

@@ -263,14 +263,16 @@ def rebuild_change_logs(document_class) -> int:
     trail (for records written before they kept one): one read of the trail's
     entries for the collection, newest first, and one update per record."""
     from .audit import AuditEntry
+    from .users import display_names
 
     lines: dict = {}
-    for entry in AuditEntry.objects(collection=document_class._get_collection_name()).order_by("-at", "-id") \
-            .batch_size(WHOLE_RESULT):
+    collection = document_class._get_collection_name()
+    names = display_names(AuditEntry.objects(collection=collection).distinct("actor_name"))
+    for entry in AuditEntry.objects(collection=collection).order_by("-at", "-id").batch_size(WHOLE_RESULT):
         if entry.record_id and ObjectId.is_valid(entry.record_id):
             kept = lines.setdefault(ObjectId(entry.record_id), [])
             if len(kept) < SUMMARY_LENGTH:
-                kept.append(change_line(entry))
+                kept.append(change_line(entry, names))
     replace_change_logs(lines)
     return len(lines)
 
@@ -290,10 +292,12 @@ def save_entry(doc: TrackedDocument, entry) -> None:
         prepend_change(doc.pk, change_line(entry))
 
 
-def change_line(entry) -> dict:
-    """One audit entry as a record's short history shows it."""
+def change_line(entry, names: dict | None = None) -> dict:
+    """One audit entry as a record's short history shows it (who by name: the one the entry
+    carries when written, else from ``names``, login name -> name)."""
     changed = "、".join(c.label or c.field for c in entry.changes[:8])
-    return {"at": entry.at, "action": entry.action, "who": entry.actor_name,
+    who = getattr(entry, "actor_display", None) or (names or {}).get(entry.actor_name) or entry.actor_name
+    return {"at": entry.at, "action": entry.action, "who": who,
             "text": (changed and f"修改了：{changed}") or entry.detail or ""}
 
 

@@ -557,7 +557,8 @@ def timeline(record, summary: dict, risk_assessments=(), capability_assessments=
     events = [{"at": line["at"], "kind": "档案" + ACTION_LABELS.get(line["action"], line["action"]),
                "text": line.get("text") or "", "who": line.get("who")} for line in change_log]
     if not change_log and record.created_at:  # written before archives kept their history, or generated
-        events.append({"at": record.created_at, "kind": "档案新建", "text": "", "who": record.created_by})
+        who = display_names([record.created_by]).get(record.created_by, record.created_by)  # the person
+        events.append({"at": record.created_at, "kind": "档案新建", "text": "", "who": who})
     for assessment in risk_assessments:
         events.append({"at": assessment.assessed_on, "kind": "风险评估",
                        "text": f"{RISK_LABELS.get(assessment.final_level)}，分值 {assessment.score}",
@@ -572,9 +573,6 @@ def timeline(record, summary: dict, risk_assessments=(), capability_assessments=
             event["text"] = visible_value(event["document"]._fields.get(event["field"]), event["text"], role)
         events.append({**event, "url": url_for(f"{event['endpoint']}.details_view", id=event["record_id"])})
     events.sort(key=lambda e: e["at"], reverse=True)
-    names = display_names(e.get("who") for e in events)  # the people, not their login names
-    for event in events:
-        event["who"] = names.get(event.get("who"), event.get("who"))
     return events
 
 

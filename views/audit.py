@@ -1,12 +1,11 @@
 """The audit trail, read-only: who did what to which record, field by field."""
 
-from flask import g
 from markupsafe import Markup, escape
 
-from models.audit import AuditEntry, actor_label, people_names
+from models.audit import AuditEntry
 from models.sensitivity import visible_change
 
-from .base import SecureModelView, current_role
+from .base import SecureModelView, current_role, people
 
 
 def _visible_changes(model):
@@ -35,14 +34,10 @@ def _collection(view, context, model, name):
 
 
 def _actor(view, context, model, name):
-    """The person by name: the names of a page's actors are read once, for the whole page."""
-    names = getattr(g, "audit_actor_names", None)
-    if names is None:
-        rows = context.get("data") if context is not None else None
-        names = g.audit_actor_names = people_names(list(rows or []) + [model])
-    if model.actor_name and model.actor_name not in names:
-        names.update(people_names([model]))
-    return actor_label(model, names)
+    """The person by name (the names of a page's actors read once, for the whole page); the
+    login name an entry keeps stands for an account that is gone or a name typed at login."""
+    rows = list((context.get("data") if context is not None else None) or []) + [model]
+    return people(r.actor_name for r in rows).get(model.actor_name) or model.actor_name or "系统"
 
 
 def _record(view, context, model, name):

@@ -375,19 +375,25 @@ def file_link(view, context, model, name):
 PEOPLE_COLUMNS = ("created_by", "updated_by", "voided_by")
 
 
-def person_name(view, context, model, name):
-    """A login name kept on a record as the person's name: the names of a page's
-    writers are read once, for the whole page."""
+def people(logins) -> dict[str, str | None]:
+    """{login name: the person's name (None for no account)} for ``logins``: read once per
+    request for what the page asks first (its rows), then only for names not asked yet."""
     from models.users import display_names
 
+    known = g.setdefault("people_names", {})
+    missing = {login for login in logins if login and login not in known}
+    if missing:
+        found = display_names(missing)
+        known.update({login: found.get(login) for login in missing})
+    return known
+
+
+def person_name(view, context, model, name):
+    """A login name kept on a record as the person's name."""
     login = getattr(model, name, None)
-    names = getattr(g, "people_names", None)
-    if names is None:
-        rows = list((context.get("data") if context is not None else None) or []) + [model]
-        names = g.people_names = display_names(getattr(r, c, None) for r in rows for c in PEOPLE_COLUMNS)
-    if login and login not in names:
-        names.update(display_names([login]))
-    return names.get(login, login or "")
+    rows = list((context.get("data") if context is not None else None) or []) + [model]
+    names = people(getattr(r, c, None) for r in rows for c in PEOPLE_COLUMNS)
+    return names.get(login) or login or ""
 
 
 def _choice_labels(labels: dict):
