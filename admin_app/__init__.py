@@ -42,9 +42,10 @@ def create_app(config: dict | None = None) -> Flask:
     from models.files import set_max_image_pixels
 
     set_max_image_pixels(settings["MAX_IMAGE_PIXELS"])
-    from views.i18n import compile_catalogs
+    from views.i18n import compile_catalogs, use_project_admin_catalog
 
     compile_catalogs()
+    use_project_admin_catalog()
     from models.rules import forget_cached_rules, set_cache_seconds
 
     set_cache_seconds(settings["RULES_CACHE_SECONDS"])

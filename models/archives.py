@@ -166,6 +166,14 @@ class Archive(TrackedDocument):
     def __str__(self):
         return self.name or ""
 
+    def dict_key_labels(self, name: str) -> dict[str, str]:
+        """The names of the custom fields kept under their keys in ``custom`` (for the audit trail)."""
+        if name != "custom":
+            return {}
+        from .custom_fields import CustomField
+
+        return {d.key: d.label for d in CustomField.objects.only("key", "label")}
+
     @property
     def kind_label(self) -> str:
         return KIND_LABELS.get(type(self).__name__, "")

@@ -24,6 +24,7 @@ class CustomField(TrackedDocument):
 
     meta = {"collection": "custom_fields", "ordering": ["sort_order", "label"], "indexes": ["archive_kind", "kind", "active"]}
     scope_field = DISTRICT_WIDE  # reference data: archive fields defined by the admin
+    unaudited_fields = frozenset({"key"})  # made by the system once (prepare), never typed or changed
 
     def __str__(self):
         return self.label or ""

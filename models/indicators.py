@@ -46,7 +46,7 @@ class Indicator(TrackedDocument):
     per_period = FloatField(verbose_name="每期最少")
     section = StringField(max_length=60, verbose_name="方案条款")
     rule = StringField(max_length=300, verbose_name="计算口径")
-    params = StringField(default="{}", verbose_name="计算参数（JSON）")
+    params = StringField(default="{}", verbose_name="计算参数")
     sort_order = IntField(default=0, verbose_name="排序")
 
     meta = {"collection": "indicators", "ordering": ["sort_order"],

@@ -88,7 +88,7 @@ class Patrol(TrackedDocument):
     year = StringField(verbose_name="年度")
     month = StringField(verbose_name="月份")
     quarter = StringField(verbose_name="季度")
-    week = StringField(verbose_name="周（ISO）")
+    week = StringField(verbose_name="周次")
 
     meta = {"collection": "patrols", "ordering": ["-patrol_date"],
             "indexes": ["campaign", "staff", "township", ("-patrol_date", "-id"), "week", "month", "year", "encounters.person", "photo_hashes"]}

@@ -7,7 +7,16 @@ import contextvars
 import datetime as dt
 
 from bson import ObjectId
-from mongoengine import NotUniqueError, OperationError, ValidationError
+from mongoengine import (
+    DictField,
+    EmbeddedDocumentField,
+    FileField,
+    ListField,
+    NotUniqueError,
+    OperationError,
+    ReferenceField,
+    ValidationError,
+)
 from mongoengine.base import BaseDocument
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
@@ -44,27 +53,40 @@ def _labels_of_references(docs: list) -> dict:
             for record in target.objects(pk__in=list(ids)).batch_size(WHOLE_RESULT)}
 
 
+def _field_of(doc, name: str):
+    fields = getattr(doc, "_fields", None) or {}
+    field = fields.get(name)
+    if field is None:
+        reverse = getattr(doc, "_reverse_db_field_map", {}) or {}
+        field = fields.get(reverse.get(name, ""))
+    return field
+
+
+def _labels_of(target, ids: list) -> dict:
+    """{id: label} of records of ``target`` (from the labels already read while many records are written)."""
+    known = _known_labels.get()
+    if known is None:
+        return {d.pk: str(d) for d in target.objects(pk__in=ids)}
+    missing = [i for i in ids if (target, i) not in known]
+    if missing:
+        known.update({(target, d.pk): str(d) for d in target.objects(pk__in=missing)})
+    return {i: known[(target, i)] for i in ids if (target, i) in known}
+
+
 def _reference_label(doc, name: str, value) -> str | None:
-    field = doc._fields.get(name)
+    field = _field_of(doc, name)
     target = getattr(field, "document_type", None) if field is not None else None
     if target is None and field is not None:
         target = getattr(getattr(field, "field", None), "document_type", None)
     if target is None:
         return None
     ids = value if isinstance(value, list) else [value]
-    known = _known_labels.get()
-    if known is None:
-        found = {d.pk: str(d) for d in target.objects(pk__in=ids)}
-    else:
-        missing = [i for i in ids if (target, i) not in known]
-        if missing:
-            known.update({(target, d.pk): str(d) for d in target.objects(pk__in=missing)})
-        found = {i: known[(target, i)] for i in ids if (target, i) in known}
-    return "、".join(found.get(i, str(i)) for i in ids)
+    found = _labels_of(target, ids)
+    return "、".join(found.get(i, "（已删除的记录）") for i in ids)
 
 
 def _choice_label(doc, name: str, value) -> str | None:
-    field = doc._fields.get(name)
+    field = _field_of(doc, name)
     choices = getattr(field, "choices", None) if field is not None else None
     if not choices:
         return None
@@ -73,41 +95,90 @@ def _choice_label(doc, name: str, value) -> str | None:
 
 
 def display_value(doc, name: str, value) -> str:
-    """A value as a person reads it in the audit trail."""
-    if value is None or value == "" or value == []:
-        return ""
-    if isinstance(doc._fields.get(name) if hasattr(doc, "_fields") else None, FenField):
-        return format_yuan(value)
-    if isinstance(value, ObjectId) or (
-        isinstance(value, list) and value and all(isinstance(v, ObjectId) for v in value)
-    ):
-        text = _reference_label(doc, name, value) or str(value)
-    elif isinstance(value, bool):
-        text = "是" if value else "否"
-    elif isinstance(value, dt.datetime):
-        text = value.strftime("%Y-%m-%d %H:%M") if (value.hour or value.minute) else value.strftime("%Y-%m-%d")
-    elif isinstance(value, list):
-        text = "、".join(_plain(v) for v in value)
-    else:
-        text = _choice_label(doc, name, value) or _plain(value)
+    """A value as a person reads it in the audit trail: choice labels, the names of the
+    records referred to, dates, lists joined with 、, an embedded record as its labelled
+    fields, a stored file by its name (never a code, an id or a checksum)."""
+    field = _field_of(doc, name)
+    if isinstance(field, DictField) and isinstance(value, dict) and hasattr(doc, "dict_key_labels"):
+        labels = doc.dict_key_labels(name)  # an archive's custom fields by their names, not their keys
+        value = {labels.get(k, k): v for k, v in value.items()}
+    text = _text(field, value) if field is not None else _plain(value)
     if len(text) > MAX_AUDIT_VALUE:
         text = text[: MAX_AUDIT_VALUE - 1] + "…"
     return text
 
 
+def _text(field, value) -> str:
+    """``value`` as stored for ``field``, as a person reads it."""
+    if value is None or value == "" or value == [] or value == {}:
+        return ""
+    if isinstance(field, FenField):
+        return format_yuan(value)
+    if isinstance(field, ListField):
+        inner = field.field
+        if isinstance(inner, ReferenceField) and all(isinstance(v, ObjectId) for v in value):
+            found = _labels_of(inner.document_type, list(value))
+            return "、".join(found.get(v, "（已删除的记录）") for v in value)
+        parts = [_text(inner, v) for v in value]
+        joiner = "；" if isinstance(inner, EmbeddedDocumentField) else "、"
+        return joiner.join(p for p in parts if p)
+    if isinstance(field, EmbeddedDocumentField) and isinstance(value, dict):
+        return _embedded_text(field.document_type, value)
+    if isinstance(field, FileField):
+        return _file_name(field, value)
+    if isinstance(field, ReferenceField) and isinstance(value, ObjectId):
+        return _labels_of(field.document_type, [value]).get(value, "（已删除的记录）")
+    if isinstance(field, DictField) and isinstance(value, dict):
+        return "，".join(f"{k}：{_plain(v)}" for k, v in value.items() if not _blank(v))
+    pairs = {c[0]: c[1] for c in getattr(field, "choices", None) or () if isinstance(c, (tuple, list))}
+    if not isinstance(value, (list, dict)) and value in pairs:
+        return pairs[value]
+    if isinstance(value, dt.datetime):
+        return value.strftime("%Y-%m-%d %H:%M") if (value.hour or value.minute) else value.strftime("%Y-%m-%d")
+    return _plain(value)
+
+
+def _embedded_text(document_type, value: dict) -> str:
+    """An embedded record as "label：value" of each field a person fills in (fields without
+    a label, files, checksums and other bookkeeping declared ``audited=False`` left out)."""
+    parts = []
+    for name, inner in document_type._fields.items():
+        if name.startswith("_") or not getattr(inner, "verbose_name", None) or getattr(inner, "audited", True) is False \
+                or isinstance(inner, FileField):
+            continue
+        text = _text(inner, value.get(inner.db_field))
+        if text:
+            parts.append(f"{inner.verbose_name}：{text}")
+    return "，".join(parts)
+
+
+def _file_name(field, value) -> str:
+    """A stored file by its name."""
+    file_id = getattr(value, "grid_id", value)
+    if not isinstance(file_id, ObjectId):
+        return "文件"
+    from mongoengine.connection import get_db
+
+    found = get_db()[f"{field.collection_name}.files"].find_one({"_id": file_id}, {"filename": 1})
+    return (found or {}).get("filename") or "文件"
+
+
 def _plain(value) -> str:
     if isinstance(value, dict):
-        parts = [f"{k}={_plain(v)}" for k, v in value.items() if k != "_cls" and v not in (None, "", [])]
-        return "｛" + "，".join(parts) + "｝"
+        return "，".join(f"{k}：{_plain(v)}" for k, v in value.items() if k != "_cls" and not _blank(v))
+    if isinstance(value, list):
+        return "、".join(_plain(v) for v in value if not _blank(v))
     if isinstance(value, dt.datetime):
         return value.strftime("%Y-%m-%d")
     if isinstance(value, bool):
         return "是" if value else "否"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
     return str(value)
 
 
 def _blank(value) -> bool:
-    return value is None or value is False or value == "" or value == []
+    return value is None or value is False or value == "" or value == [] or value == {}
 
 
 #: Fields every kind that has them derives from its other fields on each save.
@@ -193,14 +264,16 @@ def rebuild_change_logs(document_class) -> int:
     trail (for records written before they kept one): one read of the trail's
     entries for the collection, newest first, and one update per record."""
     from .audit import AuditEntry
+    from .users import display_names
 
     lines: dict = {}
-    for entry in AuditEntry.objects(collection=document_class._get_collection_name()).order_by("-at", "-id") \
-            .batch_size(WHOLE_RESULT):
+    collection = document_class._get_collection_name()
+    names = display_names(AuditEntry.objects(collection=collection).distinct("actor_name"))
+    for entry in AuditEntry.objects(collection=collection).order_by("-at", "-id").batch_size(WHOLE_RESULT):
         if entry.record_id and ObjectId.is_valid(entry.record_id):
             kept = lines.setdefault(ObjectId(entry.record_id), [])
             if len(kept) < SUMMARY_LENGTH:
-                kept.append(change_line(entry))
+                kept.append(change_line(entry, names))
     replace_change_logs(lines)
     return len(lines)
 
@@ -220,10 +293,12 @@ def save_entry(doc: TrackedDocument, entry) -> None:
         prepend_change(doc.pk, change_line(entry))
 
 
-def change_line(entry) -> dict:
-    """One audit entry as a record's short history shows it."""
+def change_line(entry, names: dict | None = None) -> dict:
+    """One audit entry as a record's short history shows it (who by name: the one the entry
+    carries when written, else from ``names``, login name -> name)."""
     changed = "、".join(c.label or c.field for c in entry.changes[:8])
-    return {"at": entry.at, "action": entry.action, "who": entry.actor_name,
+    who = getattr(entry, "actor_display", None) or (names or {}).get(entry.actor_name) or entry.actor_name
+    return {"at": entry.at, "action": entry.action, "who": who,
             "text": (changed and f"修改了：{changed}") or entry.detail or ""}
 
 

@@ -96,7 +96,7 @@ class User(TrackedDocument):
     unaudited_fields = frozenset({"password_hash", "failed_logins", "locked_until", "last_login_at"})
 
     def __str__(self):
-        return f"{self.display_name}（{self.username}）" if self.display_name else (self.username or "")
+        return self.display_name or self.username or ""
 
     def duplicate_message(self, actor=None):
         return f"用户名 {self.username} 已存在。"
@@ -208,3 +208,13 @@ def set_user_password(user: User, password: str, actor) -> None:
         user.version = (user.version or 1) + 1
     write_audit("update", actor, collection="users", record_id=user.pk, record_label=str(user),
                 changes=[FieldChange(field="password", label="密码", old="******", new="（已重设）")])
+
+
+def display_names(usernames) -> dict[str, str]:
+    """{login name: the person's name} for the given login names, with one query
+    (a record keeps who wrote it by login name; a page shows the person)."""
+    wanted = sorted({u for u in usernames if u and isinstance(u, str)})
+    if not wanted:
+        return {}
+    return {u.username: u.display_name or u.username
+            for u in User.objects(username__in=wanted).only("username", "display_name")}

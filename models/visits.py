@@ -42,13 +42,14 @@ THUMBNAIL_SIZE = (320, 320)
 
 class Photo(EmbeddedDocument):
     file = FileField(collection_name=PHOTO_COLLECTION, verbose_name="照片")
-    thumbnail = FileField(collection_name=PHOTO_COLLECTION, verbose_name="缩略图")
+    # a list page shows thumbnails: showing one is not a download (no audit entry for it)
+    thumbnail = FileField(collection_name=PHOTO_COLLECTION, verbose_name="缩略图", audited=False)
     filename = StringField(verbose_name="文件名")
     content_type = StringField()
-    size = IntField(verbose_name="大小")
-    sha256 = StringField(verbose_name="摘要")
+    size = IntField(verbose_name="大小", audited=False)  # bookkeeping: not shown in the audit trail
+    sha256 = StringField(verbose_name="摘要", audited=False)
     taken_at = DateTimeField(verbose_name="拍摄时间")
-    duplicate_of = StringField(verbose_name="与其他探访重复的照片")
+    duplicate_of = StringField(verbose_name="与其他探访重复的照片", audited=False)
 
     def __str__(self):
         return self.filename or "照片"
@@ -80,7 +81,7 @@ class Visit(TrackedDocument):
     year = StringField(verbose_name="年度")
     quarter = StringField(verbose_name="季度")
     month = StringField(verbose_name="月份")
-    week = StringField(verbose_name="周（ISO）")
+    week = StringField(verbose_name="周次")
     day = StringField(verbose_name="日期")
     # "period key|person id" for each person: a single field to group on (FerretDB
     # drops all but one key of a compound $group _id).

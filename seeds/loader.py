@@ -67,7 +67,7 @@ def load_rule_sets() -> int:
     for key in RULE_SETS:
         if key not in known:
             content = (SEED_DIR / SEED_FILES[key]).read_text(encoding="utf-8")
-            create_record(RuleSet(key=key, content=content, note="初始规则（来自 seeds）"), None)
+            create_record(RuleSet(key=key, content=content, note="初始规则（系统预置）"), None)
             added += 1
     return added
 

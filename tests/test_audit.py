@@ -33,8 +33,8 @@ def test_audit_page_filters_by_record_and_cannot_be_edited(app, login_as, townsh
     client = login_as("admin")
     township = townships["东江街道"]
     page = client.get(f"/audit/?flt0_record_id_equals={township.pk}").get_data(as_text=True)
-    labels = re.findall(r'<td class="col-record_label">\s*([^<]*?)\s*</td>', page)
-    assert labels == ["东江街道"]
+    labels = re.findall(r'<td class="col-record_label">\s*<a href="([^"]*)">([^<]*?)</a>\s*</td>', page)
+    assert labels == [(f"/township/details/?id={township.pk}", "东江街道")]  # the record's name opens it
     assert "/audit/new/" not in page and "/audit/edit/" not in page
     assert client.get("/audit/new/").status_code == 403
     entry = AuditEntry.objects.first()
@@ -122,3 +122,31 @@ def test_a_trusted_proxy_gives_the_address_it_saw():
         response = _login_from(application.test_client(), "127.0.0.1", "10.9.9.9, 198.51.100.4")
         assert response.status_code == 302
         assert AuditEntry.objects(action="login").first().remote_addr == "198.51.100.4"
+
+
+def test_a_thumbnail_shown_is_no_download_and_downloads_stay_off_the_start_page(app, login_as, townships, accounts):
+    """A list of visits shows thumbnails: opening them writes nothing; opening the picture
+    itself is a 下载文件 entry, kept in the trail but not in the start page's recent activity."""
+    import datetime as dt
+
+    from models.services import create_record
+    from models.visits import Visit, add_photo
+
+    from .archive_helpers import make_child
+    from .helpers import png_bytes
+
+    child = make_child(townships["东江街道"], name="李小禾", sequence=31)
+    visit = Visit(people=[child], visited_at=dt.datetime(2026, 3, 5, 10), mode="home", contact="made",
+                  township=child.township)
+    add_photo(visit, png_bytes(size=(120, 90)), "入户.png", 5 * 1024 * 1024)
+    create_record(visit, accounts["staff"])
+    client = login_as("staff")
+    photo = visit.photos[0]
+    for _ in range(5):
+        assert client.get(f"/visit/api/file/?id={photo.thumbnail.grid_id}").status_code == 200
+    assert AuditEntry.objects(action="download").count() == 0
+    assert client.get(f"/visit/api/file/?id={photo.file.grid_id}").status_code == 200
+    assert AuditEntry.objects(action="download", detail="入户.png").count() == 1
+    home = client.get("/").get_data(as_text=True)
+    recent = home[home.index("最近操作"):]
+    assert "下载文件" not in recent and "张社工" in recent and "shegong" not in recent

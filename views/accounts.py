@@ -12,6 +12,7 @@ from .base import SecureModelView
 
 class UserView(SecureModelView):
     area = "users"
+    code_columns = ("username",)  # the login name: the admin who keeps the accounts sees it
     column_list = ("username", "display_name", "role", "townships", "phone", "active", "last_login_at", "locked_until")
     column_searchable_list = ("username", "display_name", "phone")
     column_filters = ("role", "townships", "active")

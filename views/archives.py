@@ -41,9 +41,10 @@ from models.sensitivity import sensitivity, visible_value
 from models.spreadsheets import INT, PERCENT, TEXT
 from models.summaries import SUMMARY_LENGTH, summary_of
 from models.timeline import person_events
-from models.users import User
+from models.users import User, display_names
 
 from .base import (
+    EXCEL,
     SecureModelView,
     me_filters,
     portable_regex,
@@ -205,7 +206,7 @@ def _name_link(view, context, model, name):
 class ArchiveBaseView(SecureModelView):
     area = "archives"
     kind_key = "all"
-    export_types = ["xlsx", "csv"]
+    export_types = [EXCEL, "csv"]
     list_template = "admin/archive_list.html"
     details_template = "admin/archive_details.html"
     column_list = ("name", "sex", "age", "id_number", "township", "community", "categories", "level", "status",
@@ -543,7 +544,8 @@ def timeline(record, summary: dict, risk_assessments=(), capability_assessments=
     events = [{"at": line["at"], "kind": "档案" + ACTION_LABELS.get(line["action"], line["action"]),
                "text": line.get("text") or "", "who": line.get("who")} for line in change_log]
     if not change_log and record.created_at:  # written before archives kept their history, or generated
-        events.append({"at": record.created_at, "kind": "档案新建", "text": "", "who": record.created_by})
+        who = display_names([record.created_by]).get(record.created_by, record.created_by)  # the person
+        events.append({"at": record.created_at, "kind": "档案新建", "text": "", "who": who})
     for assessment in risk_assessments:
         events.append({"at": assessment.assessed_on, "kind": "风险评估",
                        "text": f"{RISK_LABELS.get(assessment.final_level)}，分值 {assessment.score}",

@@ -25,6 +25,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    g,
     has_request_context,
     redirect,
     request,
@@ -390,6 +391,31 @@ def reads_its_column_only(formatter):
     return formatter
 
 
+#: Columns that keep who wrote a record by login name: shown as the person's name.
+PEOPLE_COLUMNS = ("created_by", "updated_by", "voided_by")
+
+
+def people(logins) -> dict[str, str | None]:
+    """{login name: the person's name (None for no account)} for ``logins``: read once per
+    request for what the page asks first (its rows), then only for names not asked yet."""
+    from models.users import display_names
+
+    known = g.setdefault("people_names", {})
+    missing = {login for login in logins if login and login not in known}
+    if missing:
+        found = display_names(missing)
+        known.update({login: found.get(login) for login in missing})
+    return known
+
+
+def person_name(view, context, model, name):
+    """A login name kept on a record as the person's name."""
+    login = getattr(model, name, None)
+    rows = list((context.get("data") if context is not None else None) or []) + [model]
+    names = people(getattr(r, c, None) for r in rows for c in PEOPLE_COLUMNS)
+    return names.get(login) or login or ""
+
+
 def _choice_labels(labels: dict):
     @reads_its_column_only
     def format_choices(view, context, model, name):
@@ -488,6 +514,23 @@ class BlankableConverter(CustomModelConverter):
             result.kwargs["choices"] = [("", "—"), *result.kwargs.get("choices", [])]
             result.kwargs["coerce"] = _blank_to_none
         return result
+
+
+class ExportFormat(str):
+    """An export format: the value names it in the address ("xlsx"); the export menu,
+    which writes a format in capitals (Flask-Admin: ``export_type|upper``), names it as
+    people know it (Excel)."""
+
+    def __new__(cls, value: str, caption: str):
+        made = super().__new__(cls, value)
+        made.caption = caption
+        return made
+
+    def upper(self):
+        return self.caption
+
+
+EXCEL = ExportFormat("xlsx", "Excel")
 
 
 # ---------------------------------------------------------------- the base view
@@ -665,6 +708,10 @@ class SecureModelView(ModelView):
             if field_choices and name not in choices and all(isinstance(c, (tuple, list)) for c in field_choices):
                 choices[name] = list(field_choices)
         labels.setdefault("id", "编号")
+        for name in PEOPLE_COLUMNS:
+            if name in model._fields:
+                list_formatters.setdefault(name, person_name)
+                detail_formatters.setdefault(name, person_name)
         self.column_labels = labels
         self.column_choices = choices
         args = dict(self.form_args or {})
@@ -1205,13 +1252,15 @@ class SecureModelView(ModelView):
         owner = self.file_owner(file_id)
         if owner is None:
             abort(404)
-        fs = gridfs.GridFS(get_db(), self.gridfs_collection(owner, file_id))
+        field = self.file_field_of(owner, file_id)
+        fs = gridfs.GridFS(get_db(), getattr(field, "collection_name", "fs"))
         try:
             data = fs.get(file_id)
         except gridfs.NoFile:
             abort(404)
-        audit("download", collection=self.model._get_collection_name(), record_id=owner.pk,
-              record_label=str(owner), detail=data.filename)
+        if getattr(field, "audited", True) is not False:  # a thumbnail shown in a list is no download
+            audit("download", collection=self.model._get_collection_name(), record_id=owner.pk,
+                  record_label=str(owner), detail=data.filename)
         # Shown in the browser only when its content is a picture; anything else is downloaded.
         image_type = image_type_of(data.read(16))
         data.seek(0)
@@ -1227,13 +1276,13 @@ class SecureModelView(ModelView):
         query = scope_query(self.model.objects, self.model)
         return query.filter(__raw__={"$or": conditions}).first()
 
-    def gridfs_collection(self, owner, file_id) -> str:
-        """The GridFS bucket of the file field that holds ``file_id`` on ``owner``
-        (following embedded paths such as "photos.file")."""
+    def file_field_of(self, owner, file_id):
+        """The file field that holds ``file_id`` on ``owner`` (following embedded paths
+        such as "photos.file"): its GridFS bucket, and whether opening it is audited."""
         for path in self.file_fields:
             field, values = _field_at(type(owner), path), _values_at(owner, path)
             if field is not None and any(getattr(v, "grid_id", None) == file_id for v in values):
-                return getattr(field, "collection_name", "fs")
+                return field
         abort(404)
 
     @pass_context
@@ -1257,7 +1306,27 @@ class SecureModelView(ModelView):
         (text, url of the whole list), or None. Views that read extra arguments add it."""
         return None
 
+    #: Columns that hold internal codes (``visits.home``, ``left_behind_child``): shown only to
+    #: those who maintain the records (who may edit them), to nobody else.
+    code_columns: tuple[str, ...] = ()
+
+    def shows_codes_to(self, role: str | None) -> bool:
+        from models.users import allowed
+
+        return bool(self.code_columns) and self.editable and allowed(role, self.area, "edit")
+
+    def shows_codes(self) -> bool:
+        return self.shows_codes_to(current_role())
+
+    def _without_codes(self, columns):
+        if not self.code_columns or self.shows_codes():
+            return columns
+        return [c for c in columns if c[0] not in self.code_columns]
+
     def render(self, template, **kwargs):
+        for name in ("list_columns", "details_columns"):
+            if name in kwargs:
+                kwargs[name] = self._without_codes(kwargs[name])
         kwargs.setdefault("can_void", self.can_void)
         kwargs.setdefault("showing_voided", self.showing_voided())
         if template == self.list_template:

@@ -4,7 +4,7 @@ import datetime as dt
 
 from models.archives import Archive, ChildArchive, ElderlyArchive, HomelessArchive
 from models.attachments import Attachment
-from models.audit import ACTION_LABELS, AuditEntry
+from models.audit import ACTION_LABELS, AuditEntry, recent_entries
 from models.casework import Case
 from models.clock import local_today
 from models.indicators import Indicator
@@ -65,7 +65,7 @@ def start_page_context(user) -> dict:
         context["role_counts"] = [
             (label, User.objects(role=code, active=True, voided=False).count()) for code, label in ROLE_LABELS.items()
         ]
-        context["recent"] = list(AuditEntry.objects.order_by("-at", "-id").limit(10))
+        context["recent"] = recent_entries(AuditEntry.objects)
     elif user.role == "coordinator":
         context["figures"] = [
             ("在档档案", archives.count(), "archive.index_view"),
@@ -80,7 +80,7 @@ def start_page_context(user) -> dict:
                                    "bureautask.index_view"))
         context["figures"].append(("补贴抽查未办结", scope_query(SpotCheck.objects(
             status__in=["assigned", "rectifying"], voided=False), SpotCheck).count(), "spotcheck.index_view"))
-        context["recent"] = list(scope_query(AuditEntry.objects, AuditEntry).order_by("-at", "-id").limit(10))
+        context["recent"] = recent_entries(scope_query(AuditEntry.objects, AuditEntry))
     elif user.role == "staff":
         mine = archives.filter(worker=user.pk)
         context["figures"] = [
@@ -93,7 +93,7 @@ def start_page_context(user) -> dict:
             ("分派给我的补贴抽查", SpotCheck.objects(assigned_to=user.pk, status="assigned", voided=False).count(),
              "spotcheck.index_view"),
         ]
-        context["recent"] = list(AuditEntry.objects(actor_name=user.username).order_by("-at", "-id").limit(10))
+        context["recent"] = recent_entries(AuditEntry.objects(actor_name=user.username))
         context.update(_visits_due(user, townships))
     else:
         context["figures"] = [

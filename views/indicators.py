@@ -27,6 +27,7 @@ from models.indicators import (
     EVIDENCE_SHOWN,
     Indicator,
     Scope,
+    _number,
     evidence_records,
     measure,
     measure_all,
@@ -186,8 +187,14 @@ class IndicatorView(SecureModelView):
                     "section", "rule", "params", "sort_order")
     form_args = {"code": {"description": "系统按代码计算指标，请勿修改已有指标的代码。"},
                  "target": {"description": "比例类（覆盖率、比例、规则）为百分数，如 100、20、2。"},
-                 "params": {"description": "计算参数（JSON），如统计的对象类别、主题标签、培训对象。"}}
+                 "params": {"description": "如统计的对象类别、主题标签、培训对象；不需要时留空。", "default": ""}}
     form_widget_args = {"params": {"rows": 3}, "rule": {"rows": 2}}
+    #: the code and the parameters drive the calculation: the admin who sets them sees them;
+    #: everyone else reads the indicator's name and 计算口径
+    code_columns = ("code", "params")
+    column_details_exclude_list = (*SecureModelView.column_details_exclude_list, "params")
+    column_formatters = {"target": lambda v, c, m, n: _number(m.target)}
+    column_formatters_detail = column_formatters
 
 
 class BriefView(SecureModelView):

@@ -20,6 +20,7 @@ class CommunityView(SecureModelView):
 
 class CategoryView(SecureModelView):
     area = "reference"
+    code_columns = ("code",)
     column_list = ("code", "name", "domain", "designated", "basis")
     column_searchable_list = ("code", "name")
     column_filters = ("domain", "designated")
@@ -29,6 +30,7 @@ class CategoryView(SecureModelView):
 
 class ThemeTagView(SecureModelView):
     area = "reference"
+    code_columns = ("code",)
     column_list = ("code", "name", "kind", "sort_order")
     column_searchable_list = ("code", "name")
     column_filters = ("kind",)
@@ -37,6 +39,7 @@ class ThemeTagView(SecureModelView):
 
 class CustomFieldView(SecureModelView):
     area = "reference"
+    code_columns = ("key",)
     column_list = ("label", "archive_kind", "kind", "required", "choices_text", "sort_order", "active")
     column_filters = ("archive_kind", "kind", "active")
     form_columns = ("label", "archive_kind", "kind", "required", "choices_text", "sort_order", "active")
@@ -51,6 +54,13 @@ class RuleSetView(SecureModelView):
     form_widget_args = {"content": {"rows": 30, "style": "font-family: monospace; font-size: 13px"}}
 
     creatable = False
+    details_template = "admin/rule_details.html"
+
+    def sections(self, model):
+        """The rules as tables with Chinese headings (the JSON is only in the edit form)."""
+        from models.rule_tables import rule_tables
+
+        return rule_tables(model)
 
     def after_model_change(self, form, model, is_created):
         from models.rules import forget_cached_rules

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from flask import request, url_for
 from flask_admin import Admin
 from flask_admin.menu import MenuLink
 from flask_admin.theme import Bootstrap4Theme
@@ -68,6 +69,52 @@ from .visits import ElderlyRegisterView, ScheduleView, VisitView
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "admin_app" / "translations"
 
 
+class ViewLink(MenuLink):
+    """A menu entry for a page of a view (``endpoint`` "view.method"): shown exactly to
+    those the view lets in, by the view's own check (no menu entry leads to a refusal)."""
+
+    def __init__(self, name, endpoint, category, admin):
+        super().__init__(name=name, endpoint=endpoint, category=category)
+        self.admin = admin
+
+    def owner(self):
+        prefix = self.endpoint.split(".", 1)[0]
+        return next((v for v in self.admin._views if v.endpoint == prefix), None)
+
+    def is_accessible(self) -> bool:
+        view = self.owner()
+        return view is None or view.is_accessible()
+
+    def is_visible(self) -> bool:
+        view = self.owner()
+        return view is None or view.is_visible()
+
+
+#: The last step of the breadcrumb on a record's pages, by the view method.
+RECORD_STEPS = {"details_view": "详情", "create_view": "新建", "edit_view": "编辑", "void_view": "作废或恢复"}
+
+
+def breadcrumb(admin, view, endpoint: str | None) -> list[tuple[str, str | None]]:
+    """Where a page is, as (name, url) from the start page: the menu's category, the view,
+    then the page of the view (a menu entry of its own, or a record's details, form...)."""
+    if view is None or view is admin.index_view:
+        return []
+    steps: list[tuple[str, str | None]] = [("首页", admin.url)]
+    if view.category:
+        steps.append((view.category, None))
+    index = "index_view" if hasattr(view, "index_view") else "index"
+    steps.append((view.name, url_for(f"{view.endpoint}.{index}")))
+    method = (endpoint or "").split(".", 1)[-1]
+    links = {link.endpoint: link.name for link in admin._menu_links} | {
+        child.endpoint: child.name for item in admin._menu for child in item.get_children()
+        if isinstance(child, MenuLink)}
+    if endpoint in links:
+        steps[-1] = (links[endpoint], None)
+    elif method in RECORD_STEPS:
+        steps.append((RECORD_STEPS[method], None))
+    return steps
+
+
 def build_admin(app) -> Admin:
     admin = Admin(
         app,
@@ -80,8 +127,8 @@ def build_admin(app) -> Admin:
     indicators = "合同指标"
     admin.add_view(IndicatorsView(name="指标总览", endpoint="indicators", url="/indicators", category=indicators))
     admin.add_view(BriefView(Brief, name="工作简报", endpoint="brief", category=indicators))
-    admin.add_link(MenuLink(name="月度关账", endpoint="indicators.close_view", category=indicators))
-    admin.add_link(MenuLink(name="分街道档案导出", endpoint="indicators.townships", category=indicators))
+    admin.add_link(ViewLink("月度关账", "indicators.close_view", indicators, admin))
+    admin.add_link(ViewLink("分街道档案导出", "indicators.townships", indicators, admin))
     admin.add_view(AllArchivesView(Archive, name="全部档案", endpoint="archive", category="一人一档"))
     admin.add_view(ChildArchiveView(ChildArchive, name="儿童档案", endpoint="childarchive", category="一人一档"))
     admin.add_view(ElderlyArchiveView(ElderlyArchive, name="老年人档案", endpoint="elderlyarchive", category="一人一档"))
@@ -95,16 +142,16 @@ def build_admin(app) -> Admin:
                                        category="探访巡查"))
     admin.add_view(PatrolView(Patrol, name="街头巡查", endpoint="patrol", category="探访巡查"))
     admin.add_view(ConcernView(Concern, name="儿童保护处置", endpoint="concern", category="探访巡查"))
-    admin.add_link(MenuLink(name="儿童保护预警", endpoint="concern.alerts_view", category="探访巡查"))
-    admin.add_link(MenuLink(name="巡查周统计", endpoint="patrol.weeks_view", category="探访巡查"))
+    admin.add_link(ViewLink("儿童保护预警", "concern.alerts_view", "探访巡查", admin))
+    admin.add_link(ViewLink("巡查周统计", "patrol.weeks_view", "探访巡查", admin))
     service = "专业服务"
     admin.add_view(CaseView(Case, name="个案", endpoint="case", category=service))
     admin.add_view(GroupSeriesView(GroupSeries, name="小组", endpoint="groupseries", category=service))
     admin.add_view(EventView(CommunityEvent, name="社区活动", endpoint="event", category=service))
     admin.add_view(TrainingView(Training, name="培训", endpoint="training", category=service))
-    admin.add_link(MenuLink(name="培训覆盖情况", endpoint="training.coverage_view", category=service))
+    admin.add_link(ViewLink("培训覆盖情况", "training.coverage_view", service, admin))
     admin.add_view(PublicityView(PublicityActivity, name="宣传活动", endpoint="publicity", category=service))
-    admin.add_link(MenuLink(name="社会救助宣传逐月", endpoint="publicity.months_view", category=service))
+    admin.add_link(ViewLink("社会救助宣传逐月", "publicity.months_view", service, admin))
     resources = "志愿与资源"
     admin.add_view(VolunteerView(Volunteer, name="志愿者", endpoint="volunteer", category=resources))
     admin.add_view(VolunteerTeamView(VolunteerTeam, name="志愿服务队", endpoint="volunteerteam", category=resources))
@@ -122,11 +169,11 @@ def build_admin(app) -> Admin:
     admin.add_view(BureauTaskView(BureauTask, name="交办任务", endpoint="bureautask", category=affairs))
     admin.add_view(ReceptionView(ReceptionContact, name="来访来电登记", endpoint="reception", category="日常运营"))
     admin.add_view(DutyDayView(DutyDay, name="值班安排", endpoint="dutyday", category="日常运营"))
-    admin.add_link(MenuLink(name="值班表（月历）", endpoint="dutyday.month_view", category="日常运营"))
+    admin.add_link(ViewLink("值班表（月历）", "dutyday.month_view", "日常运营", admin))
     admin.add_view(EscortView(ReturneeEscort, name="返乡护送协助", endpoint="escort", category="日常运营"))
-    admin.add_link(MenuLink(name="返乡护送统计", endpoint="escort.summary_view", category="日常运营"))
+    admin.add_link(ViewLink("返乡护送统计", "escort.summary_view", "日常运营", admin))
     admin.add_view(StaffMemberView(StaffMember, name="工作人员", endpoint="staffmember", category="日常运营"))
-    admin.add_link(MenuLink(name="人员配备检查", endpoint="staffmember.check_view", category="日常运营"))
+    admin.add_link(ViewLink("人员配备检查", "staffmember.check_view", "日常运营", admin))
     admin.add_view(BudgetView(name="预算执行", endpoint="budget", url="/budget", category="经费"))
     admin.add_view(ExpenseView(Expense, name="支出登记", endpoint="expense", category="经费"))
     admin.add_view(BudgetTransferView(BudgetTransfer, name="科目调剂", endpoint="budgettransfer", category="经费"))
@@ -143,8 +190,16 @@ def build_admin(app) -> Admin:
     admin.add_view(UserView(User, name="账户管理", endpoint="user", category="系统管理"))
     admin.add_view(AuditView(AuditEntry, name="操作日志", endpoint="audit", category="系统管理"))
     admin.add_view(PendingFileView(name="已上传待保存的文件", endpoint="pending", url="/pending"))
-    admin.add_link(MenuLink(name="修改密码", endpoint="auth.change_password", category="我的账户"))
-    admin.add_link(MenuLink(name="退出登录", endpoint="auth.logout", category="我的账户"))
+    admin.add_link(ViewLink("修改密码", "auth.change_password", "我的账户", admin))
+    admin.add_link(ViewLink("退出登录", "auth.logout", "我的账户", admin))
+
+    @app.context_processor
+    def _breadcrumb():
+        def steps(view):
+            return breadcrumb(admin, view, request.endpoint)
+
+        return {"breadcrumb": steps}
+
     return admin
 
 
