@@ -153,6 +153,12 @@ def _validate(doc: TrackedDocument) -> None:
     doc.check_rules()
 
 
+def check_record(doc: TrackedDocument) -> None:
+    """Run every check saving ``doc`` runs (derived fields, field validation, domain rules)
+    without writing anything: a preview then refuses exactly what a save would."""
+    _validate(doc)
+
+
 def _validation_text(err) -> str:
     message = getattr(err, "message", None) or str(err)
     if "required" in message.lower():
