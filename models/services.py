@@ -14,6 +14,7 @@ from .audit import FieldChange, audit_entry
 from .base import WHOLE_RESULT, TrackedDocument, referenced_ids
 from .clock import local_now
 from .errors import DomainError, DuplicateRecordError, StaleRecordError
+from .inputs import normalise_document
 from .money import FenField, format_yuan
 from .summaries import SUMMARY_LENGTH, insert_change_logs, prepend_change, replace_change_logs
 
@@ -137,6 +138,7 @@ def diff(doc, before: dict, after: dict) -> list[FieldChange]:
 
 
 def _validate(doc: TrackedDocument) -> None:
+    normalise_document(doc)  # ID numbers, phones, dates as typed, wherever the record came from
     doc.prepare()
     if "photo_hashes" in doc._fields:
         # a top-level list: "this picture was used before" is then one indexed question
