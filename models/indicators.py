@@ -220,6 +220,8 @@ class Measurement:
     item_title: str = ""
     note: str = ""
     extra_met: bool = True  # a second condition of the indicator (e.g. every township covered)
+    lost: list = field(default_factory=list)  # why the requirement can no longer be met in full (past periods missed)
+    problem: str = ""  # why the indicator could not be measured (a rule that cannot be evaluated)
 
     @property
     def share(self) -> float | None:
@@ -325,7 +327,8 @@ def _cohort_coverage(m: Measurement, scope: Scope, policy_codes: list[str]) -> N
             elif item["period"] == "week":
                 month = period_key("month", period_bounds("week", period["key"])[0])
             rows.append({"label": f"{item['name']} · {period['key']}", "due": period["due"],
-                         "visited": period["visited"], "done": period["due"] == period["visited"],
+                         "visited": period["visited"], "done": bool(period["due"]) and period["due"] == period["visited"],
+                         "not_applicable": not period["due"],
                          "share": period["share"], "current": period["current"], "month": month})
         for period in ended:
             due += period["due"]
@@ -523,7 +526,8 @@ def _months_grid(m: Measurement, scope: Scope, by_month: dict, per_period: float
     missed = [i["label"] for i in m.items if not i["done"] and not i["current"] and not i["future"]]
     m.extra_met = m.extra_met and not missed
     if missed:
-        m.note = "未达标的月份：" + "、".join(missed) + "。"
+        m.note = f"已结束的月份中 {len(missed)} 个未达标：" + "、".join(missed) + "。"
+        m.lost.append(f"每月不少于 {_number(per_period)} 次，已有 {len(missed)} 个月未达到")
 
 
 @measures("patrols.weekly")
@@ -544,6 +548,10 @@ def _patrols(m, indicator, scope):
     m.evidence = Evidence(Patrol, match, "patrol", "-patrol_date", "patrol_date")
     m.near_misses = [({"name": w["key"]}, f"只有 {w['count']} 次") for w in ended if w["status"] != "met"][:50]
     m.note = f"已结束 {len(ended)} 周，达标 {len(met)} 周。"
+    missed = [w["key"] for w in ended if w["status"] != "met"]
+    if missed:
+        m.note += "未达标的周：" + "、".join(missed) + "。"
+        m.lost.append(f"每周不少于 {_number(minimum)} 次，已有 {len(missed)} 周未达到")
 
 
 @measures("publicity.social_assistance")
@@ -567,7 +575,9 @@ def _social_assistance(m, indicator, scope):
         m.breakdown = [(t.name, "已覆盖" if t.pk in covered else "未覆盖") for t in townships]
         if missing:
             m.extra_met = False
-            m.note = (m.note + " " if m.note else "") + "尚未覆盖：" + "、".join(missing) + "。"
+            m.note = (m.note + " " if m.note else "") + f"{len(missing)} 个街道/乡镇尚未覆盖：" + "、".join(missing) + "。"
+            if scope.until >= scope.end:  # no period left in which to cover them
+                m.lost.append(f"服务期已结束，{len(missing)} 个街道/乡镇未覆盖")
 
 
 @measures("briefs.monthly")
@@ -688,8 +698,10 @@ def _staffing(m, indicator, scope):
 
 
 def status_of(m: Measurement, indicator: Indicator, scope: Scope, lagging_share: float) -> str:
-    if compare(m.achieved, {"op": indicator.op, "value": indicator.target}) and m.extra_met:
+    if compare(m.achieved, {"op": indicator.op, "value": indicator.target}) and m.extra_met and not m.lost:
         return "met"
+    if m.lost:  # a past period already missed: it can no longer be met in full, whatever the count
+        return "at_risk"
     if m.achieved >= m.expected - 1e-9:
         return "on_track"
     if m.achieved >= lagging_share * m.expected:
