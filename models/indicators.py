@@ -80,6 +80,9 @@ class Indicator(TrackedDocument):
                 raise ValueError
         except ValueError as exc:
             raise DomainError("计算参数须是 JSON 对象，例如 {\"audience\": \"volunteers\"}。", field="params") from exc
+        from .rule_refs import check_indicator
+
+        check_indicator(self)  # the visit policies, categories and themes it names exist
 
 
 # ---------------------------------------------------------------- measuring
@@ -716,7 +719,13 @@ def measure(indicator: Indicator, scope: Scope, lagging_share: float = DEFAULT_L
     if function is None:
         m.note = "尚无此指标的计算方法（代码不在系统支持的范围内）。"
     else:
-        function(m, indicator, scope)
+        try:
+            function(m, indicator, scope)
+        except (DomainError, KeyError, TypeError, ValueError) as exc:
+            # a rule it names is gone or malformed (stored before the integrity check, or edited around it)
+            reason = exc.message if isinstance(exc, DomainError) else f"规则缺少或有误的项目：{exc}"
+            m = Measurement(indicator=indicator, target=indicator.target,
+                            problem=f"无法计算：{reason} 请在“参考数据 → 业务规则”或本指标的计算参数中修正。")
     if indicator.kind in ("count",) or (indicator.kind == "periodic" and indicator.period == "month"
                                         and indicator.target > 1):
         m.expected = round(indicator.target * scope.elapsed_share, 1)

@@ -40,6 +40,9 @@ class RuleSet(TrackedDocument):
             raise DomainError(f"规则内容不是有效的 JSON：第 {exc.lineno} 行第 {exc.colno} 列附近有错误。",
                               field="content") from exc
         CHECKS.get(self.key, lambda d: None)(data)
+        from .rule_refs import check_rule_set
+
+        check_rule_set(self.key, data)  # the codes it names exist; codes others name in it stay
 
 
 def _check_archive_rules(data: dict) -> None:
@@ -83,6 +86,8 @@ def _check_visit_policy(data: dict) -> None:
             list(policy["risk_levels"]), list(policy["categories"]), policy["code"]
         if int(data["patrol_minimum_per_week"]) < 0:
             raise ValueError
+        if "register_policy" in data and not isinstance(data["register_policy"], str):
+            raise TypeError
         deadlines = data["concern_deadlines_hours"]
         int(deadlines["report"]), int(deadlines["handle"]), int(deadlines["close"])
         list(data["counting_modes"])

@@ -322,6 +322,12 @@ def _set_voided(doc: TrackedDocument, actor, voided: bool, reason: str, action: 
     doc.void_reason = reason if voided else None
     doc.voided_at = local_now() if voided else None
     doc.voided_by = getattr(actor, "username", None) if voided else None
+    try:
+        doc.check_void()
+    except DomainError:
+        doc.voided, doc.void_reason, doc.voided_at, doc.voided_by = (before.get(k) for k in (
+            "voided", "void_reason", "voided_at", "voided_by"))
+        raise
     after = snapshot(doc)
     changes = diff(doc, before, after)
     entry = record_entry(doc, action, actor, changes, detail=reason)

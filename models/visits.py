@@ -235,7 +235,15 @@ def policy(code: str) -> dict:
     for item in policies():
         if item["code"] == code:
             return item
-    raise DomainError("未知的探访规则。")
+    raise DomainError(f"探访规则“{code}”不存在（可能已在“业务规则”中改名或删除）。")
+
+
+def register_policy() -> dict:
+    """The policy the elderly register prints, named in the visit policy (``register_policy``)."""
+    from .rules import seed_rules
+
+    code = get_rules("visit_policy").get("register_policy") or seed_rules("visit_policy")["register_policy"]
+    return policy(code)
 
 
 KIND_CLASS = {"child": "Archive.ChildArchive", "elderly": "Archive.ElderlyArchive",
