@@ -196,6 +196,15 @@ class Archive(TrackedDocument):
         self.name_initials, self.name_pinyin = pinyin_keys(self.name)
         if self.id_number:
             self.id_number = idnumber.normalise(self.id_number)
+            try:  # birth date and sex from the number, before completeness is judged (checked in check_rules)
+                birth, sex = idnumber.parse(self.id_number)
+            except idnumber.IdNumberError:
+                pass
+            else:
+                if self.birth_date is None:
+                    self.birth_date = dt.datetime.combine(birth, dt.time())
+                if not self.sex:
+                    self.sex = sex
         else:
             self.id_number = None
         if self.archive_date is None:

@@ -29,6 +29,10 @@ class RuleSet(TrackedDocument):
 
     def after_write(self, before):
         forget_cached_rules()
+        if before is not None:  # an edit (not the seed's first load): what is stored from it follows
+            from .services import recompute_for_rule_set
+
+            recompute_for_rule_set(self)
 
     def parsed(self) -> dict:
         return json.loads(self.content)
