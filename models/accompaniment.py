@@ -24,14 +24,20 @@ def eligibility_rules() -> tuple[list[str], str]:
     return list(codes), rules.get("support_mode") or seed["support_mode"]
 
 
-def ineligibility(person) -> str | None:
+def eligible_categories() -> dict:
+    """{code: category} of the categories 住院陪护 serves (one read; pass it on when judging many)."""
+    codes, _ = eligibility_rules()
+    return {c.code: c for c in PersonCategory.objects(code__in=codes).only("code", "name")}
+
+
+def ineligibility(person, categories: dict | None = None) -> str | None:
     """Why ``person`` may not be accompanied (住院陪护 serves 分散供养特困人员:
     category 特困人员 or 特困老人, and 供养方式 分散供养), or None when they may."""
     from .archives import SUPPORT_MODES
 
     codes, mode = eligibility_rules()
     name = getattr(person, "name", "")
-    categories = {c.code: c for c in PersonCategory.objects(code__in=codes).only("code", "name")}
+    categories = eligible_categories() if categories is None else categories
     held = {ref_id(c) for c in getattr(person, "categories", None) or []}
     wanted = "或".join(categories[code].name if code in categories else code for code in codes)
     mode_label = dict(SUPPORT_MODES).get(mode, mode)

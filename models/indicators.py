@@ -644,7 +644,7 @@ def _checklist(m, indicator, scope):
 
 @measures("accompaniment.rules")
 def _accompaniment(m, indicator, scope):
-    from .accompaniment import Accompaniment
+    from .accompaniment import Accompaniment, eligible_categories, ineligibility
     from .rules import get_rules
 
     rules = get_rules("service_rules")["accompaniment"]
@@ -652,7 +652,11 @@ def _accompaniment(m, indicator, scope):
     records = list(Accompaniment.objects(__raw__=match).order_by("start_date").batch_size(WHOLE_RESULT).select_related())
     violations = []
     per_person: Counter = Counter()
+    categories = eligible_categories()
     for record in records:
+        refusal = ineligibility(record.person, categories)  # recorded before the rule was checked
+        if refusal:
+            violations.append((record, refusal))
         per_person[(ref_id(record._data.get("person")), record.year)] += 1
         if (record.days or 0) > int(rules["max_days"]):
             violations.append((record, f"陪护 {record.days} 天，超过 {rules['max_days']} 天"))

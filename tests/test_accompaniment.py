@@ -96,3 +96,19 @@ def test_centralised_refused_on_the_form_with_the_reason(app, client, login_as, 
                                                   "companions": "陈社工"}).get_data(as_text=True)
     assert "特困供养方式是集中供养" in page and "桂林市第二人民医院" in page
     assert Accompaniment.objects.count() == 0
+
+
+def test_accompaniments_of_people_no_longer_eligible_are_reported_by_the_indicator(app, townships):
+    """Records saved before the 供养方式 check (or whose person moved to 集中供养) show as violations."""
+    from models.archives import Archive
+    from models.contracts import current_contract
+    from models.indicators import Indicator, Scope, measure
+
+    person = destitute(townships, "陈爷爷", 62)
+    accompany(person, (3, 1), (3, 2))
+    contract = current_contract(dt.date(2026, 3, 1))
+    rule = Indicator.objects(contract=contract.pk, code="accompaniment.rules").get()
+    assert measure(rule, Scope(contract, dt.date(2026, 7, 1))).achieved == 100.0
+    Archive._get_collection().update_one({"_id": person.pk}, {"$set": {"support_mode": "centralised"}})
+    m = measure(rule, Scope(contract, dt.date(2026, 7, 1)))
+    assert m.achieved == 0.0 and any("特困供养方式是集中供养" in reason for _, reason in m.near_misses)
