@@ -11,8 +11,47 @@ from .base import TrackedDocument, ref_id
 from .errors import DomainError
 from .periods import period_keys
 from .reference import PersonCategory, Township
-from .rules import get_rules
+from .rules import get_rules, seed_rules
 from .timeline import on_timeline
+
+
+def eligibility_rules() -> tuple[list[str], str]:
+    """(category codes, support mode) a person needs for 住院陪护, from the rule set
+    (a rule set saved before these keys existed takes them from the seed)."""
+    rules = get_rules("service_rules")["accompaniment"]
+    seed = seed_rules("service_rules")["accompaniment"]
+    codes = rules.get("categories") or ([rules["category"]] if rules.get("category") else seed["categories"])
+    return list(codes), rules.get("support_mode") or seed["support_mode"]
+
+
+def eligible_categories() -> dict:
+    """{code: category} of the categories 住院陪护 serves (one read; pass it on when judging many)."""
+    codes, _ = eligibility_rules()
+    return {c.code: c for c in PersonCategory.objects(code__in=codes).only("code", "name")}
+
+
+def ineligibility(person, categories: dict | None = None) -> str | None:
+    """Why ``person`` may not be accompanied (住院陪护 serves 分散供养特困人员:
+    category 特困人员 or 特困老人, and 供养方式 分散供养), or None when they may."""
+    from .archives import SUPPORT_MODES
+
+    codes, mode = eligibility_rules()
+    name = getattr(person, "name", "")
+    categories = eligible_categories() if categories is None else categories
+    held = {ref_id(c) for c in getattr(person, "categories", None) or []}
+    wanted = "或".join(categories[code].name if code in categories else code for code in codes)
+    mode_label = dict(SUPPORT_MODES).get(mode, mode)
+    if not held & {c.pk for c in categories.values()}:
+        return (f"“{name}”不是{wanted}：住院陪护只服务{mode_label}特困人员。"
+                "如属实，请先在档案中补充对象类别。")
+    actual = getattr(person, "support_mode", None)
+    if actual != mode:
+        if actual:
+            return (f"“{name}”的特困供养方式是{dict(SUPPORT_MODES).get(actual, actual)}：住院陪护只服务"
+                    f"{mode_label}特困人员（集中供养人员由供养机构负责照料）。")
+        return (f"“{name}”的档案未填写特困供养方式：住院陪护只服务{mode_label}特困人员，"
+                "请先在老年人档案中填写“特困供养方式”。")
+    return None
 
 
 @on_timeline("person", "accompaniment", "-start_date")
@@ -54,11 +93,9 @@ class Accompaniment(TrackedDocument):
             return
         rules = get_rules("service_rules")["accompaniment"]
         person = self.person
-        category = PersonCategory.objects(code=rules["category"]).first()
-        held = {ref_id(c) for c in getattr(person, "categories", None) or []}
-        if category is not None and category.pk not in held:
-            raise DomainError(f"“{getattr(person, 'name', '')}”不是{category.name}（分散供养）：住院陪护只服务分散供养特困人员。"
-                              "如属实，请先在档案中补充对象类别。", field="person")
+        refusal = ineligibility(person)
+        if refusal:
+            raise DomainError(refusal, field="person")
         if self.end_date < self.start_date:
             raise DomainError("结束日期不能早于开始日期。", field="end_date")
         if self.days > int(rules["max_days"]):

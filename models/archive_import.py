@@ -34,7 +34,7 @@ from .custom_fields import definitions_for
 from .dates import parse_date
 from .errors import DomainError
 from .reference import Community, PersonCategory, Township
-from .services import create_record, create_records, snapshot, update_record
+from .services import check_record, create_record, create_records, snapshot, update_record
 from .text import without_control_characters
 from .users import User
 
@@ -269,7 +269,31 @@ def preview_import(data: bytes, kind: str, allowed_townships: list | None) -> Pr
     if not preview.rows and not preview.file_problems:
         preview.file_problems.append("文件中没有数据行。")
     lookups.match_existing(preview.rows, allowed_townships)
+    _check_as_saved(preview.rows, kind)
     return preview
+
+
+def _check_as_saved(rows: list[RowResult], kind: str) -> None:
+    """Run on every clean row each rule that saving it runs (the archive built as the
+    import will build it: new, or the existing one with the row's values), so that the
+    import can never refuse a row the preview passed. One read of the archives updated."""
+    model = ARCHIVE_KINDS[kind]
+    updated = [r.existing_id for r in rows if r.action == "update" and not r.problems]
+    existing = {a.pk: a for a in model.objects(pk__in=updated).batch_size(len(updated) or 1)} if updated else {}
+    for row in rows:
+        if row.problems:
+            continue
+        archive = existing.get(row.existing_id) if row.action == "update" else model()
+        if archive is None:
+            row.problems.append("要更新的档案已不存在，请重新预览。")
+            row.action = "error"
+            continue
+        _assign(archive, row.values)
+        try:
+            check_record(archive)
+        except DomainError as exc:
+            row.problems.append(exc.message)
+            row.action = "error"
 
 
 def _is_example_row(cells, columns, positions) -> bool:
@@ -488,7 +512,9 @@ def apply_import(batch: ImportBatch, allowed_townships, actor) -> Preview:
     data = batch.file.read()
     preview = preview_import(data, batch.kind, allowed_townships)
     if not preview.ok:
-        raise DomainError("文件中仍有问题，未导入任何数据。请修改后重新上传。")
+        rows = "、".join(str(r.row) for r in preview.problem_rows[:20])
+        where = f"第 {rows} 行" + ("等" if len(preview.problem_rows) > 20 else "") if rows else "文件"
+        raise DomainError(f"{where}仍有问题，未导入任何数据。请修改后重新上传。")
     model = ARCHIVE_KINDS[batch.kind]
     existing_ids = [r.existing_id for r in preview.rows if r.action == "update"]
     existing = {a.pk: a for a in model.objects(pk__in=existing_ids)} if existing_ids else {}

@@ -21,6 +21,7 @@ from . import idnumber
 from .base import TrackedDocument, ref_id
 from .clock import local_today
 from .errors import DomainError
+from .inputs import TEXT
 from .reference import Community, PersonCategory, Township
 from .sensitivity import CONTENT, ID_NUMBER
 from .users import User
@@ -135,7 +136,7 @@ class Archive(TrackedDocument):
     status_reason = StringField(max_length=200, verbose_name="状态原因")
     worker = ReferenceField(User, verbose_name="责任社工")
     archive_date = DateTimeField(verbose_name="建档日期")
-    emergency_contact = StringField(max_length=60, verbose_name="紧急联系人及电话")
+    emergency_contact = StringField(max_length=60, input_kind=TEXT, verbose_name="紧急联系人及电话")
     note = StringField(verbose_name="备注")
     completeness = IntField(default=0, verbose_name="完整度（%）")
     complete = BooleanField(default=False, verbose_name="档案完整")
@@ -203,6 +204,15 @@ class Archive(TrackedDocument):
         self.name_initials, self.name_pinyin = pinyin_keys(self.name)
         if self.id_number:
             self.id_number = idnumber.normalise(self.id_number)
+            try:  # birth date and sex from the number, before completeness is judged (checked in check_rules)
+                birth, sex = idnumber.parse(self.id_number)
+            except idnumber.IdNumberError:
+                pass
+            else:
+                if self.birth_date is None:
+                    self.birth_date = dt.datetime.combine(birth, dt.time())
+                if not self.sex:
+                    self.sex = sex
         else:
             self.id_number = None
         if self.archive_date is None:
@@ -285,7 +295,7 @@ class ChildArchive(Archive):
     family_economy = StringField(verbose_name="家庭经济状况")
     main_income = StringField(max_length=100, verbose_name="主要收入来源")
     assistance = ListField(StringField(choices=ASSISTANCE), verbose_name="已享受救助")
-    child_director = StringField(max_length=60, verbose_name="儿童主任（姓名、电话）")
+    child_director = StringField(max_length=60, input_kind=TEXT, verbose_name="儿童主任（姓名、电话）")
     problems = StringField(verbose_name="存在问题", sensitive=CONTENT)  # the family's troubles, in the worker's words
     needs = StringField(verbose_name="需求评估")
     help_goals = StringField(verbose_name="帮扶目标")

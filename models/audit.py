@@ -27,6 +27,7 @@ ACTIONS = (
     ("export", "导出"),
     ("import", "导入"),
     ("download", "下载文件"),
+    ("recompute", "系统重新计算"),
 )
 ACTION_LABELS = dict(ACTIONS)
 

@@ -131,6 +131,9 @@ class TrackedDocument(Document):
     def check_rules(self) -> None:
         """Raise ``DomainError`` when a domain rule refuses this record."""
 
+    def check_void(self) -> None:
+        """Raise ``DomainError`` when this record may not be voided (``voided`` is already set)."""
+
     def after_write(self, before: dict | None) -> None:
         """Keep derived data elsewhere in step after this record was written."""
 

@@ -77,9 +77,16 @@ class Concern(TrackedDocument):
                  "text": (self.description or "")[:60], "field": "description", "who": self.discovered_by}]
 
     def prepare(self):
-        hours = get_rules("visit_policy")["concern_deadlines_hours"]
         if self.child and not self.township:
             self.township = self.child.township
+        self.set_deadlines()
+
+    #: The stored fields ``set_deadlines`` derives (from the visit policy's deadlines and the clock).
+    DEADLINE_FIELDS = ("report_due", "handle_due", "close_due", "stage", "overdue_step")
+
+    def set_deadlines(self):
+        """Deadlines of each step from the visit policy, the stage, and the step overdue now."""
+        hours = get_rules("visit_policy")["concern_deadlines_hours"]
         if self.discovered_at:
             self.report_due = self.discovered_at + dt.timedelta(hours=int(hours["report"]))
             self.close_due = self.discovered_at + dt.timedelta(hours=int(hours["close"]))

@@ -15,6 +15,7 @@ from .archives import Archive
 from .base import FollowUp, TrackedDocument
 from .clock import local_now
 from .errors import DomainError
+from .inputs import TEXT
 from .periods import period_keys
 from .reference import Township
 from .timeline import on_timeline
@@ -27,7 +28,7 @@ STATES = (("requested", "已接到协助请求"), ("handed_over", "已交接"), 
 class ReturneeEscort(TrackedDocument):
     request_date = DateTimeField(required=True, verbose_name="请求日期")
     requested_by = StringField(required=True, max_length=60, default="桂林市救助管理站", verbose_name="请求单位")
-    request_contact = StringField(max_length=60, verbose_name="请求单位联系人及电话")
+    request_contact = StringField(max_length=60, input_kind=TEXT, verbose_name="请求单位联系人及电话")
     person = ReferenceField(Archive, required=True, verbose_name="返乡人员档案")
     township = ReferenceField(Township, required=True, verbose_name="街道/乡镇")
     from_place = StringField(required=True, max_length=120, verbose_name="从何处护送返回")

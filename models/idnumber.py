@@ -18,7 +18,11 @@ class IdNumberError(ValueError):
 
 
 def normalise(number: str | None) -> str:
-    return (number or "").strip().upper().replace(" ", "")
+    """As typed, made plain: full-width digits and X, spaces (models.inputs)."""
+    from .inputs import ID_NUMBER
+    from .inputs import normalise as plain
+
+    return plain(ID_NUMBER, number or "")
 
 
 def check_character(first17: str) -> str:

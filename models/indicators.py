@@ -79,6 +79,9 @@ class Indicator(TrackedDocument):
                 raise ValueError
         except ValueError as exc:
             raise DomainError("计算参数须是 JSON 对象，例如 {\"audience\": \"volunteers\"}。", field="params") from exc
+        from .rule_refs import check_indicator
+
+        check_indicator(self)  # the visit policies, categories and themes it names exist
 
 
 # ---------------------------------------------------------------- measuring
@@ -224,6 +227,8 @@ class Measurement:
     item_title: str = ""
     note: str = ""
     extra_met: bool = True  # a second condition of the indicator (e.g. every township covered)
+    lost: list = field(default_factory=list)  # why the requirement can no longer be met in full (past periods missed)
+    problem: str = ""  # why the indicator could not be measured (a rule that cannot be evaluated)
 
     @property
     def share(self) -> float | None:
@@ -329,7 +334,8 @@ def _cohort_coverage(m: Measurement, scope: Scope, policy_codes: list[str]) -> N
             elif item["period"] == "week":
                 month = period_key("month", period_bounds("week", period["key"])[0])
             rows.append({"label": f"{item['name']} · {period['key']}", "due": period["due"],
-                         "visited": period["visited"], "done": period["due"] == period["visited"],
+                         "visited": period["visited"], "done": bool(period["due"]) and period["due"] == period["visited"],
+                         "not_applicable": not period["due"],
                          "share": period["share"], "current": period["current"], "month": month})
         for period in ended:
             due += period["due"]
@@ -527,7 +533,8 @@ def _months_grid(m: Measurement, scope: Scope, by_month: dict, per_period: float
     missed = [i["label"] for i in m.items if not i["done"] and not i["current"] and not i["future"]]
     m.extra_met = m.extra_met and not missed
     if missed:
-        m.note = "未达标的月份：" + "、".join(missed) + "。"
+        m.note = f"已结束的月份中 {len(missed)} 个未达标：" + "、".join(missed) + "。"
+        m.lost.append(f"每月不少于 {_number(per_period)} 次，已有 {len(missed)} 个月未达到")
 
 
 @measures("patrols.weekly")
@@ -548,6 +555,10 @@ def _patrols(m, indicator, scope):
     m.evidence = Evidence(Patrol, match, "patrol", "-patrol_date", "patrol_date")
     m.near_misses = [({"name": w["key"]}, f"只有 {w['count']} 次") for w in ended if w["status"] != "met"][:50]
     m.note = f"已结束 {len(ended)} 周，达标 {len(met)} 周。"
+    missed = [w["key"] for w in ended if w["status"] != "met"]
+    if missed:
+        m.note += "未达标的周：" + "、".join(missed) + "。"
+        m.lost.append(f"每周不少于 {_number(minimum)} 次，已有 {len(missed)} 周未达到")
 
 
 @measures("publicity.social_assistance")
@@ -571,7 +582,9 @@ def _social_assistance(m, indicator, scope):
         m.breakdown = [(t.name, "已覆盖" if t.pk in covered else "未覆盖") for t in townships]
         if missing:
             m.extra_met = False
-            m.note = (m.note + " " if m.note else "") + "尚未覆盖：" + "、".join(missing) + "。"
+            m.note = (m.note + " " if m.note else "") + f"{len(missing)} 个街道/乡镇尚未覆盖：" + "、".join(missing) + "。"
+            if scope.until >= scope.end:  # no period left in which to cover them
+                m.lost.append(f"服务期已结束，{len(missing)} 个街道/乡镇未覆盖")
 
 
 @measures("briefs.monthly")
@@ -635,7 +648,7 @@ def _checklist(m, indicator, scope):
 
 @measures("accompaniment.rules")
 def _accompaniment(m, indicator, scope):
-    from .accompaniment import Accompaniment
+    from .accompaniment import Accompaniment, eligible_categories, ineligibility
     from .rules import get_rules
 
     rules = get_rules("service_rules")["accompaniment"]
@@ -643,7 +656,11 @@ def _accompaniment(m, indicator, scope):
     records = list(Accompaniment.objects(__raw__=match).order_by("start_date").batch_size(WHOLE_RESULT).select_related())
     violations = []
     per_person: Counter = Counter()
+    categories = eligible_categories()
     for record in records:
+        refusal = ineligibility(record.person, categories)  # recorded before the rule was checked
+        if refusal:
+            violations.append((record, refusal))
         per_person[(ref_id(record._data.get("person")), record.year)] += 1
         if (record.days or 0) > int(rules["max_days"]):
             violations.append((record, f"陪护 {record.days} 天，超过 {rules['max_days']} 天"))
@@ -692,8 +709,10 @@ def _staffing(m, indicator, scope):
 
 
 def status_of(m: Measurement, indicator: Indicator, scope: Scope, lagging_share: float) -> str:
-    if compare(m.achieved, {"op": indicator.op, "value": indicator.target}) and m.extra_met:
+    if compare(m.achieved, {"op": indicator.op, "value": indicator.target}) and m.extra_met and not m.lost:
         return "met"
+    if m.lost:  # a past period already missed: it can no longer be met in full, whatever the count
+        return "at_risk"
     if m.achieved >= m.expected - 1e-9:
         return "on_track"
     if m.achieved >= lagging_share * m.expected:
@@ -708,7 +727,13 @@ def measure(indicator: Indicator, scope: Scope, lagging_share: float = DEFAULT_L
     if function is None:
         m.note = "尚无此指标的计算方法（代码不在系统支持的范围内）。"
     else:
-        function(m, indicator, scope)
+        try:
+            function(m, indicator, scope)
+        except (DomainError, KeyError, TypeError, ValueError) as exc:
+            # a rule it names is gone or malformed (stored before the integrity check, or edited around it)
+            reason = exc.message if isinstance(exc, DomainError) else f"规则缺少或有误的项目：{exc}"
+            m = Measurement(indicator=indicator, target=indicator.target,
+                            problem=f"无法计算：{reason} 请在“参考数据 → 业务规则”或本指标的计算参数中修正。")
     if indicator.kind in ("count",) or (indicator.kind == "periodic" and indicator.period == "month"
                                         and indicator.target > 1):
         m.expected = round(indicator.target * scope.elapsed_share, 1)

@@ -80,6 +80,14 @@ class PersonCategory(TrackedDocument):
     def duplicate_message(self, actor=None):
         return f"类别代码 {self.code} 已存在。"
 
+    def check_rules(self):
+        from .rule_refs import CATEGORY, check_code_change
+
+        check_code_change(CATEGORY, self)
+
+    def check_void(self):
+        self.check_rules()
+
     def after_write(self, before):
         from .rules import forget_cached_rules
 
@@ -106,3 +114,11 @@ class ThemeTag(TrackedDocument):
 
     def duplicate_message(self, actor=None):
         return f"主题代码 {self.code} 已存在。"
+
+    def check_rules(self):
+        from .rule_refs import THEME, check_code_change
+
+        check_code_change(THEME, self)
+
+    def check_void(self):
+        self.check_rules()

@@ -29,6 +29,10 @@ class RuleSet(TrackedDocument):
 
     def after_write(self, before):
         forget_cached_rules()
+        if before is not None:  # an edit (not the seed's first load): what is stored from it follows
+            from .services import recompute_for_rule_set
+
+            recompute_for_rule_set(self)
 
     def parsed(self) -> dict:
         return json.loads(self.content)
@@ -40,6 +44,9 @@ class RuleSet(TrackedDocument):
             raise DomainError(f"规则内容不是有效的 JSON：第 {exc.lineno} 行第 {exc.colno} 列附近有错误。",
                               field="content") from exc
         CHECKS.get(self.key, lambda d: None)(data)
+        from .rule_refs import check_rule_set
+
+        check_rule_set(self.key, data)  # the codes it names exist; codes others name in it stay
 
 
 def _check_archive_rules(data: dict) -> None:
@@ -83,6 +90,8 @@ def _check_visit_policy(data: dict) -> None:
             list(policy["risk_levels"]), list(policy["categories"]), policy["code"]
         if int(data["patrol_minimum_per_week"]) < 0:
             raise ValueError
+        if "register_policy" in data and not isinstance(data["register_policy"], str):
+            raise TypeError
         deadlines = data["concern_deadlines_hours"]
         int(deadlines["report"]), int(deadlines["handle"]), int(deadlines["close"])
         list(data["counting_modes"])
@@ -120,6 +129,8 @@ def _check_service_rules(data: dict) -> None:
         if not 0 < float(data["max_hours_per_day"]) <= 24:
             raise DomainError("每日最多服务时数须在 0 到 24 之间。", field="content")
         accompaniment = data["accompaniment"]
+        if "categories" in accompaniment and not [str(c) for c in accompaniment["categories"]]:
+            raise DomainError("陪护对象类别（accompaniment.categories）至少填一个。", field="content")
         if min(int(accompaniment[k]) for k in ("per_person_per_year", "max_days", "max_concurrent")) < 1:
             raise DomainError("陪护规则的次数、天数、人数都至少为 1。", field="content")
         for key in ("onsite_min_share", "quality_min_share"):
@@ -160,15 +171,17 @@ def get_rules(key: str) -> dict:
     if cached and now - cached[0] < CACHE_SECONDS["rules"]:
         return cached[2]
     stored = RuleSet.objects(key=key, voided=False).only("content", "version").first()
-    if stored is not None:
-        data = stored.parsed()
-    else:
-        from pathlib import Path
-
-        seed = Path(__file__).resolve().parent.parent / "seeds" / SEED_FILES[key]
-        data = json.loads(seed.read_text(encoding="utf-8"))
+    data = stored.parsed() if stored is not None else seed_rules(key)
     _cache[key] = (now, 0, data)
     return data
+
+
+def seed_rules(key: str) -> dict:
+    """The rule set as the seed file has it (defaults for keys a stored copy lacks)."""
+    from pathlib import Path
+
+    seed = Path(__file__).resolve().parent.parent / "seeds" / SEED_FILES[key]
+    return json.loads(seed.read_text(encoding="utf-8"))
 
 
 def forget_cached_rules() -> None:

@@ -24,6 +24,7 @@ from .audit import FieldChange, audit_entry
 from .base import WHOLE_RESULT, TrackedDocument, referenced_ids
 from .clock import local_now
 from .errors import DomainError, DuplicateRecordError, StaleRecordError
+from .inputs import normalise_document
 from .money import FenField, format_yuan
 from .summaries import SUMMARY_LENGTH, insert_change_logs, prepend_change, replace_change_logs
 
@@ -209,6 +210,7 @@ def diff(doc, before: dict, after: dict) -> list[FieldChange]:
 
 
 def _validate(doc: TrackedDocument) -> None:
+    normalise_document(doc)  # ID numbers, phones, dates as typed, wherever the record came from
     doc.prepare()
     if "photo_hashes" in doc._fields:
         # a top-level list: "this picture was used before" is then one indexed question
@@ -223,6 +225,12 @@ def _validate(doc: TrackedDocument) -> None:
             raise DomainError(f"{label}：{_validation_text(err)}", field=name) from exc
         raise DomainError(f"数据不合法：{exc.message}") from exc
     doc.check_rules()
+
+
+def check_record(doc: TrackedDocument) -> None:
+    """Run every check saving ``doc`` runs (derived fields, field validation, domain rules)
+    without writing anything: a preview then refuses exactly what a save would."""
+    _validate(doc)
 
 
 def _validation_text(err) -> str:
@@ -387,6 +395,19 @@ def update_record(doc: TrackedDocument, before: dict, expected_version: int, act
     return changes
 
 
+def recompute_for_rule_set(rule_set) -> dict:
+    """Recompute every figure stored from ``rule_set`` (models.recompute) after it was saved,
+    and record it in the audit trail as the system's recomputation: {what: records changed}."""
+    from .recompute import recompute
+
+    changed = recompute(rule_set.key)
+    summary = "、".join(f"{label} {count} 条" for label, count in changed.items()) or "没有依赖它的数据"
+    audit_entry("recompute", None, collection=rule_set._get_collection_name(), record_id=rule_set.pk,
+                record_label=rule_set.audit_label(), detail=f"规则修改后重新计算已保存的数据：{summary}。"
+                ).save(force_insert=True)
+    return changed
+
+
 def _set_voided(doc: TrackedDocument, actor, voided: bool, reason: str, action: str) -> None:
     reason = (reason or "").strip()
     if not reason:
@@ -397,6 +418,12 @@ def _set_voided(doc: TrackedDocument, actor, voided: bool, reason: str, action: 
     doc.void_reason = reason if voided else None
     doc.voided_at = local_now() if voided else None
     doc.voided_by = getattr(actor, "username", None) if voided else None
+    try:
+        doc.check_void()
+    except DomainError:
+        doc.voided, doc.void_reason, doc.voided_at, doc.voided_by = (before.get(k) for k in (
+            "voided", "void_reason", "voided_at", "voided_by"))
+        raise
     after = snapshot(doc)
     changes = diff(doc, before, after)
     entry = record_entry(doc, action, actor, changes, detail=reason)

@@ -107,8 +107,7 @@ class Visit(TrackedDocument):
 
     def prepare(self):
         self.set_period_keys()
-        modes = get_rules("visit_policy")["counting_modes"]
-        self.counts_as_home_visit = "yes" if (self.mode in modes and self.contact == "made") else "no"
+        self.counts_as_home_visit = counts_as_home_visit(self.mode, self.contact)
         if self.people and not self.township:
             first = self.people[0]
             self.township = first.township if hasattr(first, "township") else None
@@ -132,9 +131,8 @@ class Visit(TrackedDocument):
         refresh_visit_marks(list(people))
         volunteers = self._data.get("volunteer_members") or []
         if volunteers or (before or {}).get("volunteer_members"):
-            hours = float(get_rules("service_rules")["visit_volunteer_hours"])
-            write_ledger("visit", self, [(ref_id(v), self.visited_at, hours, f"协助{MODE_LABELS.get(self.mode, '')}探访")
-                                         for v in volunteers])
+            write_ledger("visit", self, visit_ledger_entries(self.visited_at, self.mode,
+                                                             [ref_id(v) for v in volunteers]))
 
     def check_rules(self):
         if not self.people:
@@ -149,6 +147,19 @@ class Visit(TrackedDocument):
         township_ids = {ref_id(p._data.get("township")) for p in self.people}
         if len(township_ids) > 1:
             raise DomainError("一次探访登记只能选同一街道/乡镇的对象（同一户）。", field="people")
+
+
+def counts_as_home_visit(mode: str | None, contact: str | None, modes: list | None = None) -> str:
+    """"yes" when a visit counts as a home visit: a counting mode of the visit policy, contact made."""
+    modes = get_rules("visit_policy")["counting_modes"] if modes is None else modes
+    return "yes" if (mode in modes and contact == "made") else "no"
+
+
+def visit_ledger_entries(visited_at, mode: str | None, volunteer_ids: list, hours: float | None = None) -> list:
+    """The volunteer-hour ledger lines of one visit: each registered volunteer, the rule's hours."""
+    if hours is None:
+        hours = float(get_rules("service_rules")["visit_volunteer_hours"])
+    return [(volunteer, visited_at, hours, f"协助{MODE_LABELS.get(mode, '')}探访") for volunteer in volunteer_ids]
 
 
 # ---------------------------------------------------------------- photos
@@ -236,7 +247,15 @@ def policy(code: str) -> dict:
     for item in policies():
         if item["code"] == code:
             return item
-    raise DomainError("未知的探访规则。")
+    raise DomainError(f"探访规则“{code}”不存在（可能已在“业务规则”中改名或删除）。")
+
+
+def register_policy() -> dict:
+    """The policy the elderly register prints, named in the visit policy (``register_policy``)."""
+    from .rules import seed_rules
+
+    code = get_rules("visit_policy").get("register_policy") or seed_rules("visit_policy")["register_policy"]
+    return policy(code)
 
 
 KIND_CLASS = {"child": "Archive.ChildArchive", "elderly": "Archive.ElderlyArchive",

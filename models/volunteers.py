@@ -84,17 +84,18 @@ def write_ledger(source: str, record, entries: list[tuple]) -> None:
     collection = VolunteerHourEntry._get_collection()
     affected = {row["volunteer"] for row in collection.find({"source_id": record.pk}, {"volunteer": 1})}
     collection.delete_many({"source_id": record.pk})
-    rows = []
-    if not record.voided:
-        for volunteer, day, hours, activity in entries:
-            if volunteer is None or not day or not hours:
-                continue
-            rows.append({"volunteer": volunteer, "source": source, "source_id": record.pk, "served_on": day,
-                         "hours": float(hours), "activity": activity, "year": period_keys(day)["year"]})
+    rows = [] if record.voided else ledger_rows(source, record.pk, entries)
     if rows:
         collection.insert_many(rows)
     affected |= {row["volunteer"] for row in rows}
     refresh_totals(list(affected))
+
+
+def ledger_rows(source: str, source_id, entries: list[tuple]) -> list[dict]:
+    """The stored ledger lines of one source record's ``entries`` (those with a volunteer, a day and hours)."""
+    return [{"volunteer": volunteer, "source": source, "source_id": source_id, "served_on": day,
+             "hours": float(hours), "activity": activity, "year": period_keys(day)["year"]}
+            for volunteer, day, hours, activity in entries if volunteer is not None and day and hours]
 
 
 def refresh_totals(volunteer_ids: list) -> None:

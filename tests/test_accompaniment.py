@@ -16,7 +16,8 @@ from .conftest import submit
 
 def destitute(townships, name, sequence):
     category = PersonCategory.objects(code="destitute").get()
-    return make_elder(townships["东江街道"], name=name, sequence=sequence, categories=[category])
+    return make_elder(townships["东江街道"], name=name, sequence=sequence, categories=[category],
+                      support_mode="dispersed")
 
 
 def accompany(person, start, end, hospital="七星区人民医院"):
@@ -64,3 +65,50 @@ def test_only_for_destitute_people_and_form_keeps_input(app, client, login_as, t
     assert Accompaniment.objects.count() == 1
     details = client.get(f"/elderlyarchive/details/?id={person.pk}").get_data(as_text=True)
     assert "住院陪护" in details
+
+
+@pytest.mark.parametrize("code", ["destitute", "destitute_elderly"])
+@pytest.mark.parametrize("mode", ["dispersed", "centralised", None])
+def test_only_dispersed_destitute_people(app, townships, code, mode):
+    """住院陪护 is for 分散供养特困人员: an elderly person of category 特困人员 or 特困老人 is
+    accepted only when 供养方式 is 分散供养; 集中供养 (or none recorded) is refused, saying why."""
+    from models.archives import SUPPORT_MODES
+
+    category = PersonCategory.objects(code=code).get()
+    person = make_elder(townships["东江街道"], name="钱爷爷", sequence=60, categories=[category], support_mode=mode)
+    if mode == "dispersed":
+        assert accompany(person, (6, 1), (6, 2)).pk
+        assert Accompaniment.objects.count() == 1
+        return
+    expected = f"特困供养方式是{dict(SUPPORT_MODES)[mode]}" if mode else "未填写特困供养方式"
+    with pytest.raises(DomainError, match=expected + ".*只服务分散供养特困人员"):
+        accompany(person, (6, 1), (6, 2))
+    assert Accompaniment.objects.count() == 0
+
+
+def test_centralised_refused_on_the_form_with_the_reason(app, client, login_as, townships):
+    category = PersonCategory.objects(code="destitute_elderly").get()
+    person = make_elder(townships["东江街道"], name="冯奶奶", sequence=61, categories=[category],
+                        support_mode="centralised")
+    login_as("staff")
+    page = submit(client, "/accompaniment/new/", {"person": str(person.pk), "hospital": "桂林市第二人民医院",
+                                                  "start_date": "2026-07-01", "end_date": "2026-07-03",
+                                                  "companions": "陈社工"}).get_data(as_text=True)
+    assert "特困供养方式是集中供养" in page and "桂林市第二人民医院" in page
+    assert Accompaniment.objects.count() == 0
+
+
+def test_accompaniments_of_people_no_longer_eligible_are_reported_by_the_indicator(app, townships):
+    """Records saved before the 供养方式 check (or whose person moved to 集中供养) show as violations."""
+    from models.archives import Archive
+    from models.contracts import current_contract
+    from models.indicators import Indicator, Scope, measure
+
+    person = destitute(townships, "陈爷爷", 62)
+    accompany(person, (3, 1), (3, 2))
+    contract = current_contract(dt.date(2026, 3, 1))
+    rule = Indicator.objects(contract=contract.pk, code="accompaniment.rules").get()
+    assert measure(rule, Scope(contract, dt.date(2026, 7, 1))).achieved == 100.0
+    Archive._get_collection().update_one({"_id": person.pk}, {"$set": {"support_mode": "centralised"}})
+    m = measure(rule, Scope(contract, dt.date(2026, 7, 1)))
+    assert m.achieved == 0.0 and any("特困供养方式是集中供养" in reason for _, reason in m.near_misses)

@@ -72,7 +72,7 @@ def one_of_each_record(townships, accounts):
     coordinator = accounts["coordinator"]
     child = ChildArchive.objects(township=home, voided__ne=True).first()
     destitute = PersonCategory.objects(code="destitute").get()
-    elder = make_elder(home, name="孙爷爷", sequence=71, categories=[destitute])
+    elder = make_elder(home, name="孙爷爷", sequence=71, categories=[destitute], support_mode="dispersed")
     partner = create_record(Partner(name="漓江爱心企业", kind="enterprise"), coordinator)
     day = dt.datetime(2026, 5, 1)
     records = [

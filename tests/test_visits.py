@@ -120,15 +120,28 @@ def test_a_policy_change_replans_at_once(app, townships):
     elder = make_elder(townships["东江街道"], sequence=13, categories=[PersonCategory.objects(code="oldest_old").first()])
     month = period_key("month", local_today())
     assert elder.pk in {p.pk for p in due_query(policy("elderly_monthly"), month)}
-    rules = RuleSet.objects(key="visit_policy").first()
-    data = json.loads(rules.content)
-    data["policies"] = [p for p in data["policies"] if p["code"] != "elderly_monthly"] + [
-        {"code": "elderly_weekly", "name": "高龄老人每周探访", "kind": "elderly", "risk_levels": [],
-         "categories": ["oldest_old"], "period": "week", "visits_required": 1}]
-    before = snapshot(rules)
-    rules.content = json.dumps(data, ensure_ascii=False)
-    update_record(rules, before, rules.version, None)
-    forget_cached_rules()
+    weekly = {"code": "elderly_weekly", "name": "高龄老人每周探访", "kind": "elderly", "risk_levels": [],
+              "categories": ["oldest_old"], "period": "week", "visits_required": 1}
+
+    def save_policies(change):
+        rules = RuleSet.objects(key="visit_policy").first()
+        data = json.loads(rules.content)
+        change(data)
+        before = snapshot(rules)
+        rules.content = json.dumps(data, ensure_ascii=False)
+        update_record(rules, before, rules.version, None)
+        forget_cached_rules()
+
+    # a referenced code is replaced in three saves: the new policy, its referrers, then the old one goes
+    save_policies(lambda data: data["policies"].append(weekly))
+    from models.indicators import Indicator
+
+    indicator = Indicator.objects(code="visits.elderly_monthly").first()
+    before = snapshot(indicator)
+    indicator.params = json.dumps({"policies": ["elderly_weekly"]})
+    update_record(indicator, before, indicator.version, None)
+    save_policies(lambda data: data.update(register_policy="elderly_weekly",
+                                           policies=[p for p in data["policies"] if p["code"] != "elderly_monthly"]))
     week = period_key("week", local_today())
     assert elder.pk in {p.pk for p in due_query(policy("elderly_weekly"), week)}
     with pytest.raises(DomainError):

@@ -12,7 +12,7 @@ from flask_admin.form import rules
 from flask_admin.helpers import get_form_data, get_redirect_target
 from flask_login import current_user
 from markupsafe import Markup, escape
-from wtforms import BooleanField, DateField, FileField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, FileField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Optional
 
 from models.archive_operations import assign_worker, change_status
@@ -51,7 +51,7 @@ from .base import (
     scope_query,
     user_townships,
 )
-from .forms import SecureForm, csrf_failed
+from .forms import DateOnlyField, PlainDateField, SecureForm, csrf_failed
 from .uploads import PendingFileInput
 
 AGE_BANDS = (("0-5", "0–5岁"), ("6-15", "6–15岁"), ("16-17", "16–17岁"), ("18-59", "18–59岁"),
@@ -284,8 +284,7 @@ class ArchiveBaseView(SecureModelView):
             if definition.kind == "number":
                 extra[name] = StringField(label, validators=[Optional()])
             elif definition.kind == "date":
-                extra[name] = DateField(label, validators=[Optional()], format="%Y-%m-%d",
-                                        render_kw={"data-role": "datepicker", "data-date-format": "YYYY-MM-DD"})
+                extra[name] = DateOnlyField(label, validators=[Optional()])
             elif definition.kind == "choice":
                 extra[name] = SelectField(label, choices=[("", "—")] + [(c, c) for c in definition.choices],
                                           validators=[Optional()])
@@ -616,7 +615,7 @@ class AllArchivesView(ArchiveBaseView):
 class BulkForm(SecureForm):
     worker = SelectField("责任社工", choices=[], validators=[Optional()])
     status = SelectField("档案状态", choices=[("", "—"), *STATUSES], validators=[Optional()])
-    status_date = DateField("状态日期", validators=[Optional()], format="%Y-%m-%d")
+    status_date = PlainDateField("状态日期", validators=[Optional()], format="%Y-%m-%d")
     reason = StringField("原因")
 
 
@@ -686,7 +685,7 @@ class ChildArchiveView(ArchiveBaseView):
 
 
 class RiskForm(SecureForm):
-    assessed_on = DateField("评估日期", format="%Y-%m-%d", validators=[InputRequired()])
+    assessed_on = PlainDateField("评估日期", format="%Y-%m-%d", validators=[InputRequired()])
     final_level = SelectField("最终等级", choices=[("", "按建议等级"), *RISK_LEVELS], validators=[Optional()])
     reason = StringField("等级理由（与建议等级不同时必填）")
     assessor = StringField("评估人")
@@ -755,7 +754,7 @@ class ElderlyArchiveView(ArchiveBaseView):
 
 
 class CapabilityForm(SecureForm):
-    assessed_on = DateField("评估日期", format="%Y-%m-%d", validators=[InputRequired()])
+    assessed_on = PlainDateField("评估日期", format="%Y-%m-%d", validators=[InputRequired()])
     reason = SelectField("评估原因", choices=list(ASSESSMENT_REASONS))
     coma = BooleanField("昏迷")
     diagnosis = SelectField("痴呆或精神障碍诊断", choices=list(DIAGNOSES))

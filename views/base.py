@@ -11,6 +11,7 @@ so that the version check and the audit trail always happen.
 
 import csv
 import datetime as dt
+import functools
 import io
 import mimetypes
 import re
@@ -18,6 +19,7 @@ from urllib.parse import quote
 
 import gridfs
 import mongoengine
+import wtforms.fields
 from bson import ObjectId
 from bson.errors import InvalidId
 from flask import (
@@ -58,6 +60,9 @@ from models.base import WHOLE_RESULT, by_id, placed_townships, server_scans_coll
 from models.clock import local_now, local_today
 from models.errors import DomainError
 from models.files import base_name, image_type_of
+from models.inputs import DATE as INPUT_DATE
+from models.inputs import TEXT as INPUT_TEXT
+from models.inputs import input_kind, normalise, plain
 from models.money import FenField, format_yuan, yuan_decimal
 from models.sensitivity import ID_NUMBER, search_condition, sensitivity, visible_value
 from models.services import create_record, restore_record, snapshot, update_record, void_record
@@ -75,7 +80,14 @@ from models.spreadsheets import (
     write_workbook,
 )
 
-from .forms import DateOnlyField, EmbeddedChineseForm, SecureForm, YuanField, csrf_failed
+from .forms import (
+    DateOnlyField,
+    EmbeddedChineseForm,
+    PlainDateTimeField,
+    SecureForm,
+    YuanField,
+    csrf_failed,
+)
 
 # ---------------------------------------------------------------- scoping
 
@@ -140,7 +152,8 @@ def search_conditions_for(fields, term: str) -> list[dict]:
     """The conditions a search term makes on ``fields`` for the current user
     (models.sensitivity: no partial ID numbers for roles that see them masked)."""
     role = current_role()
-    return [c for c in (search_condition(f, term, role) for f in fields) if c is not None]
+    conditions = (search_condition(f, normalise(input_kind(f) or INPUT_TEXT, term), role) for f in fields)
+    return [c for c in conditions if c is not None]
 
 
 def remote_addr() -> str | None:
@@ -509,6 +522,12 @@ class BlankableConverter(CustomModelConverter):
         result = super().convert(model, field, field_args)
         if getattr(result, "field_class", None) in CHECKED_FIELDS:
             result.field_class = CHECKED_FIELDS[result.field_class]
+        kind = input_kind(field)
+        if result is not None and kind is not None and kind != INPUT_DATE and hasattr(result, "kwargs"):
+            # before the form's own checks (a length limit counts a trailing space)
+            result.kwargs["filters"] = [*result.kwargs.get("filters", ()), functools.partial(normalise, kind)]
+        if getattr(result, "field_class", None) is wtforms.fields.DateTimeField:
+            result.field_class = PlainDateTimeField
         if (getattr(field, "choices", None) and not field.required and result is not None
                 and getattr(result, "field_class", None) is SelectField):
             result.kwargs["choices"] = [("", "—"), *result.kwargs.get("choices", [])]
@@ -864,7 +883,7 @@ class SecureModelView(ModelView):
         return search_conditions_for(self._search_fields, term)
 
     def _search(self, query, search_term):
-        term = (search_term or "").strip()
+        term = plain(search_term or "").strip()  # full-width characters typed with a Chinese input method
         if not term:
             return query
         return query.filter(__raw__={"$or": self.search_conditions(term) or [NOTHING]})

@@ -6,11 +6,13 @@ import datetime as dt
 from flask_admin.form import BaseForm as AdminBaseForm
 from flask_admin.form import SecureForm as AdminSecureForm
 from flask_admin.form.widgets import DatePickerWidget
-from wtforms import DateField, StringField, TextAreaField
+from wtforms import DateField, DateTimeField, StringField, TextAreaField
 from wtforms.csrf.session import SessionCSRF
 from wtforms.validators import StopValidation, ValidationError
 
+from models.dates import parse_date, parse_datetime
 from models.errors import DomainError
+from models.inputs import DATE, normalise
 from models.money import format_yuan, parse_yuan
 
 CSRF_MESSAGE = "页面已过期或安全校验失败，请重新提交（您填写的内容已保留）。"
@@ -69,7 +71,20 @@ def csrf_failed(form) -> bool:
     return bool(field is not None and field.errors)
 
 
-class DateOnlyField(DateField):
+class PlainDateField(DateField):
+    """A date field that reads any way a person types a date (models.dates), full-width or
+    with spaces too (２０２６－０３－０５　)."""
+
+    def process_formdata(self, valuelist):
+        text = normalise(DATE, " ".join(valuelist)) if valuelist else ""
+        day = parse_date(text) if text else None
+        if day is not None:
+            self.raw_data, self.data = [text], day
+            return
+        super().process_formdata([text] if valuelist else valuelist)
+
+
+class DateOnlyField(PlainDateField):
     """A date picker for a field stored as a datetime at midnight."""
 
     widget = DatePickerWidget()
@@ -85,6 +100,18 @@ class DateOnlyField(DateField):
 
     def populate_obj(self, obj, name):
         setattr(obj, name, dt.datetime.combine(self.data, dt.time()) if self.data else None)
+
+
+class PlainDateTimeField(DateTimeField):
+    """A date and time field that also reads full-width characters and spaces (２０２６－０３－０５　１０：３０)."""
+
+    def process_formdata(self, valuelist):
+        text = normalise(DATE, " ".join(valuelist)) if valuelist else ""
+        moment = parse_datetime(text) if text else None
+        if moment is not None:
+            self.raw_data, self.data = [text], moment
+            return
+        super().process_formdata([text] if valuelist else valuelist)
 
 
 class YuanField(StringField):

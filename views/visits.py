@@ -26,6 +26,7 @@ from models.visits import (
     due_query,
     policies,
     policy,
+    register_policy,
     request_risk_review,
     schedule,
 )
@@ -309,9 +310,14 @@ class ElderlyRegisterView(SecureView):
             period_bounds("month", month)
         except ValueError:
             abort(404)
-        item = policy("elderly_monthly")
         from models.visits import cohort_filter
 
+        try:
+            item = register_policy()
+        except DomainError as exc:  # the rule it prints is gone (stored before the integrity check)
+            return self.render("admin/elderly_register.html", people=[], visits={}, month=month,
+                               label=period_label("month", month), mode_labels=MODE_LABELS, printed_at=local_now(),
+                               problem=f"无法生成登记表：{exc.message}请在“参考数据 → 业务规则”中修正 register_policy。")
         people = list(Archive.objects(__raw__=cohort_filter(item, user_townships()))
                       .order_by("township", "name").batch_size(WHOLE_RESULT).select_related())
         ids = [p.pk for p in people]
