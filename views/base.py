@@ -58,6 +58,7 @@ from models.clock import local_now, local_today
 from models.errors import DomainError
 from models.files import base_name, image_type_of
 from models.money import FenField, format_yuan
+from models.named_lists import named_list
 from models.sensitivity import ID_NUMBER, search_condition, sensitivity, visible_value
 from models.services import create_record, restore_record, snapshot, update_record, void_record
 from models.spreadsheets import csv_text
@@ -682,9 +683,17 @@ class SecureModelView(ModelView):
 
     def get_query(self):
         query = scope_query(self.model.objects, self.model)
+        named = self.named_list()
+        if named is not None:
+            return query.filter(__raw__=named.condition(current_user))
         if "voided" in self.model._fields and not self.showing_voided():
             query = query.filter(voided=False)
         return query
+
+    def named_list(self):
+        """The named list (models.named_lists) asked for with ``?only=<code>``, when it is of this view's records."""
+        named = named_list(request.args.get("only")) if has_request_context() else None
+        return named if named is not None and named.document() is self.model else None
 
     def get_one(self, id):
         try:
@@ -1090,6 +1099,9 @@ class SecureModelView(ModelView):
     def list_notice(self) -> tuple[str, str] | None:
         """A line above the list saying what narrows it beyond the filters shown
         (text, url of the whole list), or None. Views that read extra arguments add it."""
+        named = self.named_list()
+        if named is not None:
+            return f"只显示：{named.label}。", url_for(".index_view")
         return None
 
     def render(self, template, **kwargs):

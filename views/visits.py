@@ -82,7 +82,7 @@ class VisitView(SecureModelView):
     def list_notice(self):
         person = request.args.get("person", "")
         if not ObjectId.is_valid(person):
-            return None
+            return super().list_notice()
         archive = by_id(Archive, person)
         name = archive.name if archive is not None and in_scope(archive) else "所选对象"
         return f"只显示“{name}”的探访记录。", url_for(".index_view")
