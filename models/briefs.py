@@ -69,10 +69,10 @@ class MonthClose(TrackedDocument):
     scope_field = DISTRICT_WIDE  # a month's frozen district figures, kept by the coordinator
 
     def __str__(self):
-        return f"{period_label('month', self.month)}关账" if self.month else "关账"
+        return f"{period_label('month', self.month, with_year=True)}关账" if self.month else "关账"
 
     def duplicate_message(self, actor=None):
-        return f"{period_label('month', self.month)}已经关账，不能重复关账。"
+        return f"{period_label('month', self.month, with_year=True)}已经关账，不能重复关账。"
 
 
 def close_month(contract: Contract, month: str, actor, today: dt.date | None = None) -> MonthClose:
@@ -83,12 +83,12 @@ def close_month(contract: Contract, month: str, actor, today: dt.date | None = N
     if not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", month or ""):
         raise DomainError("请选择要关账的月份。", field="month")
     if MonthClose.objects(contract=contract.pk, month=month, voided=False).first() is not None:
-        raise DomainError(f"{period_label('month', month)}已经关账，不能重复关账。", field="month")
+        raise DomainError(f"{period_label('month', month, with_year=True)}已经关账，不能重复关账。", field="month")
     last_day = month_end(month)
     if last_day >= today:
-        raise DomainError(f"{period_label('month', month)}尚未结束，月末之后才能关账。", field="month")
+        raise DomainError(f"{period_label('month', month, with_year=True)}尚未结束，月末之后才能关账。", field="month")
     if not contract.covers(last_day) and not contract.covers(last_day.replace(day=1)):
-        raise DomainError(f"{period_label('month', month)}不在合同服务期内。", field="month")
+        raise DomainError(f"{period_label('month', month, with_year=True)}不在合同服务期内。", field="month")
     figures = freeze(measure_all(contract, last_day), month)
     return create_record(MonthClose(contract=contract, month=month, closed_at=local_now(),
                                     closed_by=getattr(actor, "display_name", None) or "系统", figures=figures), actor)
@@ -172,7 +172,7 @@ def draft_brief(contract: Contract, month: str, actor) -> Brief:
     latest = Brief.objects(contract=contract.pk).order_by("-issue_number").only("issue_number").first()
     number = (latest.issue_number if latest else 0) + 1
     month_items = [f"{f.name} {_plain(f.month_value)}" for f in figures if f.month_value]
-    highlights = (f"{period_label('month', month)}，" + "，".join(month_items[:8]) + "。") if month_items else ""
+    highlights = (f"{period_label('month', month, with_year=True)}，" + "，".join(month_items[:8]) + "。") if month_items else ""
     start = dt.datetime.combine(last_day.replace(day=1), dt.time())
     events = [e for e in CommunityEvent.objects(event_date__gte=start, voided=False,
                                                 event_date__lte=dt.datetime.combine(last_day, dt.time.max))
@@ -192,7 +192,7 @@ def brief_docx(brief: Brief) -> bytes:
     document = Document()
     heading = document.add_heading(brief.title, level=0)
     heading.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    line = document.add_paragraph(f"第 {brief.issue_number} 期（{period_label('month', brief.month)}）")
+    line = document.add_paragraph(f"第 {brief.issue_number} 期（{period_label('month', brief.month, with_year=True)}）")
     line.alignment = WD_ALIGN_PARAGRAPH.CENTER
     sent = brief.sent_on
     document.add_paragraph(f"{brief.sender}　　{sent.year}年{sent.month}月{sent.day}日")
@@ -277,7 +277,7 @@ def indicator_workbook(contract: Contract, today: dt.date, townships: list | Non
     measurements = measure_all(contract, today, townships)
     overview = [[m.indicator.code, m.indicator.name, dict(AREAS).get(m.indicator.area, ""), m.indicator.section or "",
                  m.target_text(),
-                 m.achieved_text(), _plain(m.expected), m.status_label, m.indicator.rule or ""] for m in measurements]
+                 m.achieved_text(), m.expected_text(), m.status_label, m.indicator.rule or ""] for m in measurements]
     sheets = [("指标完成情况", ["代码", "指标", "领域", "方案条款", "目标", "完成", "应完成", "状态", "计算口径"], overview)]
     for index, m in enumerate(measurements, start=1):
         sheets.append((f"{index:02d}{m.indicator.name}"[:31], ["日期", "记录", "街道/乡镇"], _evidence_rows(m)))
@@ -292,6 +292,10 @@ def _evidence_rows(m: Measurement):
         return
     from .reference import Township
 
+    if evidence.entries is not None:  # people in periods, records of several collections
+        for item in evidence.entries:
+            yield [item["date"] or "", item["label"], ""]
+        return
     names = {t.pk: t.name for t in Township.objects.only("name")}
     query = evidence.document.objects(__raw__=evidence.raw).order_by(evidence.order_by).batch_size(1000)
     for record in query:

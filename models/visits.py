@@ -542,8 +542,10 @@ def compliance(item: dict, start: dt.date, end: dt.date, townships: list | None 
             if counts.get((key, person["_id"]), 0) < required:
                 missed.append(person)
         visited = len(due) - len(missed)
+        missed_ids = {id(person) for person in missed}
         result.append({"key": key, "start": period_start, "end": period_end, "due": len(due), "visited": visited,
                        "share": (visited / len(due)) if due else None, "missed": missed,
+                       "met": [person for person in due if id(person) not in missed_ids],
                        "current": period_start <= today <= period_end})
     return result
 

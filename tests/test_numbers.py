@@ -109,3 +109,79 @@ def test_every_named_list_has_a_list_page(app, code):
 def test_a_named_list_of_other_records_is_ignored(mixed, login_as):
     client = login_as("coordinator")
     assert _listed(client, "/visit/?only=archives.incomplete") == _listed(client, "/visit/")
+
+
+# ---------------------------------------------------------------- indicators: the figure, each cell, the evidence
+
+EVIDENCE_RE = re.compile(r"计入的记录（(\d+) 条")
+COUNTED_RE = re.compile(r'<span id="counted">(\d+)</span>')
+CELL_RE = re.compile(r'<a class="week-cell item-cell [^"]*" data-part="([^"]*)" href="([^"]+)"[^>]*>\s*'
+                     r'<div class="small">[^<]*</div><div><b class="item-count">(\d+)</b>')
+
+
+def _measurements():
+    from models.clock import local_today
+    from models.contracts import current_contract
+    from models.indicators import Scope, indicators_for, measure
+
+    contract = current_contract()
+    scope = Scope(contract, local_today())
+    return [measure(indicator, scope) for indicator in indicators_for(contract)]
+
+
+def test_every_indicator_counts_exactly_its_evidence_and_each_cell_its_part(mixed):
+    measurements = _measurements()
+    assert len(measurements) == 30
+    counted_something = 0
+    for m in measurements:
+        code = m.indicator.code
+        assert m.evidence is not None and m.counted is not None, code
+        assert m.evidence.count() == m.counted, code
+        assert len(m.evidence.page(0, 10 ** 6)) == m.counted, code
+        if m.indicator.kind == "count":
+            assert m.counted == m.achieved, code
+        for item in m.items:
+            if item.get("part"):
+                figure = item["count"] if "count" in item else item["visited"]
+                assert m.evidence.part(item["part"]).count() == figure, (code, item)
+        for key, value in m.series:
+            if m.indicator.kind == "count" and value:
+                assert m.evidence.part(key).count() == value, (code, key)
+        counted_something += m.counted > 0
+    assert counted_something >= 15  # the demo data reaches most indicators: the checks above compare real numbers
+
+
+def test_each_indicator_page_links_its_figure_and_cells_to_as_many_records(mixed, login_as):
+    client = login_as("coordinator")
+    overview = client.get("/indicators/").get_data(as_text=True)
+    codes = re.findall(r'<tr id="indicator-([a-z_-]+)">', overview)
+    assert len(codes) == 30
+    for m in _measurements():
+        url = f"/indicators/show/{m.indicator.code}/"
+        assert f'href="{url}?contract=' in overview
+        page = client.get(url).get_data(as_text=True)
+        assert int(COUNTED_RE.search(page).group(1)) == int(EVIDENCE_RE.search(page).group(1)) == m.counted, url
+        cells = [(part, link.replace("&amp;", "&"), int(n)) for part, link, n in CELL_RE.findall(page)]
+        assert len(cells) == sum(1 for item in m.items if item.get("part")), url
+        nonzero = [cell for cell in cells if cell[2]]
+        for _part, link, figure in (nonzero[:1] + nonzero[-1:]) or cells[:1]:
+            assert int(EVIDENCE_RE.search(client.get(link).get_data(as_text=True)).group(1)) == figure, link
+
+
+def test_the_evidence_pages_hold_every_counted_record_once(app, mixed, login_as):
+    from seeds.demo import generate_visits_and_patrols
+
+    with app.app_context():
+        generate_visits_and_patrols(seed=16, visits_per_person=(2, 4), share_visited=1.0)
+    biggest = max(_measurements(), key=lambda m: m.counted)
+    assert biggest.counted > 50  # more than one page
+    client = login_as("coordinator")
+    url = f"/indicators/show/{biggest.indicator.code}/"
+    first = client.get(url).get_data(as_text=True)
+    pages = int(re.search(r"第 1/(\d+) 页", first).group(1))
+    seen = []
+    for number in range(1, pages + 1):
+        page = client.get(f"{url}?page={number}").get_data(as_text=True)
+        listed = page.split('id="evidence"')[1].split("</ul>")[0]
+        seen += re.findall(r'<li class="list-group-item py-1">(.*?)</li>', listed, re.S)
+    assert len(seen) == biggest.counted == len(set(seen))

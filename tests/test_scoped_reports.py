@@ -36,7 +36,7 @@ def test_reports_of_a_township_limited_user_hold_only_its_townships(app, client,
     login(client, "limited")
     workbook = load_workbook(io.BytesIO(client.get("/indicators/report/").data))
     rows = {r[0]: r for r in workbook["指标完成情况"].iter_rows(min_row=2, values_only=True)}
-    assert rows["cases.consultation"][5] == "1"
+    assert rows["cases.consultation"][5] == "1个"
     text = "\n".join(str(cell) for sheet in workbook.worksheets for row in sheet.iter_rows(values_only=True)
                      for cell in row if cell is not None)
     assert "东江咨询个案" in text
@@ -45,7 +45,7 @@ def test_reports_of_a_township_limited_user_hold_only_its_townships(app, client,
     paragraphs = "\n".join(p.text for p in summary.paragraphs)
     assert "统计范围：东江街道" in paragraphs and "穿山咨询个案" not in paragraphs
     cells = {row.cells[0].text: row.cells[3].text for row in summary.tables[0].rows}
-    assert cells[next(name for name in cells if "咨询个案" in name)] == "1"
+    assert cells[next(name for name in cells if "咨询个案" in name)] == "1个"
 
 
 def test_the_district_reports_count_every_township(app, client, townships, login_as):
@@ -55,4 +55,4 @@ def test_the_district_reports_count_every_township(app, client, townships, login
     client = login_as("manager")
     workbook = load_workbook(io.BytesIO(client.get("/indicators/report/").data))
     rows = {r[0]: r for r in workbook["指标完成情况"].iter_rows(min_row=2, values_only=True)}
-    assert rows["cases.consultation"][5] == "2"
+    assert rows["cases.consultation"][5] == "2个"
