@@ -185,3 +185,61 @@ def test_the_evidence_pages_hold_every_counted_record_once(app, mixed, login_as)
         listed = page.split('id="evidence"')[1].split("</ul>")[0]
         seen += re.findall(r'<li class="list-group-item py-1">(.*?)</li>', listed, re.S)
     assert len(seen) == biggest.counted == len(set(seen))
+
+
+# ---------------------------------------------------------------- the archive grid: 最近探访, 本期未探访; the schedule
+
+
+def _visit(person, when, accounts):
+    from models.visits import Visit, add_photo
+
+    from .helpers import png_bytes
+
+    record = Visit(people=[person], visited_at=when, mode="home", contact="made", township=person.township)
+    add_photo(record, png_bytes(color=(when.day, when.month, 3)), "p.png", 5 * 1024 * 1024)
+    return create_record(record, accounts["staff"])
+
+
+def test_high_risk_children_of_a_township_not_visited_this_month(app, login_as, townships, accounts):
+    from models.clock import local_now
+
+    from .archive_helpers import make_child
+
+    home, other = townships["东江街道"], townships["穿山街道"]
+    seen = make_child(home, name="本月已访", sequence=701, risk_level="1")
+    earlier = make_child(home, name="上月已访", sequence=702, risk_level="1")
+    never = make_child(home, name="从未探访", sequence=703, risk_level="1")
+    make_child(home, name="二级未访", sequence=704, risk_level="2")
+    make_child(other, name="穿山未访", sequence=705, risk_level="1")
+    now = local_now().replace(second=0, microsecond=0) - dt.timedelta(minutes=1)
+    _visit(seen, now, accounts)
+    last_month = now.replace(day=1) - dt.timedelta(days=3)
+    _visit(earlier, last_month, accounts)
+    client = login_as("coordinator")
+    url = f"/childarchive/?flt0_township_equals={home.pk}&flt1_risk_level_equals=1&flt2_not_visited=month"
+    page = client.get(url).get_data(as_text=True)
+    assert _listed(client, url) == 2
+    assert "上月已访" in page and "从未探访" in page
+    assert "本月已访" not in page and "二级未访" not in page and "穿山未访" not in page
+    assert f"{last_month:%Y-%m-%d}" in page  # the 最近探访 column
+    whole = client.get(f"/childarchive/?flt0_township_equals={home.pk}").get_data(as_text=True)
+    assert "最近探访" in whole and f"{now:%Y-%m-%d}" in whole
+
+
+def test_the_schedule_filters_by_township_and_each_count_opens_as_many_people(mixed, login_as, townships):
+    client = login_as("coordinator")
+    for code in ("child_risk_1", "elderly_monthly"):
+        page = client.get(f"/schedule/?policy={code}").get_data(as_text=True)
+        total = int(re.search(r'id="due-total">(\d+)<', page).group(1))
+        links = [(href.replace("&amp;", "&"), int(n)) for href, n in
+                 re.findall(r'<a class="due-link" href="([^"]+)">(\d+)</a>', page)]
+        assert links and sum(n for _, n in links) == 2 * total  # every person once per worker, once per township
+        for href, figure in links:
+            linked = client.get(href).get_data(as_text=True)
+            assert int(re.search(r'id="due-total">(\d+)<', linked).group(1)) == figure, href
+        home = townships["东江街道"].pk
+        one = client.get(f"/schedule/?policy={code}&township={home}").get_data(as_text=True)
+        assert f'value="{home}" selected' in one
+        listed = set(re.findall(r"<td>(东江街道|穿山街道|漓东街道|七星区街道)</td>", one.split('id="due-table"')[-1]
+                                .split("</table>")[0]))
+        assert listed <= {"东江街道"}

@@ -41,6 +41,7 @@ from models.sensitivity import sensitivity, visible_value
 from models.summaries import SUMMARY_LENGTH, summary_of
 from models.timeline import person_events
 from models.users import User
+from models.visits import not_visited_filter
 
 from .base import (
     SecureModelView,
@@ -81,6 +82,23 @@ def _years_before(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year - years)
     except ValueError:
         return day.replace(year=day.year - years, day=28)
+
+
+class NotVisitedFilter(me_filters.BaseMongoEngineFilter):
+    """本期未探访: no counted home visit in the current week, month, quarter or year (the visit marks)."""
+
+    def __init__(self):
+        super().__init__("visited_periods", "本期未探访", options=NOT_VISITED_OPTIONS)
+
+    def apply(self, query, value):
+        return query.filter(__raw__=not_visited_filter(value))
+
+    def operation(self):
+        return "为"
+
+
+NOT_VISITED_OPTIONS = (("week", "本周未入户探访"), ("month", "本月未入户探访"), ("quarter", "本季度未入户探访"),
+                       ("year", "本年未入户探访"))
 
 
 class RawChoiceFilter(me_filters.BaseMongoEngineFilter):
@@ -194,6 +212,13 @@ def _completeness(view, context, model, name):
     return Markup(f'<span class="badge badge-{css}" title="{escape(title)}">{model.completeness or 0}%</span>')
 
 
+def _last_visit(view, context, model, name):
+    if not model.last_visited_at:
+        return Markup('<span class="text-muted">无</span>')
+    days = (local_today() - model.last_visited_at.date()).days
+    return Markup(f'<span title="最近一次计入的入户探访，{days} 天前">{model.last_visited_at:%Y-%m-%d}</span>')
+
+
 def _name_link(view, context, model, name):
     url = view.get_url(".details_view", id=str(model.pk))
     return Markup(f'<a href="{escape(url)}">{escape(model.name)}</a>')
@@ -209,19 +234,20 @@ class ArchiveBaseView(SecureModelView):
     list_template = "admin/archive_list.html"
     details_template = "admin/archive_details.html"
     column_list = ("name", "sex", "age", "id_number", "township", "community", "categories", "level", "status",
-                   "worker", "completeness", "archive_date")
+                   "worker", "completeness", "last_visited_at", "archive_date")
     column_labels = {"age": "年龄", "level": "风险/能力等级", "kind": "类型"}
-    column_sortable_list = ("name", "birth_date", "archive_date", "completeness", "status", "township")
+    column_sortable_list = ("name", "birth_date", "archive_date", "completeness", "status", "township",
+                            "last_visited_at")
     column_default_sort = ("archive_date", True)
     column_searchable_list = ("name", "id_number", "phone")
     column_filters = ("township", "community", "categories", "status", "worker", "complete", "archive_date")
     column_formatters = {"id_number": _id_list, "level": _level, "kind": _kind, "age": _age,
-                         "completeness": _completeness, "name": _name_link}
+                         "completeness": _completeness, "name": _name_link, "last_visited_at": _last_visit}
     column_export_list = ("name", "sex", "birth_date", "age", "id_number", "phone", "township", "community",
                           "categories", "status", "worker", "current_address", "completeness", "missing_items",
                           "archive_date")
     form_excluded_columns = (*SecureModelView.bookkeeping_columns, "_cls", "name_initials", "name_pinyin", "completeness",
-                             "visited_periods",
+                             "visited_periods", "last_visited_at",
                              "complete", "missing_items", "custom", "risk_level", "risk_assessed_at",
                              "capability_level", "capability_assessed_at", "next_assessment_due",
                              "self_care_level", "entrustment_scan", "photo")
@@ -238,6 +264,7 @@ class ArchiveBaseView(SecureModelView):
     def get_filters(self):
         filters = list(super().get_filters() or [])
         filters.append(AgeBandFilter())
+        filters.append(NotVisitedFilter())
         filters.append(CustomFieldFilter(self.kind_key))
         if self.kind_key in ("all", "child"):
             filters.append(RawChoiceFilter("risk_level", "风险等级", options=RISK_LEVELS))
@@ -246,6 +273,8 @@ class ArchiveBaseView(SecureModelView):
     def get_filter_arg(self, index, flt):
         if isinstance(flt, AgeBandFilter):
             return "age_band"
+        if isinstance(flt, NotVisitedFilter):
+            return "not_visited"
         if isinstance(flt, CustomFieldFilter):
             return "custom_field"
         if isinstance(flt, RawChoiceFilter):
@@ -579,7 +608,7 @@ def timeline(record, summary: dict, risk_assessments=(), capability_assessments=
 
 class AllArchivesView(ArchiveBaseView):
     column_list = ("name", "kind", "sex", "age", "id_number", "township", "community", "categories", "level",
-                   "status", "worker", "completeness", "archive_date")
+                   "status", "worker", "completeness", "last_visited_at", "archive_date")
 
     creatable = False  # an archive is created as a child, an elderly or a homeless person's archive
 
@@ -646,7 +675,7 @@ class ChildArchiveView(ArchiveBaseView):
     upload_fields = {"scan_upload": "上传委托监护确认书扫描件"}
     file_fields = ("entrustment_scan",)
     column_list = ("name", "sex", "age", "id_number", "township", "community", "categories", "level", "guardianship",
-                   "status", "worker", "completeness", "archive_date")
+                   "status", "worker", "completeness", "last_visited_at", "archive_date")
     column_filters = (*ArchiveBaseView.column_filters, "guardianship", "entrustment_signed")
     column_export_list = (*ArchiveBaseView.column_export_list, "school", "guardianship", "risk_level",
                           "carer_name", "carer_phone", "entrustment_signed")
@@ -706,7 +735,7 @@ class RiskForm(SecureForm):
 class ElderlyArchiveView(ArchiveBaseView):
     kind_key = "elderly"
     column_list = ("name", "sex", "age", "id_number", "township", "community", "categories", "level",
-                   "living_arrangement", "status", "worker", "completeness", "archive_date")
+                   "living_arrangement", "status", "worker", "completeness", "last_visited_at", "archive_date")
     column_filters = (*ArchiveBaseView.column_filters, "living_arrangement", "support_mode", "capability_level")
     column_export_list = (*ArchiveBaseView.column_export_list, "living_arrangement", "support_mode",
                           "self_care_level", "capability_level", "next_assessment_due")

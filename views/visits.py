@@ -19,6 +19,7 @@ from models.reference import Community, Township
 from models.users import User
 from models.visits import (
     MODE_LABELS,
+    UNASSIGNED,
     Visit,
     compliance,
     current_key,
@@ -29,7 +30,15 @@ from models.visits import (
     schedule,
 )
 
-from .base import SecureModelView, SecureView, audit, in_scope, scope_query, user_townships
+from .base import (
+    SecureModelView,
+    SecureView,
+    audit,
+    choosable,
+    in_scope,
+    scope_query,
+    user_townships,
+)
 
 
 def _counts(view, context, model, name):
@@ -164,13 +173,22 @@ class ScheduleView(SecureView):
             abort(404)
         return key, start, end
 
+    def _townships(self) -> tuple[list | None, str | None]:
+        """The townships the schedule covers: the one chosen (``?township=``) within the user's, else all of theirs."""
+        scope = user_townships()
+        chosen = request.args.get("township") or ""
+        if ObjectId.is_valid(chosen) and (scope is None or ObjectId(chosen) in scope):
+            return [ObjectId(chosen)], chosen
+        return scope, None
+
     @expose("/")
     def index(self):
         item = self._policy()
         key, start, end = self._period(item)
-        townships = user_townships()
+        townships, township = self._townships()
         worker = request.args.get("worker") or None
-        worker_id = ObjectId(worker) if worker and ObjectId.is_valid(worker) else None
+        worker_id = ObjectId(worker) if worker and ObjectId.is_valid(worker) else (UNASSIGNED if worker == UNASSIGNED
+                                                                                   else None)
         plan = schedule(item, key, townships, worker_id)
         total = len(plan["due"])
         page = max(0, request.args.get("page", 0, type=int))
@@ -187,7 +205,8 @@ class ScheduleView(SecureView):
             end=end, rows=rows, total=total, page=page, pages=(total + self.page_size - 1) // self.page_size,
             missed_last=missed_last, previous_label=period_label(item["period"], previous), communities=communities,
             workload=load, workers=workers, township_names=names,
-            summary=summary, worker=worker, period_labels=PERIOD_LABELS,
+            summary=summary, worker=worker, period_labels=PERIOD_LABELS, township=township,
+            township_choices=choosable(Township).order_by("code").only("name"),
             can_assign=current_user.can("archives", "edit") and current_user.role == "coordinator")
 
     @expose("/export")
@@ -196,7 +215,7 @@ class ScheduleView(SecureView):
 
         item = self._policy()
         key = self._period(item)[0]
-        query = due_query(item, key, user_townships()).order_by("township", "name").select_related()
+        query = due_query(item, key, self._townships()[0]).order_by("township", "name").select_related()
 
         def rows():
             for person in query:
@@ -205,8 +224,9 @@ class ScheduleView(SecureView):
 
         path = write_rows("待探访名单", ["姓名", "街道/乡镇", "社区/村委", "责任社工", "现住址", "电话", "探访日期", "签名"],
                           rows())
-        audit("export", collection="archives", detail=f"导出待探访名单：{item['name']} {key}")
-        response = send_file(path, as_attachment=True, download_name=f"待探访名单_{item['name']}_{key}.xlsx")
+        label = period_label(item["period"], key, with_year=True)
+        audit("export", collection="archives", detail=f"导出待探访名单：{item['name']} {label}")
+        response = send_file(path, as_attachment=True, download_name=f"待探访名单_{item['name']}_{label}.xlsx")
         response.call_on_close(lambda: path.unlink(missing_ok=True))
         return response
 
