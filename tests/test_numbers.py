@@ -208,7 +208,7 @@ def test_high_risk_children_of_a_township_not_visited_this_month(app, login_as, 
     home, other = townships["东江街道"], townships["穿山街道"]
     seen = make_child(home, name="本月已访", sequence=701, risk_level="1")
     earlier = make_child(home, name="上月已访", sequence=702, risk_level="1")
-    never = make_child(home, name="从未探访", sequence=703, risk_level="1")
+    make_child(home, name="从未探访", sequence=703, risk_level="1")
     make_child(home, name="二级未访", sequence=704, risk_level="2")
     make_child(other, name="穿山未访", sequence=705, risk_level="1")
     now = local_now().replace(second=0, microsecond=0) - dt.timedelta(minutes=1)
