@@ -243,3 +243,51 @@ def test_the_schedule_filters_by_township_and_each_count_opens_as_many_people(mi
         listed = set(re.findall(r"<td>(东江街道|穿山街道|漓东街道|七星区街道)</td>", one.split('id="due-table"')[-1]
                                 .split("</table>")[0]))
         assert listed <= {"东江街道"}
+
+
+# ---------------------------------------------------------------- saved filters (常用筛选)
+
+
+def test_a_coordinator_names_the_current_filters_and_reopens_them(mixed, login_as, client, townships):
+    from models.audit import AuditEntry
+    from models.saved_filters import SavedFilter
+
+    from .conftest import csrf_token
+
+    home = townships["东江街道"].pk
+    filtered = f"/childarchive/?flt0_township_equals={home}&flt1_risk_level_equals=1&flt2_not_visited=month&page=1"
+    login_as("coordinator")
+    page = client.get(filtered).get_data(as_text=True)
+    assert 'id="save-filter-form"' in page and "常用筛选" in page
+    query = re.search(r'name="query" value="([^"]+)"', page).group(1).replace("&amp;", "&")
+    assert "page=" not in query  # the filters, not the page they were on
+    token = csrf_token(client, filtered)
+    answer = client.post("/childarchive/saved-filters/", data={"csrf_token": token, "name": "东江一级本月未访",
+                                                              "query": query})
+    assert answer.status_code == 302
+    listed = client.get("/childarchive/").get_data(as_text=True)
+    link = re.search(r'href="([^"]+)">东江一级本月未访</a>', listed).group(1).replace("&amp;", "&")
+    assert _listed(client, link) == _listed(client, filtered) > 0
+    saved = SavedFilter.objects(name="东江一级本月未访").get()
+    assert AuditEntry.objects(collection="saved_filters", record_id=str(saved.pk), action="create").count() == 1
+    # the same name again replaces what it holds; a nameless one is refused with a message
+    client.post("/childarchive/saved-filters/", data={"csrf_token": token, "name": "东江一级本月未访",
+                                                      "query": f"flt0_township_equals={home}"})
+    assert SavedFilter.objects(voided=False).count() == 1
+    assert SavedFilter.objects(voided=False).get().query == f"flt0_township_equals={home}"
+    refused = client.post("/childarchive/saved-filters/", data={"csrf_token": token, "name": " ", "query": query},
+                          follow_redirects=True).get_data(as_text=True)
+    assert "请填写筛选的名称" in refused
+    # another list and another user do not see it
+    assert ">东江一级本月未访</a>" not in client.get("/archive/").get_data(as_text=True)
+    login_as("manager")
+    assert ">东江一级本月未访</a>" not in client.get("/childarchive/").get_data(as_text=True)
+    answer = client.post("/childarchive/saved-filters/remove/",
+                         data={"csrf_token": csrf_token(client, "/childarchive/"), "id": str(saved.pk)},
+                         follow_redirects=True).get_data(as_text=True)
+    assert "该常用筛选不存在或已删除" in answer and SavedFilter.objects(voided=False).count() == 1
+    login_as("coordinator")
+    client.post("/childarchive/saved-filters/remove/",
+                data={"csrf_token": csrf_token(client, "/childarchive/"), "id": str(saved.pk)})
+    assert SavedFilter.objects(voided=False).count() == 0 and SavedFilter.objects.count() == 1  # kept, voided
+    assert ">东江一级本月未访</a>" not in client.get("/childarchive/").get_data(as_text=True)

@@ -2,6 +2,7 @@
 on one page, assessments, bulk actions, Excel import and export, print."""
 
 import datetime as dt
+from urllib.parse import parse_qsl
 
 from bson import ObjectId
 from bson.errors import InvalidId
@@ -12,6 +13,7 @@ from flask_admin.form import rules
 from flask_admin.helpers import get_form_data, get_redirect_target
 from flask_login import current_user
 from markupsafe import Markup, escape
+from mongoengine import errors as mongoengine_errors
 from wtforms import BooleanField, DateField, FileField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Optional
 
@@ -37,6 +39,7 @@ from models.clock import local_now, local_today
 from models.custom_fields import definitions_for
 from models.errors import DomainError
 from models.rules import get_rules
+from models.saved_filters import filter_query, remove_filter, save_filter, saved_filters
 from models.sensitivity import sensitivity, visible_value
 from models.summaries import SUMMARY_LENGTH, summary_of
 from models.timeline import person_events
@@ -425,6 +428,46 @@ class ArchiveBaseView(SecureModelView):
         if record is None:
             abort(404)
         return self.render("admin/archive_print.html", **self.file_context(record), printed_at=local_now())
+
+    # -- saved filters (常用筛选) -------------------------------------------------
+
+    @expose("/saved-filters/", methods=("POST",))
+    def save_filter_view(self):
+        """Keep the list's current filters under a name (the page posts its own address)."""
+        form = SecureForm(request.form)
+        pairs = parse_qsl(request.form.get("query", ""), keep_blank_values=False)
+        back = self.get_url(".index_view") + ("?" + filter_query(pairs) if filter_query(pairs) else "")
+        if not form.validate():
+            flash(form.csrf_token.errors[0] if csrf_failed(form) else "提交无效，请重试。", "error")
+            return redirect(back)
+        try:
+            saved = save_filter(current_user._get_current_object(), self.endpoint, request.form.get("name", ""), pairs)
+        except DomainError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(f"已保存常用筛选“{saved.name}”，以后可在“常用筛选”中直接打开。", "success")
+        return redirect(back)
+
+    @expose("/saved-filters/remove/", methods=("POST",))
+    def remove_filter_view(self):
+        form = SecureForm(request.form)
+        if not form.validate():
+            flash(form.csrf_token.errors[0] if csrf_failed(form) else "提交无效，请重试。", "error")
+        else:
+            try:
+                removed = remove_filter(current_user._get_current_object(), request.form.get("id", ""))
+            except (DomainError, InvalidId, mongoengine_errors.ValidationError):
+                flash("该常用筛选不存在或已删除。", "error")
+            else:
+                flash(f"已删除常用筛选“{removed.name}”。", "success")
+        return redirect(self.get_url(".index_view"))
+
+    def render(self, template, **kwargs):
+        if template == self.list_template and current_user.is_authenticated:
+            kwargs.setdefault("saved_filters", saved_filters(current_user, self.endpoint))
+            kwargs.setdefault("current_filters", filter_query(request.args.items(multi=True)))
+            kwargs.setdefault("saved_filter_form", SecureForm())
+        return super().render(template, **kwargs)
 
     # -- bulk actions ---------------------------------------------------------
 
