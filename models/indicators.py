@@ -409,10 +409,11 @@ def _cohort_coverage(m: Measurement, scope: Scope, policy_codes: list[str]) -> N
             rows.append({"label": f"{item['name']} · {label}", "key": period["key"], "due": period["due"],
                          "visited": period["visited"], "done": period["due"] == period["visited"],
                          "share": period["share"], "current": period["current"], "month": month, "part": part})
+            counts_now = any(period is other for other in ended)
             for person in period["met"]:
                 cells.append(entry(f"{person.get('name') or ''} · {item['name']} · {label}", "archive",
                                    person["_id"], parts=(part,)))
-                if period in ended:
+                if counts_now:
                     counted.append(cells[-1])
         for period in ended:
             due += period["due"]

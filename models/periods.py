@@ -75,6 +75,13 @@ def period_label(period: str, key: str, with_year: bool = False) -> str:
     """How a period key reads wherever it is shown: 2026-W48 → 第48周（11月23日—29日）,
     2026-11 → 11月, 2026-Q3 → 第三季度, 2026 → 2026年 (``with_year``: 2026年11月, for
     documents and messages that leave the page)."""
+    try:
+        return _label(period, key, with_year)
+    except (ValueError, IndexError, KeyError):  # not a period key (a value typed into the field): shown as it is
+        return key
+
+
+def _label(period: str, key: str, with_year: bool) -> str:
     year = key.split("-")[0]
     prefix = f"{year}年" if with_year and period != "year" else ""
     if period == "week":

@@ -3,6 +3,7 @@
 from flask import current_app, url_for
 
 from models.audit import ACTION_LABELS, AuditEntry
+from models.contracts import current_contract
 from models.indicators import Indicator
 from models.named_lists import HOME_CARDS, named_list
 from models.reference import Township
@@ -28,8 +29,10 @@ def list_endpoint(document) -> str:
 
 def home_card(code: str, user) -> tuple[str, int, str]:
     """(label, figure, link) of one card: the count of a named list and the list showing it."""
-    if code == "indicators":
-        return "合同指标（查看完成情况）", Indicator.objects(voided=False).count(), url_for("indicators.index")
+    if code == "indicators":  # the current contract's, as the overview shows them
+        contract = current_contract()
+        count = Indicator.objects(contract=contract.pk, voided=False).count() if contract else 0
+        return "合同指标（查看完成情况）", count, url_for("indicators.index")
     named = named_list(code)
     document = named.document()
     count = scope_query(document.objects(__raw__=named.condition(user)), document).count()

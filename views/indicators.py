@@ -66,6 +66,13 @@ def _pager(arg: str, total: int) -> dict:
     return {"arg": arg, "number": number, "pages": pages, "offset": (number - 1) * EVIDENCE_PAGE, "total": total}
 
 
+def _months_narrow(m) -> bool:
+    """Whether the evidence narrows to a month of the chart (records dated in months)."""
+    evidence = m.evidence
+    return evidence is not None and evidence.entries is None and (evidence.part_field == "month"
+                                                                   or evidence.parts_of is not None)
+
+
 def _chart(m, indicator, scope) -> dict:
     """The monthly chart: this month's value, the running total (counts), the pace the target sets
     (the share of the service period passed at each month's end) and the target as a line."""
@@ -86,7 +93,7 @@ def _chart(m, indicator, scope) -> dict:
             "percent": percent, "unit": m.unit,
             "target": indicator.per_period if per_period else (indicator.target if (percent or cumulating) else None),
             "target_label": ("每月目标" if per_period else "目标") + f" {m.quantity(indicator.per_period if per_period else indicator.target)}",
-            "link": url_for(".detail", code=indicator.code, contract=scope.contract.pk)}
+            "link": url_for(".detail", code=indicator.code, contract=scope.contract.pk) if _months_narrow(m) else None}
 
 
 def _label(record) -> str:
@@ -118,7 +125,8 @@ class IndicatorsView(SecureView):
         m = measure(indicator, scope, contract.lagging_share or 0.8)
         part = request.args.get("part") or None
         parts = {item["part"]: item["label"] for item in m.items if item.get("part")}
-        parts.update({key: period_label("month", key) for key, _ in m.series})
+        if _months_narrow(m):
+            parts.update({key: period_label("month", key) for key, _ in m.series})
         if part not in parts:
             part = None
         evidence, total, pager = [], 0, None
@@ -225,6 +233,8 @@ class IndicatorView(SecureModelView):
 class BriefView(SecureModelView):
     area = "indicators"
     column_list = ("month", "issue_number", "title", "status", "sent_on", "sender")
+    column_formatters = {"month": lambda view, context, model, name: period_label("month", model.month, with_year=True)
+                         if model.month else ""}
     column_filters = ("month", "status")
     column_default_sort = ("issue_number", True)
     date_fields = ("sent_on",)
