@@ -40,12 +40,16 @@ def mixed(app, accounts, townships):
         for document in (Case, SpotCheck):  # some in the worker's township, some outside it
             collection = document._get_collection()
             field = "worker" if document is Case else "assigned_to"
-            inside = [row["_id"] for row in collection.find({"township": home}, {"_id": 1}).sort("_id", 1)][:6]
-            outside = [row["_id"] for row in collection.find({"township": {"$ne": home}}, {"_id": 1}).sort("_id", 1)][:3]
-            assert inside and outside
+            outside = [row["_id"] for row in collection.find({"township": {"$ne": home}}, {"_id": 1}).sort("_id", 1)]
+            inside, outside = outside[:6], outside[6:9]
+            assert len(outside) == 3
+            collection.update_many({"_id": {"$in": inside}}, {"$set": {"township": home}})
             collection.update_many({"_id": {"$in": inside + outside}}, {"$set": {field: accounts["staff"].pk}})
-            if document is Case:  # two of them closed
+            if document is Case:  # two of them closed, the others open
+                collection.update_many({"_id": {"$in": inside[2:] + outside}}, {"$set": {"closed_on": None}})
                 collection.update_many({"_id": {"$in": inside[:2]}}, {"$set": {"closed_on": dt.datetime(2026, 5, 1)}})
+            else:  # waiting for their check
+                collection.update_many({"_id": {"$in": inside + outside}}, {"$set": {"status": "assigned"}})
         for title, status in (("报送材料", "pending"), ("统计报表", "done")):
             create_record(BureauTask(title=title, assigned_by="区民政局", assigned_on=dt.datetime(2026, 3, 1),
                                      status=status), accounts["coordinator"])
