@@ -145,6 +145,7 @@ class Archive(TrackedDocument):
     # Period keys with counted home visits ("2026-W10", "2026-03", "2026-Q1", "2026", "2026#2" for a
     # second visit in the year): kept by models.visits, so that "due and not visited" is one query.
     visited_periods = ListField(StringField(), verbose_name="已探访周期")
+    last_visited_at = DateTimeField(verbose_name="最近探访")  # the latest counted home visit, kept with the marks
 
     meta = {
         "collection": "archives",
@@ -154,13 +155,13 @@ class Archive(TrackedDocument):
             "community", "categories", "status", "worker", ("archive_date", "id"), "complete",
             "birth_date", "name_initials",
             ("township", "status"), ("voided", "township", "-archive_date", "-id"),
-            ("name", "birth_date", "township"), "visited_periods",
+            ("name", "birth_date", "township"), "visited_periods", ("last_visited_at", "id"),
         ],
     }
     scope_field = "township"
     kind_key = "all"
     unaudited_fields = frozenset({"name_initials", "name_pinyin", "completeness", "complete", "missing_items",
-                                  "visited_periods"})
+                                  "visited_periods", "last_visited_at"})
     #: Its latest changes are kept in its summary (models.summaries) for the person's file.
     keeps_change_log = True
 

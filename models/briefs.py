@@ -103,10 +103,10 @@ class MonthClose(TrackedDocument):
     scope_field = DISTRICT_WIDE  # a month's frozen district figures, kept by the coordinator
 
     def __str__(self):
-        return f"{period_label('month', self.month)}关账" if self.month else "关账"
+        return f"{period_label('month', self.month, with_year=True)}关账" if self.month else "关账"
 
     def duplicate_message(self, actor=None):
-        return f"{period_label('month', self.month)}已经关账，不能重复关账。"
+        return f"{period_label('month', self.month, with_year=True)}已经关账，不能重复关账。"
 
 
 def close_month(contract: Contract, month: str, actor, today: dt.date | None = None) -> MonthClose:
@@ -117,12 +117,12 @@ def close_month(contract: Contract, month: str, actor, today: dt.date | None = N
     if not re.fullmatch(r"[0-9]{4}-(0[1-9]|1[0-2])", month or ""):
         raise DomainError("请选择要关账的月份。", field="month")
     if MonthClose.objects(contract=contract.pk, month=month, voided=False).first() is not None:
-        raise DomainError(f"{period_label('month', month)}已经关账，不能重复关账。", field="month")
+        raise DomainError(f"{period_label('month', month, with_year=True)}已经关账，不能重复关账。", field="month")
     last_day = month_end(month)
     if last_day >= today:
-        raise DomainError(f"{period_label('month', month)}尚未结束，月末之后才能关账。", field="month")
+        raise DomainError(f"{period_label('month', month, with_year=True)}尚未结束，月末之后才能关账。", field="month")
     if not contract.covers(last_day) and not contract.covers(last_day.replace(day=1)):
-        raise DomainError(f"{period_label('month', month)}不在合同服务期内。", field="month")
+        raise DomainError(f"{period_label('month', month, with_year=True)}不在合同服务期内。", field="month")
     figures = freeze(measure_all(contract, last_day), month)
     return create_record(MonthClose(contract=contract, month=month, closed_at=local_now(),
                                     closed_by=getattr(actor, "display_name", None) or "系统", figures=figures), actor)
@@ -242,7 +242,7 @@ def brief_docx(brief: Brief) -> bytes:
 
     document = GovernmentDocument()
     sender = organisation_name(brief.sender) or ""
-    document.masthead(brief.title, f"第 {brief.issue_number} 期（{period_label('month', brief.month)}）", sender,
+    document.masthead(brief.title, f"第 {brief.issue_number} 期（{period_label('month', brief.month, with_year=True)}）", sender,
                       chinese_date(brief.sent_on))
     units = _units(brief.figures, brief._data.get("contract"))
     figures = [(f, f.unit if f.unit is not None else units.get(f.code, "")) for f in brief.figures]
@@ -409,6 +409,10 @@ def _evidence_rows(m: Measurement):
         return
     from .reference import Township
 
+    if evidence.entries is not None:  # people in periods, records of several collections
+        for item in evidence.entries:
+            yield [item["date"] or "", item["label"], ""]
+        return
     names = {t.pk: t.name for t in Township.objects.only("name")}
     query = evidence.document.objects(__raw__=evidence.raw).order_by(evidence.order_by).batch_size(1000)
     for record in query:

@@ -230,7 +230,7 @@ def budget_workbook(contract: Contract, made_by: str = "", today: dt.date | None
     execution.append(Row(["未分配到科目", "", yuan_decimal(summary["unallocated"])]))
     execution.append(Row(["合同预算", "", yuan_decimal(summary["budget"])]))
     names = [r["line"].name for r in summary["lines"]]
-    monthly = [[period_label("month", m["month"]), *(yuan_decimal(c) for c in m["cells"]), yuan_decimal(m["total"])]
+    monthly = [[period_label("month", m["month"], with_year=True), *(yuan_decimal(c) for c in m["cells"]), yuan_decimal(m["total"])]
                for m in summary["months"]]
     line_names = {r["line"].pk: r["line"].name for r in summary["lines"]}
 

@@ -10,6 +10,7 @@ period keys or reads only the fields it needs in one batch."""
 
 import datetime as dt
 import json
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -18,7 +19,7 @@ from mongoengine import FloatField, IntField, ReferenceField, StringField
 from .base import DISTRICT_WIDE, WHOLE_RESULT, TrackedDocument, ref_id
 from .contracts import Contract
 from .errors import DomainError
-from .periods import period_bounds, period_key, periods_between
+from .periods import period_bounds, period_key, period_label, periods_between
 from .reference import ThemeTag, Township
 from .rules import COMPARISONS, compare
 
@@ -133,23 +134,26 @@ class Scope:
         return self.scoped(match, township_field) if township_field else match
 
     def select(self, document, date_field: str, query: dict, township_field: str | None = "township",
-               fields: tuple = ("month",)) -> list[dict]:
-        """The period's records of ``document`` that match ``query``, with only ``fields``:
-        one indexed query, answered by the database."""
-        projection = dict.fromkeys((*fields, *([township_field] if township_field else [])), 1)
+               fields: tuple | None = None) -> list[dict]:
+        """The period's records of ``document`` that match ``query`` (with only ``fields`` when
+        given, else without photos): one indexed query, answered by the database."""
+        projection = dict.fromkeys((*fields, *([township_field] if township_field else [])), 1) \
+            if fields else {"photos": 0}
         return list(document._get_collection().find(self.period_match(date_field, query, township_field),
                                                     projection, batch_size=WHOLE_RESULT))
 
     def records(self, document, date_field: str, query: dict, township_field: str | None = "township",
-                limit: int = 50) -> list:
-        """Up to ``limit`` matching records as documents, newest first (for the near misses a
-        detail page lists; the overview asks for none)."""
+                limit: int | None = None) -> list:
+        """The matching records (up to ``limit``), newest first, as documents: the near misses a
+        detail page lists (the overview asks for none)."""
         if not self.detail:
             return []
         raw = self.period_match(date_field, query, township_field)
-        rows = document._get_collection().find(raw, {"photos": 0}, limit=limit, batch_size=limit).sort(
+        cursor = document._get_collection().find(raw, {"photos": 0}, batch_size=limit or WHOLE_RESULT).sort(
             [(date_field, -1), ("_id", -1)])
-        return [document._from_son(row) for row in rows]
+        if limit:
+            cursor = cursor.limit(limit)
+        return [document._from_son(row) for row in cursor]
 
     def visit_counts(self, period: str) -> dict:
         """{(period key, person id): counted visits, up to MAX_TALLY}, from the marks the
@@ -200,15 +204,62 @@ class Scope:
 
 @dataclass
 class Evidence:
-    """The records that count, as a query a page can list and link."""
+    """The records that count, as a query a page can list, page and link: one
+    collection's records (``raw`` on ``document``, or the ``rows`` the measure read),
+    or computed ``entries`` (a person in a period, records of several collections).
+    ``part`` narrows it to one period cell of the page (a month, a week, an item)."""
 
-    document: type
-    raw: dict
-    endpoint: str
-    order_by: str
-    date_field: str
+    document: type | None
+    raw: dict | None
+    endpoint: str | None
+    order_by: str = "-_id"
+    date_field: str | None = None
     total: int | None = None  # how many records count, when the measure knows it (no count asked)
     rows: list | None = None  # those records as read, when the measure read them all (no list asked)
+    part_field: str | None = "month"  # the stored field a period cell names (query and rows)
+    part_raw: dict | None = None  # the query a cell narrows (default ``raw``)
+    parts_of: object = None  # row -> the cells it counts in (rows), when not ``part_field``
+    entries: list | None = None  # [{"label", "endpoint", "id", "date", "parts"}]
+    cell_entries: list | None = None  # entries of every cell, when more than those counted
+
+    def part(self, key: str) -> "Evidence":
+        if self.entries is not None:
+            chosen = [e for e in (self.cell_entries if self.cell_entries is not None else self.entries)
+                      if key in e.get("parts", ())]
+            return Evidence(self.document, None, self.endpoint, entries=chosen)
+        if self.rows is not None:
+            chosen = [row for row in self.rows if key in self._parts(row)]
+            return Evidence(self.document, None, self.endpoint, self.order_by, self.date_field, total=len(chosen),
+                            rows=chosen, part_field=None)
+        raw = {**(self.part_raw if self.part_raw is not None else self.raw), self.part_field: key}
+        return Evidence(self.document, raw, self.endpoint, self.order_by, self.date_field, part_field=None)
+
+    def _parts(self, row) -> list:
+        if self.parts_of is not None:
+            return list(self.parts_of(row))
+        value = row.get(self.part_field) if self.part_field else None
+        return value if isinstance(value, list) else [value]
+
+    def count(self) -> int:
+        if self.entries is not None:
+            return len(self.entries)
+        if self.rows is not None:
+            return len(self.rows)
+        if self.total is None:
+            self.total = self.document.objects(__raw__=self.raw).count()
+        return self.total
+
+    def page(self, offset: int, limit: int) -> list[dict]:
+        """Entries ``offset`` to ``offset + limit`` in order: {"label", "endpoint", "id", "date"}."""
+        if self.entries is not None:
+            return self.entries[offset:offset + limit]
+        return [{"label": str(record), "endpoint": self.endpoint, "id": record.pk,
+                 "date": getattr(record, self.date_field, None) if self.date_field else None}
+                for record in evidence_records(self, limit, offset)]
+
+
+def entry(label: str, endpoint: str | None, pk, day=None, parts=()) -> dict:
+    return {"label": label, "endpoint": endpoint, "id": pk, "date": day, "parts": set(parts)}
 
 
 @dataclass
@@ -229,6 +280,7 @@ class Measurement:
     extra_met: bool = True  # a second condition of the indicator (e.g. every township covered)
     lost: list = field(default_factory=list)  # why the requirement can no longer be met in full (past periods missed)
     problem: str = ""  # why the indicator could not be measured (a rule that cannot be evaluated)
+    counted: int | None = None  # how many records (or people in periods) the figure counts: the evidence's size
 
     @property
     def share(self) -> float | None:
@@ -242,27 +294,56 @@ class Measurement:
     def percent(self) -> float:
         return min((self.share or 0) * 100, 100)
 
+    @property
+    def unit(self) -> str:
+        return unit_of(self.indicator)
+
+    def quantity(self, value) -> str:
+        """A value of this indicator with its unit: a percentage to one decimal, else a whole number."""
+        if value is None:
+            return ""
+        if self.unit == "%":
+            return f"{_number(round(float(value), 1))}%"
+        return f"{whole(value)}{self.unit}"
+
     def achieved_text(self) -> str:
-        return _number(self.achieved) + ("%" if self.indicator.kind in PERCENT_KINDS else "")
+        return self.quantity(self.achieved)
+
+    def expected_text(self) -> str:
+        return self.quantity(self.expected)
+
+    def forecast_text(self) -> str:
+        return self.quantity(self.forecast)
 
     def target_text(self) -> str:
-        unit = "%" if self.indicator.kind in PERCENT_KINDS else (self.indicator.unit or "")
-        return f"{dict(OPERATORS).get(self.indicator.op, '').split('（')[0]} {_number(self.target)}{unit}"
+        return f"{dict(OPERATORS).get(self.indicator.op, '').split('（')[0]} {self.quantity(self.target)}"
+
+
+def unit_of(indicator: Indicator) -> str:
+    """"%" for a share, else the indicator's unit of whole things (次, 场, 人)."""
+    return "%" if indicator.kind in PERCENT_KINDS or indicator.unit == "%" else (indicator.unit or "")
+
+
+def whole(value) -> int:
+    """A count to show: the nearest whole number (half up)."""
+    return int(math.floor(float(value) + 0.5))
 
 
 EVIDENCE_SHOWN = 200
 
 
-def evidence_records(evidence: Evidence, limit: int = EVIDENCE_SHOWN) -> list:
-    """The first records of the evidence in its order, as documents: from the rows the
-    measure read when it has them, else one query."""
-    if evidence.rows is None:
-        query = evidence.document.objects(__raw__=evidence.raw).order_by(evidence.order_by)
-        return list(query.limit(limit).batch_size(WHOLE_RESULT))
+def evidence_records(evidence: Evidence, limit: int = EVIDENCE_SHOWN, offset: int = 0) -> list:
+    """Records of the evidence in its order (then by id), as documents: from the rows the
+    measure read when it has them, else one query for the page."""
     field_name = evidence.order_by.lstrip("-")
-    ordered = sorted(evidence.rows, key=lambda row: (row.get(field_name) is not None, row.get(field_name) or 0),
-                     reverse=evidence.order_by.startswith("-"))
-    return [evidence.document._from_son(row) for row in ordered[:limit]]
+    descending = evidence.order_by.startswith("-")
+    if evidence.rows is None:
+        query = evidence.document.objects(__raw__=evidence.raw).order_by(
+            evidence.order_by, f"{'-' if descending else ''}id")
+        return list(query.skip(offset).limit(limit).batch_size(WHOLE_RESULT))
+    ordered = sorted(evidence.rows, key=lambda row: (row.get(field_name) is not None, row.get(field_name) or 0,
+                                                     row.get("_id")), reverse=descending)
+    return [evidence.document._from_son(row) for row in ordered[offset:offset + limit]]
 
 
 def _number(value) -> str:
@@ -313,6 +394,7 @@ def _count_measure(m: Measurement, document, match: dict, scope: Scope, endpoint
             by_township[names.get(township, "未填写")] += n
         m.breakdown = sorted(by_township.items(), key=lambda pair: -pair[1])
     m.evidence = Evidence(document, match, endpoint, f"-{date_field}", date_field, total=m.achieved)
+    m.counted = m.achieved
 
 
 def _cohort_coverage(m: Measurement, scope: Scope, policy_codes: list[str]) -> None:
@@ -321,6 +403,7 @@ def _cohort_coverage(m: Measurement, scope: Scope, policy_codes: list[str]) -> N
     rows, due, visited = [], 0, 0
     names = scope.township_names()
     misses: Counter = Counter()
+    counted, cells = [], []
     for code in policy_codes:
         item = policy(code)
         periods = compliance(item, scope.start, scope.until, scope.townships, archives=scope.archives(),
@@ -333,20 +416,31 @@ def _cohort_coverage(m: Measurement, scope: Scope, policy_codes: list[str]) -> N
                 month = period["key"]
             elif item["period"] == "week":
                 month = period_key("month", period_bounds("week", period["key"])[0])
-            rows.append({"label": f"{item['name']} · {period['key']}", "due": period["due"],
+            part = f"{code}|{period['key']}"
+            label = period_label(item["period"], period["key"])
+            rows.append({"label": f"{item['name']} · {label}", "key": period["key"], "due": period["due"],
                          "visited": period["visited"], "done": bool(period["due"]) and period["due"] == period["visited"],
                          "not_applicable": not period["due"],
-                         "share": period["share"], "current": period["current"], "month": month})
+                         "share": period["share"], "current": period["current"], "month": month, "part": part})
+            counts_now = any(period is other for other in ended)
+            for person in period["met"]:
+                cells.append(entry(f"{person.get('name') or ''} · {item['name']} · {label}", "archive",
+                                   person["_id"], parts=(part,)))
+                if counts_now:
+                    counted.append(cells[-1])
         for period in ended:
             due += period["due"]
             visited += period["visited"]
             for person in period["missed"]:
                 misses[names.get(person.get("township"), "未填写")] += 1
         if ended and ended[-1]["missed"]:
-            m.near_misses += [(person, f"{ended[-1]['key']} 未探访") for person in ended[-1]["missed"][:50]]
+            label = period_label(item["period"], ended[-1]["key"])
+            m.near_misses += [(person, f"{label} 未探访") for person in ended[-1]["missed"]]
     m.achieved = round(visited * 100 / due, 1) if due else 0.0
     m.items = rows
     m.item_title = "各期探访"
+    m.evidence = Evidence(None, None, "archive", entries=counted, cell_entries=cells)
+    m.counted = visited
     m.breakdown = sorted(misses.items(), key=lambda pair: -pair[1])
     m.note = f"已结束各期应探访 {due} 人次，已探访 {visited} 人次；分街道为未探访人次。"
     monthly: dict = {}
@@ -379,6 +473,7 @@ def _home_visits(m, indicator, scope):
     m.breakdown = sorted(by_township.items(), key=lambda pair: -pair[1])
     m.evidence = Evidence(Visit, scope.scoped({"counts_as_home_visit": "yes", **scope.between("visited_at")}),
                           "visit", "-visited_at", "visited_at", total=m.achieved)
+    m.counted = m.achieved
 
 
 @measures("archives.new")
@@ -395,9 +490,11 @@ def _new_archives(m, indicator, scope):
     m.series = [(month, months.get(month, 0)) for month in scope.months()]
     m.breakdown = sorted(Counter(names.get(r.get("township"), "未填写") for r in rows).items(), key=lambda p: -p[1])
     m.evidence = Evidence(Archive, scope.scoped({"complete": True, **scope.between("archive_date")}), "archive",
-                          "-archive_date", "archive_date")
+                          "-archive_date", "archive_date", rows=rows,
+                          parts_of=lambda row: [period_key("month", row["archive_date"])])
+    m.counted = len(rows)
     m.near_misses = [(row, "缺项：" + "、".join(row.get("missing_items") or [])) for row in period
-                     if not row.get("complete")][:50]
+                     if not row.get("complete")]
 
 
 @measures("archives.children_coverage")
@@ -420,9 +517,10 @@ def _children_coverage(m, indicator, scope):
     m.breakdown = [(name, round(done * 100 / total, 1)) for name, (total, done) in sorted(per_township.items())]
     match = scope.scoped({"_cls": "Archive.ChildArchive", "status": "active", "categories": {"$in": list(ids)},
                           "complete": True})
-    m.evidence = Evidence(ChildArchive, match, "childarchive", "name", "archive_date")
+    m.evidence = Evidence(ChildArchive, match, "childarchive", "name", "archive_date", rows=complete)
+    m.counted = len(complete)
     m.near_misses = [(row, "缺项：" + "、".join(row.get("missing_items") or [])) for row in rows
-                     if not row.get("complete")][:50]
+                     if not row.get("complete")]
     m.note = f"名单内儿童 {len(rows)} 人，档案完整 {len(complete)} 人；分街道为完整率（%）。"
 
 
@@ -458,7 +556,7 @@ def _cases(m, indicator, scope):
 
     case_type = indicator.parameters().get("case_type", indicator.code.split(".")[1])
     _count_measure(m, Case, qualifying_cases_query(case_type), scope, "case", "opened_on")
-    for case in scope.records(Case, "opened_on", {"case_type": case_type}, limit=300):
+    for case in scope.records(Case, "opened_on", {"case_type": case_type}, limit=None):
         met, lacking = case.qualification()
         if not met:
             m.near_misses.append((case, "；".join(lacking)))
@@ -469,7 +567,7 @@ def _groups(m, indicator, scope):
     from .casework import GroupSeries, qualifying_groups_query
 
     _count_measure(m, GroupSeries, qualifying_groups_query(), scope, "groupseries", "started_on")
-    for group in scope.records(GroupSeries, "started_on", {}, limit=100):
+    for group in scope.records(GroupSeries, "started_on", {}, limit=None):
         met, lacking = group.qualification()
         if not met:
             m.near_misses.append((group, "；".join(lacking)))
@@ -495,10 +593,11 @@ def _volunteers_trained(m, indicator, scope):
     hours = _grouped(VolunteerHourEntry, {"source": "training", **scope.between("served_on")}, "volunteer", "$hours")
     trained = [vid for vid, total in hours.items() if round(total, 2) >= minimum]
     m.achieved = len(trained)
-    m.evidence = Evidence(Volunteer, {"_id": {"$in": trained}}, "volunteer", "name", "joined_on")
+    m.evidence = Evidence(Volunteer, {"_id": {"$in": trained}}, "volunteer", "name", "joined_on", part_field=None)
+    m.counted = len(trained)
     short = [vid for vid, total in hours.items() if round(total, 2) < minimum]
-    names = {v.pk: v for v in Volunteer.objects(pk__in=short[:50])}
-    m.near_misses = [(names[vid], f"培训 {hours[vid]:g} 小时，须不少于 {minimum:g} 小时") for vid in short[:50]
+    names = {v.pk: v for v in Volunteer.objects(pk__in=short)}
+    m.near_misses = [(names[vid], f"培训 {hours[vid]:g} 小时，须不少于 {minimum:g} 小时") for vid in short
                      if vid in names]
 
 
@@ -526,11 +625,12 @@ def _media(m, indicator, scope):
 
 def _months_grid(m: Measurement, scope: Scope, by_month: dict, per_period: float) -> None:
     current = period_key("month", scope.today)
-    m.items = [{"label": month, "count": by_month.get(month, 0), "done": by_month.get(month, 0) >= per_period,
-                "current": month == current, "future": month > current} for month in scope.months()]
+    m.items = [{"label": period_label("month", month), "key": month, "part": month, "count": by_month.get(month, 0),
+                "done": by_month.get(month, 0) >= per_period, "current": month == current, "future": month > current}
+               for month in scope.months()]
     m.item_title = "逐月"
     m.series = [(month, by_month.get(month, 0)) for month in scope.months()]
-    missed = [i["label"] for i in m.items if not i["done"] and not i["current"] and not i["future"]]
+    missed = [i["label"] for i in m.items if not i["done"] and not i["current"] and not i["future"]]  # labels shown
     m.extra_met = m.extra_met and not missed
     if missed:
         m.note = f"已结束的月份中 {len(missed)} 个未达标：" + "、".join(missed) + "。"
@@ -546,14 +646,22 @@ def _patrols(m, indicator, scope):
     ended = [w for w in weeks if w["status"] != "open"]
     met = [w for w in ended if w["status"] == "met"]
     m.achieved = round(len(met) * 100 / len(ended), 1) if ended else 0.0
-    m.items = [{"label": w["key"], "count": w["count"], "done": w["status"] == "met", "current": w["status"] == "open"}
-               for w in weeks]
+    m.items = [{"label": period_label("week", w["key"]), "key": w["key"], "part": w["key"], "count": w["count"],
+                "done": w["status"] == "met", "current": w["status"] == "open"} for w in weeks]
     m.item_title = f"逐周（每周不少于 {_number(indicator.per_period or 2)} 次）"
     match = scope.scoped(scope.between("patrol_date"))
-    by_month = _grouped(Patrol, scope.period_match("patrol_date", {}), "month")
-    m.series = [(month, by_month.get(month, 0)) for month in scope.months()]
-    m.evidence = Evidence(Patrol, match, "patrol", "-patrol_date", "patrol_date")
-    m.near_misses = [({"name": w["key"]}, f"只有 {w['count']} 次") for w in ended if w["status"] != "met"][:50]
+    by_month: dict = {}  # the share of each month's ended weeks that met the minimum (a week is in its Thursday's month)
+    for week in ended:
+        month = period_key("month", week["start"] + dt.timedelta(days=3))
+        met_weeks, all_weeks = by_month.get(month, (0, 0))
+        by_month[month] = (met_weeks + (week["status"] == "met"), all_weeks + 1)
+    m.series = [(month, round(by_month[month][0] * 100 / by_month[month][1], 1) if month in by_month else None)
+                for month in scope.months()]
+    m.evidence = Evidence(Patrol, match, "patrol", "-patrol_date", "patrol_date", part_field="week",
+                          part_raw=scope.scoped({}))
+    m.counted = Patrol._get_collection().count_documents(scope.period_match("patrol_date", {}))
+    m.near_misses = [({"name": period_label("week", w["key"])}, f"只有 {w['count']} 次") for w in ended
+                     if w["status"] != "met"]
     m.note = f"已结束 {len(ended)} 周，达标 {len(met)} 周。"
     missed = [w["key"] for w in ended if w["status"] != "met"]
     if missed:
@@ -572,7 +680,8 @@ def _social_assistance(m, indicator, scope):
     by_month = _counted(held, "month")
     m.achieved = sum(by_month.values())
     _months_grid(m, scope, by_month, indicator.per_period or 1)
-    m.evidence = Evidence(PublicityActivity, match, "publicity", "-held_on", "held_on")
+    m.evidence = Evidence(PublicityActivity, match, "publicity", "-held_on", "held_on", rows=held)
+    m.counted = len(held)
     if params.get("cover_townships"):
         covered = set()
         for row in held:
@@ -596,7 +705,9 @@ def _briefs(m, indicator, scope):
     months = {k: v for k, v in by_month.items() if k and k <= period_key("month", scope.until)}
     m.achieved = sum(1 for v in months.values() if v >= (indicator.per_period or 1))
     _months_grid(m, scope, months, indicator.per_period or 1)
-    m.evidence = Evidence(Brief, match, "brief", "-month", "sent_on")
+    m.evidence = Evidence(Brief, {**match, "month": {"$lte": period_key("month", scope.until)}}, "brief", "-month",
+                          "sent_on", part_raw=match)
+    m.counted = sum(months.values())
 
 
 @measures("subsidy.onsite_check", "subsidy.quality_check")
@@ -610,8 +721,9 @@ def _subsidy(m, indicator, scope):
     m.items = [{"label": "服务期内总数", "count": shares["population"], "done": True},
                {"label": "已核查", "count": shares["checked"], "done": shares["checked"] > 0}]
     m.item_title = "核查数量"
-    m.evidence = Evidence(SpotCheck, scope.scoped({"kind": kind, "checked_on": {"$ne": None}}), "spotcheck",
-                          "-checked_on", "checked_on")
+    m.evidence = Evidence(SpotCheck, scope.scoped({"item": {"$in": shares["item_ids"]}, "checked_on": {"$ne": None}}),
+                          "spotcheck", "-checked_on", "checked_on", part_field=None)
+    m.counted = shares["checked"]
 
 
 @measures("child.holiday_activities", "child.safety_topics", "elderly.festivals", "rescue.campaigns",
@@ -625,25 +737,32 @@ def _checklist(m, indicator, scope):
     tags = {t.code: t for t in ThemeTag.objects(code__in=params.get("themes", []))}
     ids = [t.pk for t in tags.values()]
     counts: Counter = Counter()
-    for document, tag_field, date_field, township_field in ((CommunityEvent, "themes", "event_date", "township"),
-                                                           (PublicityActivity, "topics", "held_on", "townships")):
-        for row in scope.select(document, date_field, {tag_field: {"$in": ids}}, township_field, fields=(tag_field,)):
-            counts.update(tag for tag in row.get(tag_field) or () if tag in ids)
+    codes = {t.pk: code for code, t in tags.items()}
+    entries = []
+    for document, tag_field, date_field, township_field, endpoint in (
+            (CommunityEvent, "themes", "event_date", "township", "event"),
+            (PublicityActivity, "topics", "held_on", "townships", "publicity")):
+        for row in scope.select(document, date_field, {tag_field: {"$in": ids}}, township_field):
+            found = [tag for tag in row.get(tag_field) or () if tag in ids]
+            counts.update(found)
+            entries.append(entry(str(document._from_son(row)), endpoint, row["_id"], row.get(date_field),
+                                 [codes[tag] for tag in found]))
     campaigns = params.get("patrol_campaigns") or {}
     if campaigns:
-        by_campaign = _grouped(Patrol, scope.period_match("patrol_date", {"campaign": {"$in": list(campaigns.values())}}),
-                               "campaign")
-        for code, campaign in campaigns.items():
-            if code in tags:
-                counts[tags[code].pk] += by_campaign.get(campaign, 0)
+        wanted = {campaign: code for code, campaign in campaigns.items() if code in tags}
+        for row in scope.select(Patrol, "patrol_date", {"campaign": {"$in": list(wanted)}}):
+            counts[tags[wanted[row["campaign"]]].pk] += 1
+            entries.append(entry(str(Patrol._from_son(row)), "patrol", row["_id"], row.get("patrol_date"),
+                                 [wanted[row["campaign"]]]))
     m.items = [{"label": tags[code].name if code in tags else code, "count": counts.get(tags[code].pk, 0) if code in tags
-                else 0, "done": code in tags and counts.get(tags[code].pk, 0) > 0, "code": code}
+                else 0, "done": code in tags and counts.get(tags[code].pk, 0) > 0, "code": code, "part": code}
                for code in params.get("themes", [])]
     m.item_title = "清单"
     m.achieved = sum(1 for item in m.items if item["done"])
     m.near_misses = [({"name": item["label"]}, "尚无活动或宣传") for item in m.items if not item["done"]]
-    m.evidence = Evidence(CommunityEvent, scope.scoped({"themes": {"$in": ids}, **scope.between("event_date")}),
-                          "event", "-event_date", "event_date")
+    entries.sort(key=lambda e: (e["date"] or dt.datetime.min, str(e["id"])), reverse=True)
+    m.evidence = Evidence(None, None, None, entries=entries)
+    m.counted = len(entries)
 
 
 @measures("accompaniment.rules")
@@ -672,7 +791,10 @@ def _accompaniment(m, indicator, scope):
     bad = {id(record) for record, _ in violations}
     m.achieved = round((len(records) - len(bad)) * 100 / len(records), 1) if records else 100.0
     m.near_misses = violations
-    m.evidence = Evidence(Accompaniment, match, "accompaniment", "-start_date", "start_date")
+    kept = [record for record in reversed(records) if id(record) not in bad]
+    m.evidence = Evidence(Accompaniment, match, "accompaniment",
+                          entries=[entry(str(r), "accompaniment", r.pk, r.start_date) for r in kept])
+    m.counted = len(kept)
     m.note = f"服务期内陪护 {len(records)} 次，违反规则 {len(bad)} 次（新登记的违规记录会被拒绝）。"
 
 
@@ -692,7 +814,9 @@ def _adoption(m, indicator, scope):
                {"label": f"市区内（不超过 {limit} 例）", "count": within, "done": within <= limit}]
     m.item_title = "收养评估"
     m.extra_met = within <= limit
-    m.evidence = Evidence(AdoptionAssessment, match, "adoption", "-assigned_on", "assigned_on")
+    m.evidence = Evidence(AdoptionAssessment, {**match, "status": "reported"}, "adoption", "-assigned_on",
+                          "assigned_on", part_field=None)
+    m.counted = reported
 
 
 @measures("staffing.rules")
@@ -705,7 +829,16 @@ def _staffing(m, indicator, scope):
     m.items = [{"label": c["label"], "count": c["actual"], "done": c["met"], "detail": c["names"]} for c in checks]
     m.item_title = "人员配备规则"
     m.near_misses = [({"name": c["label"]}, f"要求 {c['required']}，实际 {c['actual']}") for c in checks if not c["met"]]
-    m.evidence = Evidence(StaffMember, {"voided": False}, "staffmember", "name", "started_on")
+    people = {s.pk: [] for s in result["staff"]}
+    for check, item in zip(checks, m.items, strict=True):
+        if "people" in check:  # the rules that count people: their cell lists them
+            item["part"] = check["label"]
+            for person in check["people"]:
+                people[person.pk].append(check["label"])
+    m.evidence = Evidence(StaffMember, {"voided": False}, "staffmember",
+                          entries=[entry(str(p), "staffmember", p.pk, p.started_on, people[p.pk])
+                                   for p in result["staff"]])
+    m.counted = len(result["staff"])
 
 
 def status_of(m: Measurement, indicator: Indicator, scope: Scope, lagging_share: float) -> str:

@@ -68,15 +68,28 @@ def previous_period(period: str, key: str) -> str:
     return period_key(period, start - dt.timedelta(days=1))
 
 
-def period_label(period: str, key: str) -> str:
+QUARTER_NAMES = ("一", "二", "三", "四")
+
+
+def period_label(period: str, key: str, with_year: bool = False) -> str:
+    """How a period key reads wherever it is shown: 2026-W48 → 第48周（11月23日—29日）,
+    2026-11 → 11月, 2026-Q3 → 第三季度, 2026 → 2026年 (``with_year``: 2026年11月, for
+    documents and messages that leave the page)."""
+    try:
+        return _label(period, key, with_year)
+    except (ValueError, IndexError, KeyError):  # not a period key (a value typed into the field): shown as it is
+        return key
+
+
+def _label(period: str, key: str, with_year: bool) -> str:
+    year = key.split("-")[0]
+    prefix = f"{year}年" if with_year and period != "year" else ""
     if period == "week":
         start, end = period_bounds(period, key)
-        year, week = key.split("-W")
-        return f"{year}年第{int(week)}周（{start:%m-%d}至{end:%m-%d}）"
+        last = f"{end.day}日" if end.month == start.month else f"{end.month}月{end.day}日"
+        return f"{prefix}第{int(key.split('-W')[1])}周（{start.month}月{start.day}日—{last}）"
     if period == "month":
-        year, month = key.split("-")
-        return f"{year}年{int(month)}月"
+        return f"{prefix}{int(key.split('-')[1])}月"
     if period == "quarter":
-        year, quarter = key.split("-Q")
-        return f"{year}年第{quarter}季度"
+        return f"{prefix}第{QUARTER_NAMES[int(key.split('-Q')[1]) - 1]}季度"
     return f"{key}年"

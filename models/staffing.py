@@ -68,7 +68,7 @@ def staffing_check(day: dt.date | None = None) -> dict:
 
     def rule(label, required, people):
         return {"label": label, "required": required, "actual": len(people), "met": len(people) >= required,
-                "names": "、".join(p.name for p in people)}
+                "names": "、".join(p.name for p in people), "people": people}
 
     checks = [
         rule("工作人员总数", int(rules["min_total"]), staff),

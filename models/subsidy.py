@@ -328,4 +328,4 @@ def check_shares(kind: str, date_from: dt.datetime, date_to: dt.datetime) -> dic
     checked = len({row["item"] for row in SpotCheck._get_collection().find(
         {"item": {"$in": item_ids}, "checked_on": {"$ne": None}, "voided": False}, {"item": 1},
         batch_size=WHOLE_RESULT)})
-    return {"population": size, "checked": checked, "share": checked / size if size else 0.0}
+    return {"population": size, "checked": checked, "share": checked / size if size else 0.0, "item_ids": item_ids}

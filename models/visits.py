@@ -409,8 +409,26 @@ def visit_tags(period_counts: dict[str, int]) -> list[str]:
     return sorted(tags)
 
 
+def last_counted_visits(visits) -> dict:
+    """{person id: the time of their latest counted home visit} from stored visits."""
+    latest: dict = {}
+    for visit in visits:
+        if visit.get("counts_as_home_visit") != "yes" or not visit.get("visited_at"):
+            continue
+        for person in visit.get("people") or ():
+            if person not in latest or latest[person] < visit["visited_at"]:
+                latest[person] = visit["visited_at"]
+    return latest
+
+
+def not_visited_filter(period: str, day: dt.date | None = None) -> dict:
+    """The raw condition of archives with no counted home visit in the current ``period``
+    (this week, month, quarter, year): one condition on the visit marks, which an index answers."""
+    return {"visited_periods": {"$ne": current_key(period, day)}}
+
+
 def refresh_visit_marks(person_ids: list | None = None) -> int:
-    """Recompute ``visited_periods`` on archives and the latest visits in their
+    """Recompute ``visited_periods`` and ``last_visited_at`` on archives and the latest visits in their
     summaries from their visits (all archives with visits when ``person_ids`` is
     None): one read of those visits and two writes per person (bulk_write is not
     in mongomock's reach)."""
@@ -423,17 +441,18 @@ def refresh_visit_marks(person_ids: list | None = None) -> int:
     visits = list(Visit._get_collection().find(match, fields, batch_size=WHOLE_RESULT))
     recent = recent_visit_events(visits)
     tallies = period_counts(visits, person_ids if person_ids is not None else list(recent))
+    latest = last_counted_visits(visits)
     collection = Archive._get_collection()
     stored = {}
     if person_ids is None:  # recomputing everything: write only the marks that changed (one read of them)
-        stored = {row["_id"]: row.get("visited_periods") or [] for row in
-                  collection.find({}, {"visited_periods": 1}, batch_size=WHOLE_RESULT)}
-        tallies.update({pid: {} for pid, tags in stored.items() if tags and pid not in tallies})  # no visit left
+        stored = {row["_id"]: (row.get("visited_periods") or [], row.get("last_visited_at")) for row in
+                  collection.find({}, {"visited_periods": 1, "last_visited_at": 1}, batch_size=WHOLE_RESULT)}
+        tallies.update({pid: {} for pid, (tags, last) in stored.items() if (tags or last) and pid not in tallies})
     for pid, counts in tallies.items():  # one per person: a visit holds one household
         tags = visit_tags(counts)
-        if person_ids is None and stored.get(pid, []) == tags:
+        if person_ids is None and stored.get(pid, ([], None)) == (tags, latest.get(pid)):
             continue
-        collection.update_one({"_id": pid}, {"$set": {"visited_periods": tags}})
+        collection.update_one({"_id": pid}, {"$set": {"visited_periods": tags, "last_visited_at": latest.get(pid)}})
     set_recent_visits({pid: recent.get(pid, []) for pid in tallies})
     return len(tallies)
 
@@ -463,6 +482,9 @@ def visited_ids(item: dict, key: str) -> set:
     return {person for (k, person), n in counts.items() if k == key and n >= int(item["visits_required"])}
 
 
+UNASSIGNED = "none"  # the ``worker`` of the people no worker is assigned to
+
+
 def due_filter(item: dict, key: str, townships: list | None = None, worker=None) -> dict:
     """The raw filter of archives due in the period ``key`` and not yet visited enough."""
     raw = cohort_filter(item, townships)
@@ -471,7 +493,7 @@ def due_filter(item: dict, key: str, townships: list | None = None, worker=None)
     raw["$or"] = [{"archive_date": {"$lte": dt.datetime.combine(end, dt.time.max)}}, {"archive_date": None}]
     raw["visited_periods"] = {"$ne": tag_for(item, key)}
     if worker is not None:
-        raw["worker"] = worker
+        raw["worker"] = None if worker == UNASSIGNED else worker
     return raw
 
 
@@ -570,8 +592,10 @@ def compliance(item: dict, start: dt.date, end: dt.date, townships: list | None 
             if counts.get((key, person["_id"]), 0) < required:
                 missed.append(person)
         visited = len(due) - len(missed)
+        missed_ids = {id(person) for person in missed}
         result.append({"key": key, "start": period_start, "end": period_end, "due": len(due), "visited": visited,
                        "share": (visited / len(due)) if due else None, "missed": missed,
+                       "met": [person for person in due if id(person) not in missed_ids],
                        "current": period_start <= today <= period_end})
     return result
 

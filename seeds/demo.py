@@ -167,7 +167,7 @@ def _mark_visited(visits: list[dict]) -> None:
     their summaries, in bulk: the archives are read once and written back whole (a
     per-archive update is slow on the local database)."""
     from models.summaries import RecordSummary
-    from models.visits import period_counts, recent_visit_events, visit_tags
+    from models.visits import last_counted_visits, period_counts, recent_visit_events, visit_tags
 
     recent = recent_visit_events(visits)
     tallies = period_counts(visits, list(recent))
@@ -175,8 +175,10 @@ def _mark_visited(visits: list[dict]) -> None:
     ids = list(tallies)
     # one read and one delete in all: on the local database each is a pass over the collection
     documents = list(collection.find({"_id": {"$in": ids}}, batch_size=BATCH))
+    latest = last_counted_visits(visits)
     for document in documents:
         document["visited_periods"] = visit_tags(tallies[document["_id"]])
+        document["last_visited_at"] = latest.get(document["_id"])
     _delete_ids(collection, ids)
     for start in range(0, len(documents), BATCH):
         collection.insert_many(documents[start:start + BATCH])

@@ -269,7 +269,7 @@ def test_manager_opens_the_indicator_overview_an_indicator_and_its_evidence(live
     page.goto(f"{live_server}/indicators/")
     page.wait_for_load_state("networkidle")
     assert "指标总览" in page.inner_text("body")
-    assert page.inner_text("#indicator-cases-consultation .achieved").strip() == "2"
+    assert page.inner_text("#indicator-cases-consultation .achieved").strip() == "2个"
     page.screenshot(path=str(ARTIFACTS / "manager-indicators.png"), full_page=True)
     page.click("#indicator-cases-consultation a")
     page.wait_for_load_state("networkidle")

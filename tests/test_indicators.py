@@ -108,11 +108,13 @@ def test_periodic_patrols_judged_week_by_week(app, townships, accounts):
     for day in (1, 2, 6, 7, 14):  # W01: 2, W02: 2, W03: 1
         patrol(day)
     m = result("patrols.weekly", today=dt.date(2026, 1, 18))
-    assert [(i["label"], i["count"], i["done"]) for i in m.items] == [("2026-W01", 2, True), ("2026-W02", 2, True),
-                                                                      ("2026-W03", 1, False)]
+    assert [(i["key"], i["count"], i["done"]) for i in m.items] == [("2026-W01", 2, True), ("2026-W02", 2, True),
+                                                                    ("2026-W03", 1, False)]
+    assert m.items[0]["label"] == "第1周（12月29日—1月4日）"
     assert m.achieved == round(2 * 100 / 3, 1) == 66.7
     assert m.status == "at_risk"  # the target is every week: 66.7 < 0.8 x 100
-    assert dict(m.series)["2026-01"] == 5
+    assert m.counted == m.evidence.count() == 5  # the patrols, listed as evidence
+    assert dict(m.series)["2026-01"] == 66.7  # the chart shows the share of weeks met, in the indicator's unit
 
 
 def test_coverage_of_monthly_elderly_visits(app, townships, accounts):
@@ -129,11 +131,12 @@ def test_coverage_of_monthly_elderly_visits(app, townships, accounts):
     for person in people[:3]:
         visit(person, 10)  # January: 3 of 4
     m = result("visits.elderly_monthly", today=dt.date(2026, 2, 15))
-    january = next(i for i in m.items if i["label"].endswith("2026-01"))
+    january = next(i for i in m.items if i["key"] == "2026-01")
     assert (january["due"], january["visited"]) == (4, 3)
     assert m.achieved == 75.0  # only January has ended
     assert m.status == "at_risk"
-    assert len(m.near_misses) == 1 and m.near_misses[0][1] == "2026-01 未探访"
+    assert len(m.near_misses) == 1 and m.near_misses[0][1] == "1月 未探访"
+    assert m.counted == m.evidence.count() == 3 and m.evidence.part(january["part"]).count() == 3
     assert dict(m.series)["2026-01"] == 75.0
 
 
@@ -256,7 +259,7 @@ def test_briefs_count_when_issued_and_case_text_is_de_identified(app, townships,
     update_record(brief, before, brief.version, accounts["coordinator"])
     m = result("briefs.monthly", today=dt.date(2026, 4, 5))
     assert m.achieved == 1
-    assert [(i["label"], i["done"]) for i in m.items[:4]] == [("2026-01", False), ("2026-02", False),
+    assert [(i["key"], i["done"]) for i in m.items[:4]] == [("2026-01", False), ("2026-02", False),
                                                              ("2026-03", True), ("2026-04", False)]
 
 

@@ -171,6 +171,6 @@ def test_due_follow_ups_show_on_the_start_page_and_open_the_filtered_list(app, c
     submit(client, "/reception/new/", contact_form(townships["东江街道"], caller_name="无期限人"))
     home = client.get("/").get_data(as_text=True)
     assert "来访来电待跟进" in home
-    link = next(part.split('"')[0] for part in home.split('href="')[1:] if "follow_up_due" in part).replace("&amp;", "&")
+    link = next(part.split('"')[0] for part in home.split('href="')[1:] if "only=reception.due" in part).replace("&amp;", "&")
     listed = client.get(link).get_data(as_text=True)
     assert "待跟进人" in listed and "无期限人" not in listed and "跟进逾期" in listed

@@ -70,7 +70,7 @@ def test_patrol_form_and_weeks_page(app, login_as, townships):
     assert ("请选择参加巡查的社工" in page or "须记录“报警110" in page) and "火车站广场" in page
     assert Patrol.objects.count() == 0
     page = client.get("/patrol/weeks/?year=2026").get_data(as_text=True)
-    assert "W10" in page and "week-short" in page
+    assert "第10周" in page and "week-short" in page  # the week as people name it, not its key
 
 
 def test_concern_deadlines_and_alerts(app, townships, accounts):

@@ -268,3 +268,22 @@ def test_archive_list_on_a_server_with_indexes_counts_and_reads_one_page(app, lo
     assert rows(scanning) == rows(indexed)
     for page in (scanning, indexed):  # 60 archives in pages of 20: the pager ends at the third page
         assert "page=2" in page and "page=3" not in page
+
+
+def test_not_visited_archive_list_and_township_schedule_cost_does_not_grow(app, login_as, accounts):
+    from models.reference import Township
+    from seeds.demo import generate_archives, generate_visits_and_patrols
+
+    generate_archives(1000, seed=5)
+    generate_visits_and_patrols(seed=5, weeks=2)
+    township = str(Township.objects(code="450305002").first().pk)
+    urls = [f"/childarchive/?flt0_township_equals={township}&flt1_risk_level_equals=1&flt2_not_visited=month"
+            "&page_size=100", "/archive/?flt0_not_visited=week&page_size=100",
+            f"/schedule/?policy=child_risk_2&township={township}"]
+    client = login_as("coordinator")
+    small = [_commands(client, url) for url in urls]
+    generate_archives(9000 if on_ferretdb() else 2000, seed=6)
+    generate_visits_and_patrols(seed=6, weeks=2)
+    large = [_commands(client, url) for url in urls]
+    assert small == large
+    assert max(large[:2]) <= 14 and large[2] <= 30

@@ -2,6 +2,7 @@
 on one page, assessments, bulk actions, Excel import and export, print."""
 
 import datetime as dt
+from urllib.parse import parse_qsl
 
 from bson import ObjectId
 from bson.errors import InvalidId
@@ -12,6 +13,7 @@ from flask_admin.form import rules
 from flask_admin.helpers import get_form_data, get_redirect_target
 from flask_login import current_user
 from markupsafe import Markup, escape
+from mongoengine import errors as mongoengine_errors
 from wtforms import BooleanField, FileField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Optional
 
@@ -37,11 +39,13 @@ from models.clock import local_now, local_today
 from models.custom_fields import definitions_for
 from models.errors import DomainError
 from models.rules import get_rules
+from models.saved_filters import filter_query, remove_filter, save_filter, saved_filters
 from models.sensitivity import sensitivity, visible_value
 from models.spreadsheets import INT, PERCENT, TEXT
 from models.summaries import SUMMARY_LENGTH, summary_of
 from models.timeline import person_events
 from models.users import User, display_names
+from models.visits import not_visited_filter
 
 from .base import (
     EXCEL,
@@ -82,6 +86,23 @@ def _years_before(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year - years)
     except ValueError:
         return day.replace(year=day.year - years, day=28)
+
+
+class NotVisitedFilter(me_filters.BaseMongoEngineFilter):
+    """本期未探访: no counted home visit in the current week, month, quarter or year (the visit marks)."""
+
+    def __init__(self):
+        super().__init__("visited_periods", "本期未探访", options=NOT_VISITED_OPTIONS)
+
+    def apply(self, query, value):
+        return query.filter(__raw__=not_visited_filter(value))
+
+    def operation(self):
+        return "为"
+
+
+NOT_VISITED_OPTIONS = (("week", "本周未入户探访"), ("month", "本月未入户探访"), ("quarter", "本季度未入户探访"),
+                       ("year", "本年未入户探访"))
 
 
 class RawChoiceFilter(me_filters.BaseMongoEngineFilter):
@@ -195,6 +216,13 @@ def _completeness(view, context, model, name):
     return Markup(f'<span class="badge badge-{css}" title="{escape(title)}">{model.completeness or 0}%</span>')
 
 
+def _last_visit(view, context, model, name):
+    if not model.last_visited_at:
+        return Markup('<span class="text-muted">无</span>')
+    days = (local_today() - model.last_visited_at.date()).days
+    return Markup(f'<span title="最近一次计入的入户探访，{days} 天前">{model.last_visited_at:%Y-%m-%d}</span>')
+
+
 def _name_link(view, context, model, name):
     url = view.get_url(".details_view", id=str(model.pk))
     return Markup(f'<a href="{escape(url)}">{escape(model.name)}</a>')
@@ -210,19 +238,20 @@ class ArchiveBaseView(SecureModelView):
     list_template = "admin/archive_list.html"
     details_template = "admin/archive_details.html"
     column_list = ("name", "sex", "age", "id_number", "township", "community", "categories", "level", "status",
-                   "worker", "completeness", "archive_date")
+                   "worker", "completeness", "last_visited_at", "archive_date")
     column_labels = {"age": "年龄", "level": "风险/能力等级", "kind": "类型"}
-    column_sortable_list = ("name", "birth_date", "archive_date", "completeness", "status", "township")
+    column_sortable_list = ("name", "birth_date", "archive_date", "completeness", "status", "township",
+                            "last_visited_at")
     column_default_sort = ("archive_date", True)
     column_searchable_list = ("name", "id_number", "phone")
     column_filters = ("township", "community", "categories", "status", "worker", "complete", "archive_date")
     column_formatters = {"id_number": _id_list, "level": _level, "kind": _kind, "age": _age,
-                         "completeness": _completeness, "name": _name_link}
+                         "completeness": _completeness, "name": _name_link, "last_visited_at": _last_visit}
     column_export_list = ("name", "sex", "birth_date", "age", "id_number", "phone", "township", "community",
                           "categories", "status", "worker", "current_address", "completeness", "missing_items",
                           "archive_date")
     form_excluded_columns = (*SecureModelView.bookkeeping_columns, "_cls", "name_initials", "name_pinyin", "completeness",
-                             "visited_periods",
+                             "visited_periods", "last_visited_at",
                              "complete", "missing_items", "custom", "risk_level", "risk_assessed_at",
                              "capability_level", "capability_assessed_at", "next_assessment_due",
                              "self_care_level", "entrustment_scan", "photo")
@@ -239,6 +268,7 @@ class ArchiveBaseView(SecureModelView):
     def get_filters(self):
         filters = list(super().get_filters() or [])
         filters.append(AgeBandFilter())
+        filters.append(NotVisitedFilter())
         filters.append(CustomFieldFilter(self.kind_key))
         if self.kind_key in ("all", "child"):
             filters.append(RawChoiceFilter("risk_level", "风险等级", options=RISK_LEVELS))
@@ -247,6 +277,8 @@ class ArchiveBaseView(SecureModelView):
     def get_filter_arg(self, index, flt):
         if isinstance(flt, AgeBandFilter):
             return "age_band"
+        if isinstance(flt, NotVisitedFilter):
+            return "not_visited"
         if isinstance(flt, CustomFieldFilter):
             return "custom_field"
         if isinstance(flt, RawChoiceFilter):
@@ -400,6 +432,46 @@ class ArchiveBaseView(SecureModelView):
         if record is None:
             abort(404)
         return self.render("admin/archive_print.html", **self.file_context(record), printed_at=local_now())
+
+    # -- saved filters (常用筛选) -------------------------------------------------
+
+    @expose("/saved-filters/", methods=("POST",))
+    def save_filter_view(self):
+        """Keep the list's current filters under a name (the page posts its own address)."""
+        form = SecureForm(request.form)
+        pairs = parse_qsl(request.form.get("query", ""), keep_blank_values=False)
+        back = self.get_url(".index_view") + ("?" + filter_query(pairs) if filter_query(pairs) else "")
+        if not form.validate():
+            flash(form.csrf_token.errors[0] if csrf_failed(form) else "提交无效，请重试。", "error")
+            return redirect(back)
+        try:
+            saved = save_filter(current_user._get_current_object(), self.endpoint, request.form.get("name", ""), pairs)
+        except DomainError as exc:
+            flash(exc.message, "error")
+        else:
+            flash(f"已保存常用筛选“{saved.name}”，以后可在“常用筛选”中直接打开。", "success")
+        return redirect(back)
+
+    @expose("/saved-filters/remove/", methods=("POST",))
+    def remove_filter_view(self):
+        form = SecureForm(request.form)
+        if not form.validate():
+            flash(form.csrf_token.errors[0] if csrf_failed(form) else "提交无效，请重试。", "error")
+        else:
+            try:
+                removed = remove_filter(current_user._get_current_object(), request.form.get("id", ""))
+            except (DomainError, InvalidId, mongoengine_errors.ValidationError):
+                flash("该常用筛选不存在或已删除。", "error")
+            else:
+                flash(f"已删除常用筛选“{removed.name}”。", "success")
+        return redirect(self.get_url(".index_view"))
+
+    def render(self, template, **kwargs):
+        if template == self.list_template and current_user.is_authenticated:
+            kwargs.setdefault("saved_filters", saved_filters(current_user, self.endpoint))
+            kwargs.setdefault("current_filters", filter_query(request.args.items(multi=True)))
+            kwargs.setdefault("saved_filter_form", SecureForm())
+        return super().render(template, **kwargs)
 
     # -- bulk actions ---------------------------------------------------------
 
@@ -567,7 +639,7 @@ def timeline(record, summary: dict, risk_assessments=(), capability_assessments=
 
 class AllArchivesView(ArchiveBaseView):
     column_list = ("name", "kind", "sex", "age", "id_number", "township", "community", "categories", "level",
-                   "status", "worker", "completeness", "archive_date")
+                   "status", "worker", "completeness", "last_visited_at", "archive_date")
 
     creatable = False  # an archive is created as a child, an elderly or a homeless person's archive
 
@@ -634,7 +706,7 @@ class ChildArchiveView(ArchiveBaseView):
     upload_fields = {"scan_upload": "上传委托监护确认书扫描件"}
     file_fields = ("entrustment_scan",)
     column_list = ("name", "sex", "age", "id_number", "township", "community", "categories", "level", "guardianship",
-                   "status", "worker", "completeness", "archive_date")
+                   "status", "worker", "completeness", "last_visited_at", "archive_date")
     column_filters = (*ArchiveBaseView.column_filters, "guardianship", "entrustment_signed")
     column_export_list = (*ArchiveBaseView.column_export_list, "school", "guardianship", "risk_level",
                           "carer_name", "carer_phone", "entrustment_signed")
@@ -694,7 +766,7 @@ class RiskForm(SecureForm):
 class ElderlyArchiveView(ArchiveBaseView):
     kind_key = "elderly"
     column_list = ("name", "sex", "age", "id_number", "township", "community", "categories", "level",
-                   "living_arrangement", "status", "worker", "completeness", "archive_date")
+                   "living_arrangement", "status", "worker", "completeness", "last_visited_at", "archive_date")
     column_filters = (*ArchiveBaseView.column_filters, "living_arrangement", "support_mode", "capability_level")
     column_export_list = (*ArchiveBaseView.column_export_list, "living_arrangement", "support_mode",
                           "self_care_level", "capability_level", "next_assessment_due")

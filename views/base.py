@@ -64,6 +64,7 @@ from models.inputs import DATE as INPUT_DATE
 from models.inputs import TEXT as INPUT_TEXT
 from models.inputs import input_kind, normalise, plain
 from models.money import FenField, format_yuan, yuan_decimal
+from models.named_lists import named_list
 from models.sensitivity import ID_NUMBER, search_condition, sensitivity, visible_value
 from models.services import create_record, restore_record, snapshot, update_record, void_record
 from models.spreadsheets import (
@@ -817,9 +818,17 @@ class SecureModelView(ModelView):
 
     def get_query(self):
         query = scope_query(self.model.objects, self.model)
+        named = self.named_list()
+        if named is not None:
+            return query.filter(__raw__=named.condition(current_user))
         if "voided" in self.model._fields and not self.showing_voided():
             query = query.filter(voided=False)
         return query
+
+    def named_list(self):
+        """The named list (models.named_lists) asked for with ``?only=<code>``, when it is of this view's records."""
+        named = named_list(request.args.get("only")) if has_request_context() else None
+        return named if named is not None and named.document() is self.model else None
 
     def get_one(self, id):
         try:
@@ -1323,6 +1332,9 @@ class SecureModelView(ModelView):
     def list_notice(self) -> tuple[str, str] | None:
         """A line above the list saying what narrows it beyond the filters shown
         (text, url of the whole list), or None. Views that read extra arguments add it."""
+        named = self.named_list()
+        if named is not None:
+            return f"只显示：{named.label}。", url_for(".index_view")
         return None
 
     #: Columns that hold internal codes (``visits.home``, ``left_behind_child``): shown only to

@@ -2,21 +2,18 @@
 
 import datetime as dt
 
-from models.archives import Archive, ChildArchive, ElderlyArchive, HomelessArchive
-from models.attachments import Attachment
+from flask import current_app, url_for
+
 from models.audit import ACTION_LABELS, AuditEntry, recent_entries
-from models.casework import Case
 from models.clock import local_today
+from models.contracts import current_contract
 from models.indicators import Indicator
-from models.other_work import BureauTask
-from models.reception import due_follow_ups
-from models.reference import Community, PersonCategory, Township
-from models.subsidy import SpotCheck
+from models.named_lists import HOME_CARDS, named_list
+from models.reference import Township
 from models.users import ROLE_LABELS, User
 from models.visits import due_soon
 
 from .base import scope_query
-from .operations import reception_due_url
 
 ROLE_INTRO = {
     "staff": "记录探访、巡查和服务，上传照片与签到表。以下是您最近的工作。",
@@ -41,6 +38,26 @@ def _visits_due(user, townships) -> dict:
             "due_more": len(due) > DUE_LISTED, "today": today}
 
 
+def list_endpoint(document) -> str:
+    """The endpoint of the list of ``document``'s records (the first view registered for it)."""
+    for view in current_app.extensions["admin"][0]._views:
+        if getattr(view, "model", None) is document:
+            return view.endpoint
+    raise LookupError(document.__name__)
+
+
+def home_card(code: str, user) -> tuple[str, int, str]:
+    """(label, figure, link) of one card: the count of a named list and the list showing it."""
+    if code == "indicators":  # the current contract's, as the overview shows them
+        contract = current_contract()
+        count = Indicator.objects(contract=contract.pk, voided=False).count() if contract else 0
+        return "合同指标（查看完成情况）", count, url_for("indicators.index")
+    named = named_list(code)
+    document = named.document()
+    count = scope_query(document.objects(__raw__=named.condition(user)), document).count()
+    return named.label, count, url_for(f"{list_endpoint(document)}.index_view", only=code)
+
+
 def start_page_context(user) -> dict:
     townships = user.township_ids()
     scope_names = [str(t) for t in Township.objects(pk__in=townships)] if townships else []
@@ -52,59 +69,15 @@ def start_page_context(user) -> dict:
         "figures": [],
         "recent": [],
     }
-    attachments = scope_query(Attachment.objects(voided=False), Attachment)
-    archives = scope_query(Archive.objects(voided=False, status="active"), Archive)
-    children = scope_query(ChildArchive.objects(voided=False, status="active"), ChildArchive)
+    context["figures"] = [home_card(code, user) for code in HOME_CARDS.get(user.role, [])]
     if user.role == "admin":
-        context["figures"] = [
-            ("启用账户", User.objects(active=True, voided=False).count(), "user.index_view"),
-            ("街道/乡镇", Township.objects(voided=False).count(), "township.index_view"),
-            ("社区/村委", Community.objects(voided=False).count(), "community.index_view"),
-            ("对象类别", PersonCategory.objects(voided=False).count(), "category.index_view"),
-        ]
         context["role_counts"] = [
             (label, User.objects(role=code, active=True, voided=False).count()) for code, label in ROLE_LABELS.items()
         ]
         context["recent"] = recent_entries(AuditEntry.objects)
     elif user.role == "coordinator":
-        context["figures"] = [
-            ("在档档案", archives.count(), "archive.index_view"),
-            ("档案不完整", archives.filter(complete=False).count(), "archive.index_view"),
-            ("一级（高）风险儿童", children.filter(risk_level="1").count(), "childarchive.index_view"),
-            ("未分派社工", archives.filter(worker=None).count(), "archive.index_view"),
-        ]
-        context["figures"].append(("来访来电待跟进", due_follow_ups(townships).count(), reception_due_url()))
-        context["figures"].insert(0, ("合同指标（查看完成情况）", Indicator.objects(voided=False).count(),
-                                      "indicators.index"))
-        context["figures"].append(("交办任务未完成", BureauTask.objects(status__ne="done", voided=False).count(),
-                                   "bureautask.index_view"))
-        context["figures"].append(("补贴抽查未办结", scope_query(SpotCheck.objects(
-            status__in=["assigned", "rectifying"], voided=False), SpotCheck).count(), "spotcheck.index_view"))
         context["recent"] = recent_entries(scope_query(AuditEntry.objects, AuditEntry))
     elif user.role == "staff":
-        mine = archives.filter(worker=user.pk)
-        context["figures"] = [
-            ("我负责的档案", mine.count(), "archive.index_view"),
-            ("其中档案不完整", mine.filter(complete=False).count(), "archive.index_view"),
-            ("我负责的一级风险儿童", children.filter(worker=user.pk, risk_level="1").count(), "childarchive.index_view"),
-            ("我上传的资料", attachments.filter(created_by=user.username).count(), "attachment.index_view"),
-            ("来访来电待跟进", due_follow_ups(townships).count(), reception_due_url()),
-            ("我负责的在办个案", Case.objects(worker=user.pk, closed_on=None, voided=False).count(), "case.index_view"),
-            ("分派给我的补贴抽查", SpotCheck.objects(assigned_to=user.pk, status="assigned", voided=False).count(),
-             "spotcheck.index_view"),
-        ]
         context["recent"] = recent_entries(AuditEntry.objects(actor_name=user.username))
         context.update(_visits_due(user, townships))
-    else:
-        context["figures"] = [
-            ("合同指标（查看完成情况）", Indicator.objects(voided=False).count(), "indicators.index"),
-            ("在档档案", archives.count(), "archive.index_view"),
-            ("儿童", scope_query(ChildArchive.objects(voided=False, status="active"), ChildArchive).count(),
-             "childarchive.index_view"),
-            ("老年人", scope_query(ElderlyArchive.objects(voided=False, status="active"), ElderlyArchive).count(),
-             "elderlyarchive.index_view"),
-            ("流浪乞讨人员",
-             scope_query(HomelessArchive.objects(voided=False, status="active"), HomelessArchive).count(),
-             "homelessarchive.index_view"),
-        ]
     return context

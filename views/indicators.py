@@ -24,11 +24,9 @@ from models.contracts import Contract, current_contract
 from models.errors import DomainError
 from models.indicators import (
     AREAS,
-    EVIDENCE_SHOWN,
     Indicator,
     Scope,
     _number,
-    evidence_records,
     measure,
     measure_all,
     month_end,
@@ -58,6 +56,47 @@ def _link(record, endpoint: str) -> str | None:
     return url_for(f"{endpoint}.details_view", id=pk)
 
 
+EVIDENCE_PAGE = 50  # evidence and near misses per page
+
+
+def _pager(arg: str, total: int) -> dict:
+    """The page asked for in ``arg`` (1 when none or out of range) of ``total`` entries."""
+    pages = max((total + EVIDENCE_PAGE - 1) // EVIDENCE_PAGE, 1)
+    raw = request.args.get(arg, "1")
+    number = int(raw) if raw.isdigit() and 1 <= int(raw) <= pages else 1
+    return {"arg": arg, "number": number, "pages": pages, "offset": (number - 1) * EVIDENCE_PAGE, "total": total}
+
+
+def _months_narrow(m) -> bool:
+    """Whether the evidence narrows to a month of the chart (records dated in months)."""
+    evidence = m.evidence
+    return evidence is not None and evidence.entries is None and (evidence.part_field == "month"
+                                                                   or evidence.parts_of is not None)
+
+
+def _chart(m, indicator, scope) -> dict:
+    """The monthly chart: this month's value, the running total (counts), the pace the target sets
+    (the share of the service period passed at each month's end) and the target as a line."""
+    this_month = scope.until.strftime("%Y-%m")
+    cumulative, pace, running = [], [], 0
+    cumulating = indicator.kind in ("count", "checklist") or (indicator.kind == "periodic" and m.unit != "%")
+    total_days = (scope.end - scope.start).days + 1
+    for key, value in m.series:
+        running += value or 0
+        cumulative.append(round(running, 2) if key <= this_month else None)
+        passed = (min(month_end(key), scope.end) - scope.start).days + 1
+        pace.append(round(indicator.target * max(passed, 0) / total_days, 1) if total_days > 0 else None)
+    percent = m.unit == "%"
+    per_period = indicator.kind == "periodic" and not percent and indicator.period == "month"
+    return {"months": [period_label("month", k) for k, _ in m.series], "keys": [k for k, _ in m.series],
+            "values": [v if k <= this_month else None for k, v in m.series],
+            "cumulative": cumulative if cumulating else [], "pace": pace if cumulating and not per_period else [],
+            "percent": percent, "unit": m.unit,
+            "target": indicator.per_period if per_period else (indicator.target if (percent or cumulating) else None),
+            "target_label": ("每月目标" if per_period else "目标") + f" {m.quantity(indicator.per_period if per_period else indicator.target)}",
+            "link": url_for(".detail", code=indicator.code, contract=scope.contract.pk) if _months_narrow(m) else None}
+
+
 def _label(record) -> str:
     if isinstance(record, dict):
         return record.get("name") or record.get("title") or ""
@@ -85,32 +124,33 @@ class IndicatorsView(SecureView):
             abort(404)
         scope = Scope(contract, local_today(), user_townships())
         m = measure(indicator, scope, contract.lagging_share or 0.8)
-        evidence, total = [], 0
+        part = request.args.get("part") or None
+        parts = {item["part"]: item["label"] for item in m.items if item.get("part")}
+        if _months_narrow(m):
+            parts.update({key: period_label("month", key) for key, _ in m.series})
+        if part not in parts:
+            part = None
+        evidence, total, pager = [], 0, None
         if m.evidence is not None:
-            records = evidence_records(m.evidence, EVIDENCE_SHOWN)
-            total = m.evidence.total if m.evidence.total is not None else \
-                m.evidence.document.objects(__raw__=m.evidence.raw).count()
-            for record in records:
-                evidence.append({"label": str(record), "url": _link(record, m.evidence.endpoint),
-                                 "date": getattr(record, m.evidence.date_field, None)})
+            shown = m.evidence.part(part) if part else m.evidence
+            total = shown.count()
+            pager = _pager("page", total)
+            for row in shown.page(pager["offset"], EVIDENCE_PAGE):
+                evidence.append({**row, "url": url_for(f"{row['endpoint']}.details_view", id=row["id"])
+                                 if row.get("endpoint") and row.get("id") is not None else None})
         endpoint = m.evidence.endpoint if m.evidence else None
+        near_pager = _pager("near_page", len(m.near_misses))
         near = []
-        for record, reason in m.near_misses[:100]:
+        for record, reason in m.near_misses[near_pager["offset"]:near_pager["offset"] + EVIDENCE_PAGE]:
             if isinstance(record, dict):  # an archive read as a row, or a period or rule without a record
                 url = _link(record, "archive") if "_id" in record else None
             else:
                 url = _link(record, endpoint) if endpoint else None
             near.append({"label": _label(record), "reason": reason, "url": url})
-        cumulative, running, this_month = [], 0, scope.until.strftime("%Y-%m")
-        for key, value in m.series:
-            running += value or 0
-            cumulative.append(round(running, 2) if key <= this_month else None)
-        chart = {"months": [period_label("month", k) for k, _ in m.series],
-                 "values": [v if k <= this_month else None for k, v in m.series],
-                 "cumulative": cumulative if indicator.kind in ("count", "periodic") else [],
-                 "percent": indicator.kind in ("coverage", "ratio")}
         return self.render("admin/indicator_detail.html", m=m, indicator=indicator, contract=contract,
-                           evidence=evidence, evidence_total=total, near=near, chart=json.dumps(chart, ensure_ascii=False),
+                           evidence=evidence, evidence_total=total, near=near, pager=pager, near_pager=near_pager,
+                           part=part, part_label=parts.get(part), chart=json.dumps(_chart(m, indicator, scope),
+                                                                                   ensure_ascii=False),
                            classes=STATUS_CLASSES, period_label=period_label)
 
     # -- month close ---------------------------------------------------------
@@ -200,6 +240,8 @@ class IndicatorView(SecureModelView):
 class BriefView(SecureModelView):
     area = "indicators"
     column_list = ("month", "issue_number", "title", "status", "sent_on", "sender")
+    column_formatters = {"month": lambda view, context, model, name: period_label("month", model.month, with_year=True)
+                         if model.month else ""}
     column_filters = ("month", "status")
     column_default_sort = ("issue_number", True)
     date_fields = ("sent_on",)

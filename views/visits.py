@@ -20,6 +20,7 @@ from models.reference import Community, Township
 from models.users import User
 from models.visits import (
     MODE_LABELS,
+    UNASSIGNED,
     Visit,
     compliance,
     current_key,
@@ -35,6 +36,7 @@ from .base import (
     SecureModelView,
     SecureView,
     audit,
+    choosable,
     in_scope,
     reads_its_column_only,
     scope_query,
@@ -119,7 +121,7 @@ class VisitView(SecureModelView):
     def list_notice(self):
         person = request.args.get("person", "")
         if not ObjectId.is_valid(person):
-            return None
+            return super().list_notice()
         archive = by_id(Archive, person)
         name = archive.name if archive is not None and in_scope(archive) else "所选对象"
         return f"只显示“{name}”的探访记录。", url_for(".index_view")
@@ -207,13 +209,22 @@ class ScheduleView(SecureView):
             abort(404)
         return key, start, end
 
+    def _townships(self) -> tuple[list | None, str | None]:
+        """The townships the schedule covers: the one chosen (``?township=``) within the user's, else all of theirs."""
+        scope = user_townships()
+        chosen = request.args.get("township") or ""
+        if ObjectId.is_valid(chosen) and (scope is None or ObjectId(chosen) in scope):
+            return [ObjectId(chosen)], chosen
+        return scope, None
+
     @expose("/")
     def index(self):
         item = self._policy()
         key, start, end = self._period(item)
-        townships = user_townships()
+        townships, township = self._townships()
         worker = request.args.get("worker") or None
-        worker_id = ObjectId(worker) if worker and ObjectId.is_valid(worker) else None
+        worker_id = ObjectId(worker) if worker and ObjectId.is_valid(worker) else (UNASSIGNED if worker == UNASSIGNED
+                                                                                   else None)
         page = max(0, request.args.get("page", 0, type=int))
         plan = schedule(item, key, townships, worker_id, page, self.page_size)
         total, rows = plan["total"], plan["due"]
@@ -229,7 +240,8 @@ class ScheduleView(SecureView):
             end=end, rows=rows, total=total, page=page, pages=(total + self.page_size - 1) // self.page_size,
             missed_last=missed_last, previous_label=period_label(item["period"], previous), communities=communities,
             workload=load, workers=workers, township_names=names,
-            summary=summary, worker=worker, period_labels=PERIOD_LABELS,
+            summary=summary, worker=worker, period_labels=PERIOD_LABELS, township=township,
+            township_choices=choosable(Township).order_by("code").only("name"),
             can_assign=current_user.can("archives", "edit") and current_user.role == "coordinator")
 
     @expose("/export")
@@ -239,7 +251,7 @@ class ScheduleView(SecureView):
 
         item = self._policy()
         key = self._period(item)[0]
-        query = due_query(item, key, user_townships()).order_by("township", "name").select_related()
+        query = due_query(item, key, self._townships()[0]).order_by("township", "name").select_related()
 
         def rows():
             for person in query:
@@ -252,8 +264,8 @@ class ScheduleView(SecureView):
         block = TitleBlock.for_contract(f"待探访名单（{item['name']}）", current_contract(), period=label,
                                         made_by=current_user.display_name, as_of=local_today())
         path = write_workbook([Sheet("待探访名单", columns, rows())], block)
-        audit("export", collection="archives", detail=f"导出待探访名单：{item['name']} {key}")
-        return send_xlsx(path, f"待探访名单_{item['name']}_{key}.xlsx")
+        audit("export", collection="archives", detail=f"导出待探访名单：{item['name']} {period_label(item['period'], key, with_year=True)}")
+        return send_xlsx(path, f"待探访名单_{item['name']}_{period_label(item['period'], key, with_year=True)}.xlsx")
 
     @expose("/calendar")
     def calendar(self):
