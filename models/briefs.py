@@ -80,8 +80,8 @@ def _plain(value) -> str:
 
 def _month_value(m: Measurement, month: str):
     for key, value in m.series:
-        if key == month:
-            return float(value)
+        if key == month:  # a month with nothing to measure yet (no ended week) has no value
+            return None if value is None else float(value)
     return None
 
 

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 import models.clock
 from models.contracts import current_contract
 from models.indicators import Indicator, Scope, measure
+from models.periods import period_label
 from models.publicity import PublicityActivity
 from models.reference import ThemeTag, Township
 from models.services import create_record
@@ -72,7 +73,9 @@ def test_a_missed_month_is_always_at_risk(app, frozen_today, held):
     missed = [month for month, count in zip(MONTHS, held, strict=True) if count == 0]
     if missed:
         assert m.status == "at_risk", (held, m.status)
-        assert all(month in m.note for month in missed) and f"已有 {len(missed)} 个月未达到" in m.lost[0]
+        named = m.note.split("：", 1)[1].split("。")[0].split("、")  # the months as the page names them
+        assert named == [period_label("month", month) for month in missed]
+        assert f"已有 {len(missed)} 个月未达到" in m.lost[0]
     else:
         assert m.lost == [] and m.status != "at_risk", (held, m.status)
 

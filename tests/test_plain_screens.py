@@ -296,9 +296,12 @@ test_every_menu_entry_is_reachable_and_plain_for_every_role = pytest.mark.browse
 
 
 def _readable_views(world, role):
-    """The views (model lists and pages of their own) ``role`` may open."""
+    """The views (model lists and pages of their own) ``role`` may open, except the pages that
+    serve a file to a form and are never a menu entry (``is_visible`` always false)."""
     found = []
     for view in world["admin"]._views:
+        if not view.is_visible():
+            continue
         model_view = isinstance(view, SecureModelView) and allowed(role, view.area, "view")
         if model_view or isinstance(view, SecureView) and allowed(role, view.area, view.action_needed):
             found.append(view)

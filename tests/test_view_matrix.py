@@ -424,6 +424,9 @@ EXEMPT = {
     "auth.logout": "signing out: tests/test_auth.py",
     "auth.change_password": "the user's own account: tests/test_auth.py",
     "pending.index": "files a user sent with a refused form, served to that user only: tests/test_drafts.py",
+    **{f"{kind}.{name}": "a user's own saved filters of a list (no record of a township): tests/test_numbers.py"
+       for kind in ("archive", "childarchive", "elderlyarchive", "homelessarchive")
+       for name in ("save_filter_view", "remove_filter_view")},
 }
 POST_ONLY = {"brief.draft_view", "archiveimport.confirm", "subsidy.import_view"}
 #: Pages that read a file of one import batch (made by an upload, not by the factory).
