@@ -1,6 +1,8 @@
-"""The whole test command: the suite on mongomock with the browser tests, then
+"""The whole test command: the suite on mongomock with the browser tests, and
 the same suite on the local database (FerretDB on a private PostgreSQL cluster)
-started on free ports in a temporary folder.
+started on free ports in a temporary folder. The two lanes run at the same time
+(each is one Python process: on two cores the whole run takes as long as the
+longer lane); each lane's output is printed when it ends.
 
 ``python -m tests.run_all mongomock`` or ``... ferretdb`` runs one lane; any
 further arguments go to pytest."""
@@ -18,34 +20,61 @@ ROOT = Path(__file__).resolve().parent.parent
 LANES = ("mongomock", "ferretdb")
 
 
-def pytest(*args: str, env: dict | None = None) -> int:
+def pytest(*args: str, env: dict | None = None, output=None) -> subprocess.Popen:
     command = [sys.executable, "-m", "pytest", *args]
     print("$", " ".join(command), flush=True)
-    return subprocess.call(command, cwd=ROOT, env=env)
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT if output else None)
 
 
-def mongomock_lane(extra: list[str]) -> int:
-    print("== 第一轮：mongomock（含浏览器测试）", flush=True)
-    return pytest(*extra)
+def mongomock_lane(extra: list[str], output=None) -> subprocess.Popen:
+    return pytest(*extra, output=output)
 
 
-def ferretdb_lane(extra: list[str]) -> int:
-    print("== 第二轮：FerretDB（PostgreSQL）", flush=True)
-    with tempfile.TemporaryDirectory(prefix="ferretdb-test-") as data_dir:
-        database = LocalDatabase(Path(data_dir), f"127.0.0.1:{free_port()}", durable=False,
-                                 log_path=Path(data_dir) / "ferretdb.log")
-        with database:
-            env = dict(os.environ, TEST_MONGODB_URI=database.uri)
-            # the browser and LibreOffice tests look at pages, not at the database: once is enough
-            return pytest("-m", "not browser and not office", *extra, env=env)
+def ferretdb_lane(extra: list[str], database: LocalDatabase, output=None) -> subprocess.Popen:
+    env = dict(os.environ, TEST_MONGODB_URI=database.uri)
+    # the browser and LibreOffice tests look at pages, not at the database: once is enough
+    return pytest("-m", "not browser and not office", *extra, env=env, output=output)
+
+
+TITLES = {"mongomock": "== 第一轮：mongomock（含浏览器测试）", "ferretdb": "== 第二轮：FerretDB（PostgreSQL）"}
 
 
 def main(argv: list[str]) -> int:
-    # SIGTERM ends the run through ``finally``, so the local database stops with it.
+    # SIGTERM ends the run through ``finally``, so the local database and the lanes stop with it.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     lanes = [argv.pop(0)] if argv and argv[0] in LANES else list(LANES)
-    runners = {"mongomock": mongomock_lane, "ferretdb": ferretdb_lane}
-    failed = [lane for lane in lanes if runners[lane](argv) != 0]
+    together = len(lanes) > 1
+    with tempfile.TemporaryDirectory(prefix="ferretdb-test-") as data_dir, \
+            tempfile.TemporaryDirectory(prefix="test-lanes-") as logs:
+        folder = Path(logs)
+        database = LocalDatabase(Path(data_dir), f"127.0.0.1:{free_port()}", durable=False,
+                                 log_path=Path(data_dir) / "ferretdb.log") if "ferretdb" in lanes else None
+        if database is not None:
+            database.start()
+        running = {}
+        try:
+            for lane in lanes:
+                output = open(folder / f"{lane}.log", "wb") if together else None  # noqa: SIM115
+                if not together:
+                    print(TITLES[lane], flush=True)
+                running[lane] = (mongomock_lane(argv, output) if lane == "mongomock"
+                                 else ferretdb_lane(argv, database, output)), output
+            codes = {}
+            for lane, (process, output) in running.items():
+                codes[lane] = process.wait()
+                if output is not None:
+                    output.close()
+                    print(TITLES[lane], flush=True)
+                    sys.stdout.buffer.write((folder / f"{lane}.log").read_bytes())
+                    sys.stdout.flush()
+        finally:
+            for process, _output in running.values():
+                if process.poll() is None:
+                    process.terminate()
+                    process.wait()
+            if database is not None:
+                database.stop()
+    failed = [lane for lane in lanes if codes.get(lane) != 0]
     if failed:
         print("测试失败的轮次：" + "、".join(failed), flush=True)
         return 1
