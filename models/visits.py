@@ -528,7 +528,7 @@ def schedule(item: dict, key: str, townships: list | None = None, worker=None, p
     cursor = collection.find(listed, SCHEDULE_FIELDS, batch_size=page_size or WHOLE_RESULT).sort(
         [("township", 1), ("name", 1), ("_id", 1)])
     if page_size:
-        cursor = cursor.skip(max(page, 0) * page_size).limit(page_size)
+        cursor = cursor.skip(min(max(page, 0) * page_size, total)).limit(page_size)  # past the end: an empty page
     due = list(cursor)
     previous = previous_period(item["period"], key)
     missed_last = {a["_id"] for a in due if tag_for(item, previous) not in (a.get("visited_periods") or [])}
