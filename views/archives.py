@@ -55,7 +55,7 @@ from .base import (
     scope_query,
     user_townships,
 )
-from .forms import DateOnlyField, PlainDateField, SecureForm, csrf_failed
+from .forms import DateOnlyField, HiddenFieldRule, PlainDateField, SecureForm, csrf_failed
 from .uploads import PendingFileInput
 
 AGE_BANDS = (("0-5", "0–5岁"), ("6-15", "6–15岁"), ("16-17", "16–17岁"), ("18-59", "18–59岁"),
@@ -166,22 +166,6 @@ class CustomFieldsRule(rules.Macro):
 
 
 CUSTOM_FIELDS = CustomFieldsRule()
-
-
-class HiddenFieldRule(rules.BaseRule):
-    """Declares a hidden input (the record version) part of a rule-laid-out form;
-    Flask-Admin renders hidden inputs itself."""
-
-    def __init__(self, name):
-        super().__init__()
-        self.name = name
-
-    @property
-    def visible_fields(self):
-        return [self.name]
-
-    def __call__(self, form, form_opts=None, field_args=None):
-        return ""
 
 
 VERSION = HiddenFieldRule("record_version")

@@ -5,6 +5,7 @@ import datetime as dt
 
 from flask_admin.form import BaseForm as AdminBaseForm
 from flask_admin.form import SecureForm as AdminSecureForm
+from flask_admin.form import rules
 from flask_admin.form.widgets import DatePickerWidget
 from wtforms import DateField, DateTimeField, StringField, TextAreaField
 from wtforms.csrf.session import SessionCSRF
@@ -152,3 +153,19 @@ class LinesField(TextAreaField):
     def populate_obj(self, obj, name):
         lines = [line.strip() for line in (self.data or "").replace("，", "\n").replace("、", "\n").splitlines()]
         setattr(obj, name, [line for line in lines if line])
+
+
+class HiddenFieldRule(rules.BaseRule):
+    """Declares a hidden input (the record version) part of a rule-laid-out form;
+    Flask-Admin renders hidden inputs itself."""
+
+    def __init__(self, name):
+        super().__init__()
+        self.name = name
+
+    @property
+    def visible_fields(self):
+        return [self.name]
+
+    def __call__(self, form, form_opts=None, field_args=None):
+        return ""

@@ -43,22 +43,7 @@ from .base import (
     send_xlsx,
     user_townships,
 )
-
-
-class HiddenRule(rules.BaseRule):
-    """Keeps a hidden field in a form laid out by rules (the form renders its hidden
-    inputs itself, without a label): it shows nothing of its own."""
-
-    def __init__(self, name):
-        super().__init__()
-        self.name = name
-
-    @property
-    def visible_fields(self):
-        return [self.name]
-
-    def __call__(self, form, form_opts=None, field_args=None):
-        return ""
+from .forms import HiddenFieldRule
 
 
 def _counts(view, context, model, name):
@@ -86,7 +71,7 @@ class VisitView(SecureModelView):
                     "volunteer_members", "volunteers", "living", "guardianship", "safety", "health", "school_life",
                     "needs", "findings", "suggested_risk", "follow_up")
     form_create_rules = form_edit_rules = (
-        HiddenRule("record_version"), "people", "photo_upload", "notes", "mode", "contact", "visited_at",
+        HiddenFieldRule("record_version"), "people", "photo_upload", "notes", "mode", "contact", "visited_at",
         rules.HTML('<details class="form-more" id="visit-more"><summary class="btn btn-outline-primary btn-tap">'
                    '更多（探访社工、志愿者、分项情况、发现的问题、跟进）</summary>'),
         "visitors", "volunteer_members", "volunteers", "living", "guardianship", "safety", "health", "school_life",
