@@ -179,6 +179,8 @@ class RowResult:
     notes: list[str] = field(default_factory=list)
     action: str = "create"  # create, update, unchanged, error
     existing_id: object = None
+    #: a new row's archive as the preview built and checked it (what the confirmation inserts)
+    checked: object = None
 
     @property
     def action_label(self) -> str:
@@ -294,6 +296,9 @@ def _check_as_saved(rows: list[RowResult], kind: str) -> None:
         except DomainError as exc:
             row.problems.append(exc.message)
             row.action = "error"
+        else:
+            if row.action == "create":
+                row.checked = archive
 
 
 def _is_example_row(cells, columns, positions) -> bool:
@@ -519,13 +524,8 @@ def apply_import(batch: ImportBatch, allowed_townships, actor) -> Preview:
     existing_ids = [r.existing_id for r in preview.rows if r.action == "update"]
     existing = {a.pk: a for a in model.objects(pk__in=existing_ids)} if existing_ids else {}
     updated = unchanged = 0
-    new_archives = []
-    for row in preview.rows:
-        if row.action == "create":
-            archive = model()
-            _assign(archive, row.values)
-            new_archives.append(archive)
-    created = create_records(new_archives, actor)
+    new_archives = [row.checked for row in preview.rows if row.action == "create"]
+    created = create_records(new_archives, actor, checked=True)  # checked just now, by the preview above
     for row in preview.rows:
         if row.action == "create":
             continue

@@ -3,6 +3,7 @@
 categories, organised by 街道/乡镇 and 社区/村委."""
 
 import datetime as dt
+import functools
 
 from mongoengine import (
     BooleanField,
@@ -104,14 +105,15 @@ def age_on(birth: dt.date | dt.datetime | None, day: dt.date | None = None) -> i
     return day.year - birth.year - ((day.month, day.day) < (birth.month, birth.day))
 
 
+@functools.lru_cache(maxsize=20_000)
 def pinyin_keys(name: str) -> tuple[str, str]:
-    """(initials, full pinyin) of a Chinese name: 张三 -> ('zs', 'zhangsan')."""
-    from pypinyin import Style, lazy_pinyin
+    """(initials, full pinyin) of a Chinese name: 张三 -> ('zs', 'zhangsan'). One conversion
+    gives both, and a name checked again (an import's preview, then its confirmation) is
+    not converted twice."""
+    from pypinyin import lazy_pinyin
 
-    name = name or ""
-    initials = "".join(lazy_pinyin(name, style=Style.FIRST_LETTER, errors="ignore")).lower()
-    full = "".join(lazy_pinyin(name, errors="ignore")).lower()
-    return initials, full
+    syllables = [s.lower() for s in lazy_pinyin(name or "", errors="ignore") if s]
+    return "".join(s[0] for s in syllables), "".join(syllables)
 
 
 class Archive(TrackedDocument):
