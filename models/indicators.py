@@ -739,21 +739,30 @@ def _checklist(m, indicator, scope):
     counts: Counter = Counter()
     codes = {t.pk: code for code, t in tags.items()}
     entries = []
+    counted = 0
+
+    def listed(document, row, endpoint, date, parts):
+        # the overview only counts the evidence; the detail page lists it, each record by its name
+        if scope.detail:
+            entries.append(entry(str(document._from_son(row)), endpoint, row["_id"], date, parts))
+
     for document, tag_field, date_field, township_field, endpoint in (
             (CommunityEvent, "themes", "event_date", "township", "event"),
             (PublicityActivity, "topics", "held_on", "townships", "publicity")):
-        for row in scope.select(document, date_field, {tag_field: {"$in": ids}}, township_field):
+        fields = None if scope.detail else (tag_field, date_field)
+        for row in scope.select(document, date_field, {tag_field: {"$in": ids}}, township_field, fields=fields):
             found = [tag for tag in row.get(tag_field) or () if tag in ids]
             counts.update(found)
-            entries.append(entry(str(document._from_son(row)), endpoint, row["_id"], row.get(date_field),
-                                 [codes[tag] for tag in found]))
+            counted += 1
+            listed(document, row, endpoint, row.get(date_field), [codes[tag] for tag in found])
     campaigns = params.get("patrol_campaigns") or {}
     if campaigns:
         wanted = {campaign: code for code, campaign in campaigns.items() if code in tags}
-        for row in scope.select(Patrol, "patrol_date", {"campaign": {"$in": list(wanted)}}):
+        fields = None if scope.detail else ("campaign", "patrol_date")
+        for row in scope.select(Patrol, "patrol_date", {"campaign": {"$in": list(wanted)}}, fields=fields):
             counts[tags[wanted[row["campaign"]]].pk] += 1
-            entries.append(entry(str(Patrol._from_son(row)), "patrol", row["_id"], row.get("patrol_date"),
-                                 [wanted[row["campaign"]]]))
+            counted += 1
+            listed(Patrol, row, "patrol", row.get("patrol_date"), [wanted[row["campaign"]]])
     m.items = [{"label": tags[code].name if code in tags else code, "count": counts.get(tags[code].pk, 0) if code in tags
                 else 0, "done": code in tags and counts.get(tags[code].pk, 0) > 0, "code": code, "part": code}
                for code in params.get("themes", [])]
@@ -762,7 +771,7 @@ def _checklist(m, indicator, scope):
     m.near_misses = [({"name": item["label"]}, "尚无活动或宣传") for item in m.items if not item["done"]]
     entries.sort(key=lambda e: (e["date"] or dt.datetime.min, str(e["id"])), reverse=True)
     m.evidence = Evidence(None, None, None, entries=entries)
-    m.counted = len(entries)
+    m.counted = counted
 
 
 @measures("accompaniment.rules")
