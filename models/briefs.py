@@ -34,7 +34,7 @@ from .indicators import (
 from .money import format_yuan
 from .periods import period_key, period_label
 
-BRIEF_STATES = (("draft", "草稿"), ("issued", "已发布"))
+BRIEF_STATES = (("draft", "草稿"), ("issued", "已签发"))
 
 
 class FrozenFigure(EmbeddedDocument):
