@@ -710,6 +710,15 @@ def _briefs(m, indicator, scope):
     m.counted = sum(months.values())
 
 
+@measures("reports.year_summary")
+def _year_summary(m, indicator, scope):
+    """The contract's 总结材料: year-end summaries once issued, as issued briefs count for 工作简报."""
+    from .briefs import YearSummary
+
+    _count_measure(m, YearSummary, {"contract": scope.contract.pk, "status": "issued"}, scope, "yearsummary",
+                   "sent_on", township_field=None)
+
+
 @measures("subsidy.onsite_check", "subsidy.quality_check")
 def _subsidy(m, indicator, scope):
     from .subsidy import SpotCheck, check_shares

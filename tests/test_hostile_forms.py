@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from models.accompaniment import Accompaniment
 from models.archives import ChildArchive
-from models.briefs import draft_brief
+from models.briefs import draft_brief, draft_summary
 from models.budget import BudgetLine, BudgetTransfer
 from models.charity import Donation, Pairing, Partner
 from models.concerns import Concern
@@ -96,6 +96,7 @@ def one_of_each_record(townships, accounts):
         create_record(record, coordinator)
     make_attachment(home, actor=coordinator)
     draft_brief(current_contract(), "2026-05", coordinator)
+    draft_summary(current_contract(), coordinator)
 
 
 def form_targets(app, accounts):

@@ -21,6 +21,7 @@ from models.reference import PersonCategory, ThemeTag
 from models.services import create_record, snapshot, update_record
 from models.staffing import StaffMember
 from models.visits import Visit, add_photo
+from seeds.loader import read_seed
 from tests.workbooks import column, table
 
 from .archive_helpers import make_child, make_elder
@@ -53,7 +54,7 @@ def consultation(townships, accounts, sessions=3, hours=2.0, opened=dt.datetime(
 
 def test_every_seeded_indicator_measures_to_zero_without_records(app):
     measurements = measure_all(contract(), TODAY)
-    assert len(measurements) == 30
+    assert len(measurements) == len(read_seed("indicators.json")["indicators"]) == 31
     assert {m.indicator.code for m in measurements} >= {"visits.home", "cases.consultation", "staffing.rules"}
     media = next(m for m in measurements if m.indicator.code == "media.articles")
     assert (media.achieved, media.target, media.status) == (0, 6, "at_risk")
@@ -247,7 +248,7 @@ def test_briefs_count_when_issued_and_case_text_is_de_identified(app, townships,
     before = snapshot(brief)
     brief.status = "issued"
     brief.sender = ""
-    with pytest.raises(DomainError, match="发布前请填写编发单位"):
+    with pytest.raises(DomainError, match="签发前请填写编发单位"):
         update_record(brief, before, brief.version, accounts["coordinator"])
     brief.sender = "七星区某社会工作服务中心"
     brief.next_plan = "继续开展探访"
@@ -296,7 +297,8 @@ def test_reports_for_the_bureau(app, client, login_as, townships, accounts):
     detail = client.get("/indicators/show/cases.consultation/").get_data(as_text=True)
     assert "计入的记录（1 条）" in detail and "echarts.min.js" in detail
     workbook = load_workbook(io.BytesIO(client.get("/indicators/report/").data))
-    assert workbook.sheetnames[0] == "指标完成情况" and len(workbook.sheetnames) == 31
+    indicators = len(read_seed("indicators.json")["indicators"])
+    assert workbook.sheetnames[0] == "指标完成情况" and len(workbook.sheetnames) == indicators + 1
     rows = {r["指标"]: r for r in table(workbook["指标完成情况"])}
     assert rows["咨询个案"]["完成"] == 1
     evidence = next(name for name in workbook.sheetnames if "咨询个案" in name)

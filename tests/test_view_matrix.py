@@ -384,6 +384,13 @@ PAGES = {
     "volunteer.certificate_view": Page("view", "record"),
     "brief.docx_view": Page("view", "record"),
     "brief.draft_view": Page("edit"),  # POST only
+    "brief.regenerate_view": Page("edit"),  # POST only
+    "brief.issue_view": Page("edit"),  # POST only
+    "yearsummary.docx_view": Page("view", "record"),
+    "yearsummary.draft_view": Page("edit"),  # POST only
+    "yearsummary.regenerate_view": Page("edit"),  # POST only
+    "yearsummary.issue_view": Page("edit"),  # POST only
+    "issuedreport.download_view": Page("view", "record"),  # a file made by 签发: tests/test_brief_issue.py
     "concern.alerts_view": Page(),
     "dutyday.month_view": Page(district_wide=True),
     "escort.summary_view": Page(),
@@ -428,9 +435,10 @@ EXEMPT = {
        for kind in ("archive", "childarchive", "elderlyarchive", "homelessarchive")
        for name in ("save_filter_view", "remove_filter_view")},
 }
-POST_ONLY = {"brief.draft_view", "archiveimport.confirm", "subsidy.import_view"}
+POST_ONLY = {"brief.draft_view", "brief.regenerate_view", "brief.issue_view", "yearsummary.draft_view",
+             "yearsummary.regenerate_view", "yearsummary.issue_view", "archiveimport.confirm", "subsidy.import_view"}
 #: Pages that read a file of one import batch (made by an upload, not by the factory).
-NOT_FROM_THE_FACTORY = {"archiveimport.download"}
+NOT_FROM_THE_FACTORY = {"archiveimport.download", "issuedreport.download_view"}
 
 
 def _views_by_endpoint(world):

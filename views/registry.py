@@ -13,7 +13,7 @@ from models.archive_import import ImportBatch  # noqa: F401  (registers the docu
 from models.archives import Archive, ChildArchive, ElderlyArchive, HomelessArchive
 from models.attachments import Attachment
 from models.audit import AuditEntry
-from models.briefs import Brief
+from models.briefs import Brief, IssuedReport, YearSummary
 from models.budget import BudgetLine, BudgetTransfer, Expense
 from models.casework import Case, GroupSeries
 from models.charity import Donation, Pairing, Partner
@@ -51,7 +51,7 @@ from .audit import AuditView
 from .base import HomeView
 from .casework import CaseView, GroupSeriesView
 from .finance import BudgetLineView, BudgetTransferView, BudgetView, ContractView, ExpenseView
-from .indicators import BriefView, IndicatorsView, IndicatorView
+from .indicators import BriefView, IndicatorsView, IndicatorView, IssuedReportView, YearSummaryView
 from .operations import DutyDayView, EscortView, ReceptionView
 from .patrols import ConcernView, PatrolView
 from .reference import (
@@ -127,6 +127,8 @@ def build_admin(app) -> Admin:
     indicators = "合同指标"
     admin.add_view(IndicatorsView(name="指标总览", endpoint="indicators", url="/indicators", category=indicators))
     admin.add_view(BriefView(Brief, name="工作简报", endpoint="brief", category=indicators))
+    admin.add_view(YearSummaryView(YearSummary, name="年度工作总结", endpoint="yearsummary", category=indicators))
+    admin.add_view(IssuedReportView(IssuedReport, name="已签发文稿", endpoint="issuedreport", category=indicators))
     admin.add_link(ViewLink("月度关账", "indicators.close_view", indicators, admin))
     admin.add_link(ViewLink("分街道档案导出", "indicators.townships", indicators, admin))
     admin.add_view(AllArchivesView(Archive, name="全部档案", endpoint="archive", category="一人一档"))
