@@ -75,7 +75,7 @@ def check_encounter(encounter: Encounter, index: int, rules: list[dict] | None =
     for rule in calls_needed(encounter, rules):
         if rule["action"] not in actions and not reason:
             raise DomainError(f"{label}是{rule['label']}：须记录“{ACTION_LABELS.get(rule['action'], rule['action'])}”，"
-                              f"或在“未报警/未呼叫120的原因”中写明原因。", field="encounters")
+                              f"或在“{Encounter.no_call_reason.verbose_name}”中写明原因。", field="encounters")
     if "onsite_aid" in actions and not (encounter.items_given or "").strip():
         raise DomainError(f"{label}：现场救助请填写发放的物品。", field="encounters")
     if encounter.rescue_system_entered and not encounter.rescue_system_number:
