@@ -19,7 +19,7 @@ from .clock import local_now
 from .errors import DomainError
 from .periods import period_bounds, period_key, period_keys, periods_between
 from .reference import Township
-from .rules import get_rules
+from .rules import get_rules, seed_rules
 from .timeline import on_timeline
 from .users import User
 from .visits import Photo  # noqa: F401  (registers the embedded photo document)
@@ -32,7 +32,6 @@ ACTIONS = (
     ("counselling", "心理疏导"), ("refused", "拒绝救助"),
 )
 ACTION_LABELS = dict(ACTIONS)
-MEDICAL_STATES = {"critical", "mental", "infectious"}
 
 
 class Encounter(EmbeddedDocument):
@@ -53,17 +52,30 @@ class Encounter(EmbeddedDocument):
         return f"{who}{'（未成年）' if self.minor else ''}：{acts or '未处置'}"
 
 
-def check_encounter(encounter: Encounter, index: int) -> None:
-    """The street-rescue rules: minors to the police, medical emergencies to 120."""
+def rescue_call_rules(data: dict | None = None) -> list[dict]:
+    """The street-rescue calls (``visit_policy.street_rescue_calls``): who must be handed to
+    the police (110) or to a hospital (120). A stored rule set without them uses the seed's."""
+    found = (data if data is not None else get_rules("visit_policy")).get("street_rescue_calls")
+    return found if found is not None else seed_rules("visit_policy")["street_rescue_calls"]
+
+
+def calls_needed(encounter: Encounter, rules: list[dict] | None = None) -> list[dict]:
+    """The call rules that apply to the person met: a minor, or a health state a rule names."""
+    return [rule for rule in (rules if rules is not None else rescue_call_rules())
+            if (rule.get("minor") and encounter.minor) or encounter.health_state in (rule.get("health_states") or ())]
+
+
+def check_encounter(encounter: Encounter, index: int, rules: list[dict] | None = None) -> None:
+    """The street-rescue rules: minors to the police, medical emergencies to 120 (as the rule set says)."""
     label = f"第 {index} 个发现对象"
     if not encounter.person and not (encounter.description or "").strip():
         raise DomainError(f"{label}：请选择已建档人员，或填写体貌特征。", field="encounters")
     actions = set(encounter.actions or [])
     reason = (encounter.no_call_reason or "").strip()
-    if encounter.minor and "police_110" not in actions and not reason:
-        raise DomainError(f"{label}是未成年人：须记录“报警110/移交公安”，或写明未报警的原因。", field="encounters")
-    if encounter.health_state in MEDICAL_STATES and "medical_120" not in actions and not reason:
-        raise DomainError(f"{label}属危重、精神或传染病人：须记录“呼叫120/送医”，或写明原因。", field="encounters")
+    for rule in calls_needed(encounter, rules):
+        if rule["action"] not in actions and not reason:
+            raise DomainError(f"{label}是{rule['label']}：须记录“{ACTION_LABELS.get(rule['action'], rule['action'])}”，"
+                              f"或在“{Encounter.no_call_reason.verbose_name}”中写明原因。", field="encounters")
     if "onsite_aid" in actions and not (encounter.items_given or "").strip():
         raise DomainError(f"{label}：现场救助请填写发放的物品。", field="encounters")
     if encounter.rescue_system_entered and not encounter.rescue_system_number:
@@ -122,8 +134,9 @@ class Patrol(TrackedDocument):
             raise DomainError("结束时间应晚于开始时间。", field="end_time")
         if not self.staff:
             raise DomainError("请选择参加巡查的社工。", field="staff")
+        rules = rescue_call_rules()
         for index, encounter in enumerate(self.encounters or [], start=1):
-            check_encounter(encounter, index)
+            check_encounter(encounter, index, rules)
 
 
 def _minutes(text: str) -> int:

@@ -92,6 +92,10 @@ def _visit_policy(data: dict) -> list[Section]:
                     [["街头巡查", f"每周至少 {_number(data.get('patrol_minimum_per_week', 0))} 次"]])
     for step, hours in (data.get("concern_deadlines_hours") or {}).items():
         other.rows.append([DEADLINE_NAMES.get(step, step), f"{_number(hours)} 小时内"])
+    from .patrols import rescue_call_rules
+
+    for rule in rescue_call_rules(data):
+        other.rows.append([f"街头发现{rule.get('label', '')}", rule.get("text", "")])
     return [policies, other]
 
 

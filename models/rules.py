@@ -95,9 +95,36 @@ def _check_visit_policy(data: dict) -> None:
         deadlines = data["concern_deadlines_hours"]
         int(deadlines["report"]), int(deadlines["handle"]), int(deadlines["close"])
         list(data["counting_modes"])
+        if "street_rescue_calls" in data:
+            _check_rescue_calls(data["street_rescue_calls"])
     except (KeyError, TypeError, ValueError) as exc:
         raise DomainError("规则内容缺少必要项目（policies、counting_modes、patrol_minimum_per_week、"
-                          "concern_deadlines_hours）。", field="content") from exc
+                          "concern_deadlines_hours，street_rescue_calls 的 code、label、action、text）。",
+                          field="content") from exc
+
+
+def _check_rescue_calls(rules: list) -> None:
+    """The street-rescue calls name a handling the patrol form offers and health states it knows."""
+    from .archives import HOMELESS_HEALTH
+    from .patrols import ACTION_LABELS
+
+    states = dict(HOMELESS_HEALTH)
+    for rule in rules:
+        name, action, text = str(rule["label"]), rule["action"], str(rule["text"])
+        str(rule["code"])
+        if action not in ACTION_LABELS:
+            raise DomainError(f"街头救助规则“{name}”的处置“{action}”不存在，可选：{'、'.join(ACTION_LABELS)}。",
+                              field="content")
+        health = list(rule.get("health_states") or [])
+        unknown = [s for s in health if s not in states]
+        if unknown:
+            raise DomainError(f"街头救助规则“{name}”的健康状况“{'、'.join(map(str, unknown))}”不存在，"
+                              f"可选：{'、'.join(states)}。", field="content")
+        if not rule.get("minor") and not health:
+            raise DomainError(f"街头救助规则“{name}”须写明适用对象（minor 为 true，或 health_states）。",
+                              field="content")
+        if not text.strip():
+            raise DomainError(f"街头救助规则“{name}”须写明提示文字（text）。", field="content")
 
 
 COMPARISONS = {">": lambda a, b: a > b, ">=": lambda a, b: a >= b, "<": lambda a, b: a < b,

@@ -41,6 +41,10 @@ class FormFields(HTMLParser):
                 return
             if kind in ("checkbox", "radio"):
                 self._add(name, kind, [a.get("value", "y")] if "checked" in a else [])
+                field = self.fields[name]
+                field["options"].append(a.get("value", "y"))
+                if kind == "checkbox" and len(field["options"]) > 1:
+                    field["kind"] = "multi-select"  # a group of checkboxes is a multiple choice (处置)
                 return
             if a.get("data-role") == "select2-ajax":
                 kind = "ajax-multi" if a.get("data-multiple") else "ajax"

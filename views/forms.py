@@ -7,6 +7,7 @@ from flask_admin.form import BaseForm as AdminBaseForm
 from flask_admin.form import SecureForm as AdminSecureForm
 from flask_admin.form import rules
 from flask_admin.form.widgets import DatePickerWidget
+from markupsafe import Markup, escape
 from wtforms import DateField, DateTimeField, StringField, TextAreaField
 from wtforms.csrf.session import SessionCSRF
 from wtforms.validators import StopValidation, ValidationError
@@ -153,6 +154,25 @@ class LinesField(TextAreaField):
     def populate_obj(self, obj, name):
         lines = [line.strip() for line in (self.data or "").replace("，", "\n").replace("、", "\n").splitlines()]
         setattr(obj, name, [line for line in lines if line])
+
+
+class CheckboxGroup:
+    """A multiple choice shown as one checkbox per option (not a multi-select list): each
+    input inside its own label, so a tap anywhere on the option ticks it, also in a row
+    added on the page (whose inputs Flask-Admin renames, but not the labels' ``for``)."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.pop("class", None)
+        kwargs.pop("multiple", None)
+        options = []
+        for index, choice in enumerate(field.iter_choices()):
+            value, label = str(choice.value), choice.label
+            checked = " checked" if choice.selected else ""
+            options.append(
+                f'<label class="check-option"><input type="checkbox" name="{escape(field.name)}" '
+                f'id="{escape(field.id)}-{index}" value="{escape(value)}"{checked}> {escape(label)}</label>')
+        return Markup(f'<div class="check-group" data-field="{escape(field.short_name)}">'
+                      + "".join(options) + "</div>")
 
 
 class HiddenFieldRule(rules.BaseRule):

@@ -13,15 +13,17 @@ from wtforms import MultipleFileField
 from models.archives import ChildArchive
 from models.clock import local_now, local_today
 from models.concerns import STAGE_LABELS, high_risk_without_open_concern, overdue_concerns
-from models.patrols import weekly_grid
+from models.patrols import rescue_call_rules, weekly_grid
 from models.periods import period_label
 
 from .base import SecureModelView, reads_its_column_only, scope_query, user_townships, year_arg
+from .forms import CheckboxGroup
 
 
 class EncounterForm(EmbeddedForm):
     form_ajax_refs = {"person": {"fields": ("name", "name_initials", "description"), "minimum_input_length": 0,
                                  "placeholder": "已建档人员：输入姓名"}}
+    form_args = {"actions": {"widget": CheckboxGroup()}}
     form_widget_args = {"description": {"rows": 2}, "outcome": {"rows": 2}, "no_call_reason": {"rows": 2}}
 
 
@@ -54,17 +56,27 @@ class PatrolView(SecureModelView):
                       "volunteer_members": {"fields": ("name", "phone"), "minimum_input_length": 0,
                                             "placeholder": "已登记的志愿者（计入志愿时数）"}}
     form_subdocuments = {"encounters": {"form_subdocuments": {None: EncounterForm()}}}
-    form_args = {"start_time": {"description": "例如 19:30"}, "end_time": {"description": "例如 21:00"},
-                 "encounters": {"description": Markup(
+    form_args = {"encounters": {"description": Markup(
                      '已建档的流浪乞讨人员在“已建档人员”中选择；现场新发现的可先'
                      '<a href="/homelessarchive/new/" target="_blank">新建流浪乞讨人员档案</a>（新窗口，保存后回来选择），'
                      '或只填写体貌特征并拍照。')}}
-    form_widget_args = {"summary": {"rows": 3}}
+    form_widget_args = {"summary": {"rows": 3}, "start_time": {"type": "time"}, "end_time": {"type": "time"}}
+    create_template = "admin/patrol_create.html"
+    edit_template = "admin/patrol_edit.html"
+
+    def render(self, template, **kwargs):
+        if template in (self.create_template, self.edit_template):
+            kwargs.setdefault("rescue_rules", [{key: rule.get(key) for key in ("code", "minor", "health_states",
+                                                                                 "action", "text")}
+                                               for rule in rescue_call_rules()])
+        return super().render(template, **kwargs)
 
     def create_form(self, obj=None):
         form = super().create_form(obj)
         if request.method == "GET":
-            form.patrol_date.data = local_today()
+            now = local_now()
+            form.patrol_date.data = now.date()
+            form.start_time.data = now.strftime("%H:%M")
             form.staff.data = [current_user._get_current_object()]
             townships = current_user.township_ids()
             if townships and len(townships) == 1 and hasattr(form.township, "queryset"):
