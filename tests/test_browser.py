@@ -176,6 +176,51 @@ def test_staff_records_a_visit_with_a_photo_from_the_schedule_on_a_phone(live_se
     assert errors == [], errors
 
 
+def test_staff_records_a_patrol_and_a_group_session_from_the_home_page_in_three_page_loads(
+        live_server, browser, townships, accounts):
+    import datetime as dt
+
+    from models.casework import GroupSeries
+    from models.patrols import Patrol
+    from models.services import create_record
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    create_record(GroupSeries(title="隔代教养家长小组", goal="提升沟通", township=townships["东江街道"],
+                              facilitators=[accounts["staff"]], members=["王奶奶", "李爷爷"],
+                              started_on=dt.datetime(2026, 3, 1)), None)
+    create_record(GroupSeries(title="别人的小组", goal="提升沟通", township=townships["东江街道"],
+                              facilitators=[accounts["staff2"]], members=["张三"], started_on=dt.datetime(2026, 3, 1)),
+                  None)
+    page, errors = open_page(browser, width=375)
+    sign_in(page, live_server, "shegong")
+    assert page.locator("#quick-records .quick-group").all_inner_texts() == ["隔代教养家长小组：记录一节活动"]
+    page.screenshot(path=str(ARTIFACTS / "after-phone-home-quick-records.png"), full_page=True)
+
+    loads = _load_counter(page)
+    page.click("#quick-patrol")
+    page.wait_for_load_state("networkidle")
+    page.fill("#places", "火车站广场")
+    page.fill("#start_time", "19:00")
+    page.fill("#end_time", "21:00")
+    page.click("input[type=submit][value='保存']")
+    page.wait_for_load_state("networkidle")
+    assert "创建记录成功" in page.inner_text("body"), page.inner_text("body")[:500]
+    assert len(loads) <= 3, loads  # the patrol form, then home again
+    assert page.locator("#quick-records").count() == 1 and Patrol.objects.count() == 1
+
+    loads.clear()
+    page.click("#quick-records .quick-group")
+    page.wait_for_load_state("networkidle")
+    page.fill("#hours", "2")
+    page.fill("#topic", "祖孙沟通")
+    page.click("button:has-text('保存本节活动')")
+    page.wait_for_load_state("networkidle")
+    assert "已记录第 1 节活动（出席 2 人）" in page.inner_text("body")
+    assert len(loads) <= 3, loads  # the session form, then the group's page
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375 + 1
+    assert errors == [], errors
+
+
 def test_coordinator_records_an_expense_with_a_receipt_and_sees_the_budget(live_server, browser, tmp_path):
     from models.budget import BudgetLine
     from models.services import snapshot, update_record

@@ -5,6 +5,7 @@ import datetime as dt
 from flask import current_app, url_for
 
 from models.audit import ACTION_LABELS, AuditEntry, recent_entries
+from models.casework import GroupSeries
 from models.clock import local_today
 from models.contracts import current_contract
 from models.indicators import Indicator
@@ -25,6 +26,8 @@ ROLE_INTRO = {
 
 #: How many people the start page lists as due this week (the rest are on the schedule page).
 DUE_LISTED = 20
+#: How many of a worker's groups the start page offers 记录一节活动 for (the newest; the rest are on the group list).
+GROUPS_LISTED = 5
 
 
 def _visits_due(user, townships) -> dict:
@@ -36,6 +39,20 @@ def _visits_due(user, townships) -> dict:
     return {"due_today": [r for r in due[:DUE_LISTED] if r["ends"] == today],
             "due_week": [r for r in due[:DUE_LISTED] if r["ends"] != today],
             "due_more": len(due) > DUE_LISTED, "today": today}
+
+
+def _quick_records(user, townships) -> dict:
+    """The field records a worker starts from the home page in one tap: a patrol, and a session
+    of each of the groups they lead (the newest first), each form coming back here when saved."""
+    home = url_for("admin.index")
+    query = {"facilitators": user.pk, "voided": False}
+    if townships is not None:
+        query["township"] = {"$in": townships}
+    groups = GroupSeries.objects(__raw__=query).only("title").order_by("-started_on").limit(GROUPS_LISTED + 1)
+    groups = list(groups)
+    return {"quick_patrol": url_for("patrol.create_view", url=home),
+            "quick_groups": [(g.title, url_for("groupseries.session_view", id=g.pk)) for g in groups[:GROUPS_LISTED]],
+            "quick_groups_more": len(groups) > GROUPS_LISTED}
 
 
 def list_endpoint(document) -> str:
@@ -80,4 +97,5 @@ def start_page_context(user) -> dict:
     elif user.role == "staff":
         context["recent"] = recent_entries(AuditEntry.objects(actor_name=user.username))
         context.update(_visits_due(user, townships))
+        context.update(_quick_records(user, townships))
     return context
