@@ -21,6 +21,7 @@ from models.concerns import Concern
 from models.contracts import Contract
 from models.custom_fields import CustomField
 from models.escorts import ReturneeEscort
+from models.households import Household
 from models.indicators import Indicator
 from models.other_work import AdoptionAssessment, BureauTask, MarriageWork, MediaArticle
 from models.patrols import Patrol
@@ -51,6 +52,7 @@ from .audit import AuditView
 from .base import HomeView
 from .casework import CaseView, GroupSeriesView
 from .finance import BudgetLineView, BudgetTransferView, BudgetView, ContractView, ExpenseView
+from .households import HouseholdView
 from .indicators import BriefView, IndicatorsView, IndicatorView
 from .operations import DutyDayView, EscortView, ReceptionView
 from .patrols import ConcernView, PatrolView
@@ -134,6 +136,7 @@ def build_admin(app) -> Admin:
     admin.add_view(ElderlyArchiveView(ElderlyArchive, name="老年人档案", endpoint="elderlyarchive", category="一人一档"))
     admin.add_view(HomelessArchiveView(HomelessArchive, name="流浪乞讨人员档案", endpoint="homelessarchive",
                                        category="一人一档"))
+    admin.add_view(HouseholdView(Household, name="家庭户", endpoint="household", category="一人一档"))
     admin.add_view(ArchiveImportView(name="Excel 导入", endpoint="archiveimport", url="/archive-import",
                                      category="一人一档"))
     admin.add_view(ScheduleView(name="探访计划", endpoint="schedule", url="/schedule", category="探访巡查"))
