@@ -411,6 +411,10 @@ PAGES = {
     "subsidy.index": Page(),
     "subsidy.import_view": Page("create"),  # POST only
     "subsidy.template_view": Page(args={"kind": "assessment"}),
+    "household.member_view": Page("edit", "record"),  # POST only: tests/test_households.py
+    "household.leave_view": Page("edit", "record"),  # POST only: tests/test_households.py
+    "todo.index": Page(),
+    "todo.count": Page(),
 }
 #: Stock routes of every model view, each checked by a test of this file.
 STOCK = {"index_view": "lists", "details_view": "details", "edit_view": "details", "export": "exports",
@@ -428,7 +432,8 @@ EXEMPT = {
        for kind in ("archive", "childarchive", "elderlyarchive", "homelessarchive")
        for name in ("save_filter_view", "remove_filter_view")},
 }
-POST_ONLY = {"brief.draft_view", "archiveimport.confirm", "subsidy.import_view"}
+POST_ONLY = {"brief.draft_view", "archiveimport.confirm", "subsidy.import_view", "household.member_view",
+             "household.leave_view"}
 #: Pages that read a file of one import batch (made by an upload, not by the factory).
 NOT_FROM_THE_FACTORY = {"archiveimport.download"}
 

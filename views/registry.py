@@ -65,6 +65,7 @@ from .reference import (
     TownshipView,
 )
 from .resources import DonationView, PairingView, PartnerView, PublicityView
+from .todo import TodoView
 from .uploads import PendingFileView
 from .visits import ElderlyRegisterView, ScheduleView, VisitView
 
@@ -126,6 +127,7 @@ def build_admin(app) -> Admin:
         theme=Bootstrap4Theme(swatch="cerulean", fluid=True),
         translations_path=str(TRANSLATIONS),
     )
+    admin.add_view(TodoView(name="待办", endpoint="todo", url="/todo"))
     indicators = "合同指标"
     admin.add_view(IndicatorsView(name="指标总览", endpoint="indicators", url="/indicators", category=indicators))
     admin.add_view(BriefView(Brief, name="工作简报", endpoint="brief", category=indicators))
