@@ -185,3 +185,25 @@ def test_a_person_belongs_to_one_household_only(app, townships):
     with pytest.raises(DomainError, match="一人只能属于一户"):
         create_record(Household(head_name="另一户", township=townships["东江街道"],
                                 members=[{"person": child.pk, "relation": "child"}]), None)
+
+
+def test_a_household_is_created_by_hand_from_a_persons_file(app, login_as, townships):
+    elder = make_elder(townships["东江街道"], name="手工户主", sequence=71, current_address="东江路1号")
+    client = login_as("staff")
+    details = client.get(f"/archive/details/?id={elder.pk}").get_data(as_text=True)
+    assert f"/household/new/?person={elder.pk}" in details and f"/household/?person={elder.pk}" in details
+    url = f"/household/new/?person={elder.pk}"
+    form = client.get(url).get_data(as_text=True)
+    assert "手工户主" in form and "东江路1号" in form
+    response = client.post(url, data={"csrf_token": csrf_token(client, url), "head_name": "手工户主",
+                                      "head_id_number": elder.id_number, "address": "东江路1号",
+                                      "township": str(townships["东江街道"].pk)})
+    assert response.status_code == 302, response.get_data(as_text=True)[-1500:]
+    household = household_of(elder.pk)
+    assert household is not None and household.head.pk == elder.pk and household.members[0].relation == "head"
+    listed = client.get(f"/household/?person={elder.pk}").get_data(as_text=True)
+    assert "只显示“手工户主”所在的家庭户" in listed and "手工户主" in listed
+    # another township's worker sees neither the household nor its list row
+    other = login_as("staff2")
+    assert other.get(f"/household/details/?id={household.pk}").status_code == 404
+    assert "手工户主" not in other.get("/household/").get_data(as_text=True)

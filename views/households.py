@@ -68,6 +68,14 @@ class HouseholdView(SecureModelView):
             query = query.filter(member_ids=ObjectId(person))
         return query
 
+    def list_notice(self):
+        person = request.args.get("person", "")
+        if not ObjectId.is_valid(person):
+            return super().list_notice()
+        archive = scope_query(Archive.objects(pk=ObjectId(person)), Archive).only("name").first()
+        name = archive.name if archive is not None else "所选对象"
+        return f"只显示“{name}”所在的家庭户。", url_for(".index_view")
+
     def create_form(self, obj=None):
         form = super().create_form(obj)
         person = self._person_arg()
