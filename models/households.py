@@ -317,6 +317,7 @@ def household_events(household: Household, limit: int = 100) -> list[dict]:
     """The household's timeline: every member's records of every kind (one query per kind
     for all members, and one read of their summaries) and the household's own changes,
     newest first; each event names the member it is about."""
+    from .audit import ACTION_LABELS
     from .summaries import RecordSummary
     from .timeline import PER_KIND_LIMIT, SOURCES, load_references
 
@@ -326,7 +327,8 @@ def household_events(household: Household, limit: int = 100) -> list[dict]:
         {"_id": {"$in": [*ids, household.pk]}})}
     events = []
     for line in (summaries.get(household.pk) or {}).get("change_log") or []:
-        events.append({"at": line["at"], "kind": "本户信息修改", "text": line.get("text") or "",
+        events.append({"at": line["at"], "kind": "本户" + ACTION_LABELS.get(line["action"], line["action"]),
+                       "text": line.get("text") or "",
                        "who": line.get("who"), "member": ""})
     for source in SOURCES:
         if source.kept_in_summary:

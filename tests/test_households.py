@@ -11,9 +11,10 @@ from models.archives import Archive, ChildArchive, ElderlyArchive
 from models.audit import AuditEntry
 from models.clock import local_now
 from models.households import Household, household_of
+from models.periods import period_bounds
 from models.reference import PersonCategory
 from models.services import create_record, snapshot, update_record, void_record
-from models.visits import Visit, current_key, due_query, policies, tag_for
+from models.visits import Visit, compliance, current_key, due_query, policies, tag_for
 
 from .archive_helpers import make_child, make_elder
 from .conftest import csrf_token
@@ -114,8 +115,12 @@ def test_one_home_visit_covers_two_due_members_of_different_kinds_counted_once_e
     assert not _due(child, "child_risk_1") and not _due(elder, "elderly_monthly")
     for person, code in ((child, "child_risk_1"), (elder, "elderly_monthly")):
         item = next(p for p in policies() if p["code"] == code)
+        key = current_key(item["period"])
         marks = Archive.objects.get(pk=person.pk).visited_periods
-        assert marks.count(tag_for(item, current_key(item["period"]))) == 1, (person.name, marks)
+        assert marks.count(tag_for(item, key)) == 1, (person.name, marks)
+        start, end = period_bounds(item["period"], key)
+        current = next(row for row in compliance(item, start, end) if row["key"] == key)
+        assert [p["_id"] for p in current["met"]] == [person.pk] and current["visited"] == 1, (code, current)
     # nobody left to offer: the form shows no household field for the child now
     assert "同户待访成员" not in client.get(url).get_data(as_text=True)
     page = client.get(f"/household/details/?id={household.pk}").get_data(as_text=True)
