@@ -231,6 +231,23 @@ class HouseholdView(SecureModelView):
 # ---------------------------------------------------------------- the visit form's offer
 
 
+class CheckboxList:
+    """A multiple choice as one Bootstrap check box per line (whatever class the form layout passes)."""
+
+    def __call__(self, field, **kwargs):
+        from markupsafe import Markup, escape
+
+        chosen = set(field.data or [])
+        lines = []
+        for index, (value, label, *_) in enumerate(field.iter_choices()):
+            box = f"{field.id}-{index}"
+            checked = " checked" if value in chosen else ""
+            lines.append(f'<div class="form-check mb-1"><input class="form-check-input" type="checkbox" '
+                         f'id="{box}" name="{escape(field.name)}" value="{escape(value)}"{checked}>'
+                         f'<label class="form-check-label" for="{box}">{escape(label)}</label></div>')
+        return Markup(f'<div id="{field.id}" class="household-members py-1">{"".join(lines)}</div>')
+
+
 class OfferRule(rules.Field):
     """A form field shown only when it offers something (the visit form's 同户待访成员)."""
 

@@ -9,7 +9,7 @@ from flask import abort, request, url_for
 from flask_admin import expose
 from flask_admin.form import rules
 from flask_login import current_user
-from wtforms import MultipleFileField, SelectMultipleField, widgets
+from wtforms import MultipleFileField, SelectMultipleField
 
 from models.archives import Archive
 from models.base import WHOLE_RESULT, by_id, ref_id
@@ -44,7 +44,7 @@ from .base import (
     user_townships,
 )
 from .forms import HiddenFieldRule
-from .households import OfferRule, household_offer
+from .households import CheckboxList, OfferRule, household_offer
 
 
 def _counts(view, context, model, name):
@@ -89,8 +89,7 @@ class VisitView(SecureModelView):
     }
     form_extra_fields = {"household_members": SelectMultipleField(
         "同户待访成员", choices=[], coerce=str, description="勾选后，这次探访同时记入这些家庭成员（每人本期只计一次）。",
-        option_widget=widgets.CheckboxInput(), widget=widgets.ListWidget(prefix_label=False),
-        render_kw={"class": "household-members list-unstyled"}), "photo_upload": MultipleFileField(
+        widget=CheckboxList()), "photo_upload": MultipleFileField(
         "照片", description="入户探访至少一张；可直接用手机拍照，只接受图片。",
         render_kw={"accept": "image/*", "capture": "environment", "multiple": True, "class": "photo-input"})}
     form_widget_args = {name: {"rows": 2} for name in ("living", "guardianship", "safety", "health", "school_life",
