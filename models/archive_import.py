@@ -33,6 +33,7 @@ from .base import DISTRICT_WIDE, TrackedDocument, ref_id
 from .custom_fields import definitions_for
 from .dates import parse_date
 from .errors import DomainError
+from .households import RELATIONS, check_import_value, link_imported
 from .reference import Community, PersonCategory, Township
 from .services import check_record, create_record, create_records, snapshot, update_record
 from .text import without_control_characters
@@ -40,6 +41,8 @@ from .users import User
 
 KIND_NAMES = {"child": "儿童", "elderly": "老年人", "homeless": "流浪乞讨人员"}
 MAX_ROWS = 20000
+HOUSEHOLD_HEAD, HOUSEHOLD_RELATION = "household_head_id", "household_relation"
+HOUSEHOLD_VALUES = (HOUSEHOLD_HEAD, HOUSEHOLD_RELATION)
 
 
 def _labels(choices):
@@ -71,6 +74,9 @@ COMMON = [
     Column("对象类别", "categories", kind="categories", example="农村留守儿童"),
     Column("责任社工", "worker", kind="worker", example=""),
     Column("建档日期", "archive_date", kind="date", example="2026-03-01"),
+    # not fields of the archive: they link the row into a household (models.households)
+    Column("户主身份证号", HOUSEHOLD_HEAD, kind="id"),
+    Column("与户主关系", HOUSEHOLD_RELATION, choices=tuple((label, label) for _, label in RELATIONS)),
 ]
 KIND_COLUMNS = {
     "child": [
@@ -434,6 +440,9 @@ class _Lookups:
 
 def _check_row(result: RowResult, lookups: _Lookups, allowed_townships) -> None:
     values = result.values
+    result.problems.extend(check_import_value(values.get(HOUSEHOLD_HEAD), values.get(HOUSEHOLD_RELATION)))
+    if values.get(HOUSEHOLD_HEAD):
+        result.notes.append(f"归入户主 {idnumber.mask(values[HOUSEHOLD_HEAD])} 的家庭户")
     township = values.get("township")
     if township is not None and allowed_townships is not None and township.pk not in allowed_townships:
         result.problems.append(f"{township.name}不在您的负责范围内。")
@@ -526,6 +535,12 @@ def apply_import(batch: ImportBatch, allowed_townships, actor) -> Preview:
     updated = unchanged = 0
     new_archives = [row.checked for row in preview.rows if row.action == "create"]
     created = create_records(new_archives, actor, checked=True)  # checked just now, by the preview above
+    written = iter(new_archives)
+    linked = []
+    for row in preview.rows:
+        archive_id = next(written).pk if row.action == "create" else row.existing_id
+        if row.values.get(HOUSEHOLD_HEAD):
+            linked.append((archive_id, row.values[HOUSEHOLD_HEAD], row.values.get(HOUSEHOLD_RELATION) or ""))
     for row in preview.rows:
         if row.action == "create":
             continue
@@ -536,6 +551,7 @@ def apply_import(batch: ImportBatch, allowed_townships, actor) -> Preview:
             updated += 1
         else:
             unchanged += 1
+    link_imported(linked, actor)
     before = snapshot(batch)
     batch.status = "imported"
     batch.created_count, batch.updated_count, batch.unchanged_count = created, updated, unchanged
@@ -545,6 +561,8 @@ def apply_import(batch: ImportBatch, allowed_townships, actor) -> Preview:
 
 def _assign(archive, values: dict) -> None:
     for name, value in values.items():
+        if name in HOUSEHOLD_VALUES:
+            continue  # the household link, written by link_imported after the archives
         if name.startswith("custom."):
             custom = dict(archive.custom or {})
             custom[name.split(".", 1)[1]] = value

@@ -250,6 +250,11 @@ class Archive(TrackedDocument):
     def check_kind_rules(self) -> None:
         """Rules of one kind of archive."""
 
+    def after_write(self, before: dict | None) -> None:
+        from .households import follow_member
+
+        follow_member(self, before)  # the person's household follows a move to another township
+
     def compute_completeness(self) -> None:
         from .rules import get_rules
 

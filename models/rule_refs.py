@@ -50,6 +50,9 @@ def rule_set_references(key: str, data: dict) -> list[Reference]:
         if data.get("register_policy"):
             found.append(Reference(key, "特困、高龄老人月度探访登记表（register_policy）", POLICY,
                                    data["register_policy"]))
+    if key == "todo_rules":
+        for code in data.get("entrustment_categories") or ():
+            found.append(Reference(key, "待办：委托监护确认书（entrustment_categories）", CATEGORY, code))
     if key == "service_rules":
         for code in (data.get("accompaniment") or {}).get("categories") or ():
             found.append(Reference(key, "住院陪护规则（accompaniment.categories）", CATEGORY, code))

@@ -137,6 +137,25 @@ def _service_rules(data: dict) -> list[Section]:
     return [cases, activities, care, staffing]
 
 
+def _todo_rules(data: dict) -> list[Section]:
+    categories = _category_names()
+    days = [("visit_due_soon_days", "探访：本期结束前", "天起标为“即将到期”"),
+            ("concern_warning_hours", "儿童保护处置：环节期限前", "小时起列入"),
+            ("reassessment_lead_days", "重新评估：下次评估日期前", "天起列入"),
+            ("reception_lead_days", "来访来电：跟进期限前", "天起列入"),
+            ("rectification_lead_days", "补贴抽查：整改期限前", "天起列入"),
+            ("entrustment_lead_days", "委托监护确认书：到期前", "天起列入")]
+    lead = Section("待办提前提醒", ["事项", "规定"],
+                   [[label, f"{_number(data.get(key, ''))} {unit}"] for key, label, unit in days],
+                   note="过期的事项一直列在待办中，直到办完（由记录自动判断，不需手动勾选）。")
+    other = Section("委托监护确认书与列出条数", ["项目", "规定"], [
+        ["确认书有效期", f"{_number(data.get('entrustment_valid_months', ''))} 个月"],
+        ["须签确认书的儿童类别", _labels(data.get("entrustment_categories"), categories)],
+        ["每类待办最多列出", f"{_number(data.get('items_listed_per_kind', ''))} 条（数量照常全部计算）"],
+    ])
+    return [lead, other]
+
+
 def _share(value) -> str:
     if value is None:
         return "—"
@@ -144,7 +163,8 @@ def _share(value) -> str:
 
 
 DESCRIBERS = {"archive_rules": _archive_rules, "capability_standard": _capability,
-              "visit_policy": _visit_policy, "service_rules": _service_rules}
+              "visit_policy": _visit_policy, "service_rules": _service_rules,
+             "todo_rules": _todo_rules}
 
 
 def rule_tables(rule_set) -> list[Section]:

@@ -13,6 +13,7 @@ RULE_SETS = {
     "capability_standard": "老年人能力评估标准（GB/T 42195-2022）",
     "visit_policy": "探访频次、巡查与儿童保护处置时限",
     "service_rules": "个案、小组、活动、陪护、抽查与人员配备规则",
+    "todo_rules": "待办提醒期限",
 }
 
 
@@ -173,8 +174,27 @@ def _check_service_rules(data: dict) -> None:
                           field="content") from exc
 
 
+#: The numbers of the to-do rules (models.todo): whole days, hours or months, none negative.
+TODO_NUMBERS = ("visit_due_soon_days", "concern_warning_hours", "reassessment_lead_days", "reception_lead_days",
+                "rectification_lead_days", "entrustment_valid_months", "entrustment_lead_days", "items_listed_per_kind")
+
+
+def _check_todo_rules(data: dict) -> None:
+    try:
+        numbers = [int(data[key]) for key in TODO_NUMBERS]
+        list(data["entrustment_categories"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DomainError("规则内容缺少必要项目（各项提前提醒天数、确认书有效期 entrustment_valid_months、"
+                          "entrustment_categories）。", field="content") from exc
+    if min(numbers) < 0:
+        raise DomainError("提前提醒的天数、小时数和有效期不能为负数。", field="content")
+    if int(data["entrustment_valid_months"]) < 1 or int(data["items_listed_per_kind"]) < 1:
+        raise DomainError("确认书有效期和每类列出条数至少为 1。", field="content")
+
+
 CHECKS = {"archive_rules": _check_archive_rules, "capability_standard": _check_capability,
-          "visit_policy": _check_visit_policy, "service_rules": _check_service_rules}
+          "visit_policy": _check_visit_policy, "service_rules": _check_service_rules,
+          "todo_rules": _check_todo_rules}
 
 
 _cache: dict[str, tuple[float, int, dict]] = {}
@@ -228,4 +248,5 @@ def on_forget(function):
 
 
 SEED_FILES = {"archive_rules": "archive_rules.json", "capability_standard": "capability_gbt42195.json",
-              "visit_policy": "visit_policy.json", "service_rules": "service_rules.json"}
+              "visit_policy": "visit_policy.json", "service_rules": "service_rules.json",
+              "todo_rules": "todo_rules.json"}

@@ -52,6 +52,8 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
     "contract": {"coordinator": _READ, "manager": _READ, "admin": _WRITE},
     # The expense ledger and transfers between budget lines.
     "finance": {"coordinator": _WRITE, "manager": _READ, "admin": _WRITE},
+    # The to-do centre: the work of those who do it (a worker's own, the team's for a coordinator).
+    "todo": {"staff": {"view"}, "coordinator": {"view"}},
 }
 
 #: Roles that may see full ID numbers and other sensitive parts of an archive.

@@ -21,6 +21,7 @@ from models.charity import Donation, Pairing, Partner
 from models.concerns import Concern
 from models.contracts import current_contract
 from models.custom_fields import CustomField
+from models.households import Household
 from models.other_work import AdoptionAssessment, BureauTask, MarriageWork, MediaArticle
 from models.reference import PersonCategory
 from models.services import create_record
@@ -88,6 +89,7 @@ def one_of_each_record(townships, accounts):
                      link="https://example.org/a"),
         BureauTask(title="报送季度报表", assigned_by="社会事务科", assigned_on=day, due_on=day + dt.timedelta(days=9)),
         CustomField(label="爱好", kind="text"),
+        Household(head_name="孙爷爷", township=home, address="东江路2号", members=[{"person": elder.pk, "relation": "head"}]),
     ]
     lines = list(BudgetLine.objects(voided__ne=True).limit(2))
     records.append(BudgetTransfer(from_line=lines[0], to_line=lines[1], amount_fen=100, transferred_on=day,

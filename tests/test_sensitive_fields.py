@@ -17,6 +17,7 @@ from models import idnumber
 from models.archives import ParentInfo
 from models.casework import Case, CaseSession, StageDocument
 from models.concerns import Concern
+from models.households import Household
 from models.sensitivity import (
     CONTENT,
     FULL_VIEW_ROLES,
@@ -37,6 +38,7 @@ CARER_ID = idnumber.make("450305", dt.date(1980, 2, 3), 31)
 NEW_CARER_ID = idnumber.make("450305", dt.date(1981, 4, 5), 33)
 FATHER_ID = idnumber.make("450305", dt.date(1979, 6, 7), 35)
 ELDER_ID = idnumber.make("450305", dt.date(1940, 1, 1), 22)
+HEAD_ID = idnumber.make("450305", dt.date(1975, 8, 9), 37)
 HARM = "曾遭继父殴打留下烫伤"
 NEW_HARM = "二次核实：继父殴打并威胁"
 FOUND = "手臂多处淤青，疑似家暴"
@@ -78,6 +80,7 @@ SAMPLES = {
     ("Case", "problem"): CASE_PROBLEM,
     ("Case", "sessions"): CASE_NOTE,
     ("Case", "stage_documents"): CASE_STAGE,
+    ("Household", "head_id_number"): HEAD_ID,
 }
 #: Values the records held before their update (still in the audit trail).
 EARLIER = [CARER_ID, HARM]
@@ -138,10 +141,12 @@ def records(app, townships):
         item = create_record(SubsidyItem(kind="assessment", external_no="PG-001", elder_name="李奶奶",
                                          id_number=ELDER_ID, township=home, occurred_on=dt.datetime(2026, 3, 1)),
                              None)
-        made = (child, concern, item, case)
+        household = create_record(Household(head_name="张大", head_id_number=HEAD_ID, township=home,
+                                             members=[{"person": child.pk, "relation": "child"}]), None)
+        made = (child, concern, item, case, household)
         missing = [cls.__name__ for cls in _declared() if not any(isinstance(r, cls) for r in made)]
         assert not missing, f"新声明敏感字段的记录类型需要在此建一条记录：{missing}"
-        return {"child": child, "concern": concern, "item": item, "case": case}
+        return {"child": child, "concern": concern, "item": item, "case": case, "household": household}
 
 
 def _full_values() -> list[str]:

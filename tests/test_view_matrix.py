@@ -418,6 +418,10 @@ PAGES = {
     "subsidy.index": Page(),
     "subsidy.import_view": Page("create"),  # POST only
     "subsidy.template_view": Page(args={"kind": "assessment"}),
+    "household.member_view": Page("edit", "record"),  # POST only: tests/test_households.py
+    "household.leave_view": Page("edit", "record"),  # POST only: tests/test_households.py
+    "todo.index": Page(),
+    "todo.count": Page(),
 }
 #: Stock routes of every model view, each checked by a test of this file.
 STOCK = {"index_view": "lists", "details_view": "details", "edit_view": "details", "export": "exports",
@@ -436,7 +440,8 @@ EXEMPT = {
        for name in ("save_filter_view", "remove_filter_view")},
 }
 POST_ONLY = {"brief.draft_view", "brief.regenerate_view", "brief.issue_view", "yearsummary.draft_view",
-             "yearsummary.regenerate_view", "yearsummary.issue_view", "archiveimport.confirm", "subsidy.import_view"}
+             "yearsummary.regenerate_view", "yearsummary.issue_view", "archiveimport.confirm", "subsidy.import_view",
+             "household.member_view", "household.leave_view"}
 #: Pages that read a file of one import batch (made by an upload, not by the factory).
 NOT_FROM_THE_FACTORY = {"archiveimport.download", "issuedreport.download_view"}
 
@@ -668,9 +673,26 @@ def _first_risk_factor():
     return {"factors": get_rules("archive_rules")["risk"]["factors"][0]["code"]}
 
 
+def _child_of(household):
+    """A child's archive of the household's township (the factory's)."""
+    return ChildArchive.objects(township=household.townships[0].pk).first()
+
+
+def _a_member_of(household):
+    """A current member of the household (the township's child, added here when it is not one)."""
+    from models.households import add_member
+
+    child = _child_of(household)
+    if child.pk not in (household.member_ids or []):
+        add_member(household, child, "child", None)
+    return {"person": str(child.pk), "reason": "矩阵测试"}
+
+
 #: Custom pages that write (POST) to the record they are asked for: what they are sent
 #: (given the record; read in the app's context).
 RECORD_POSTS = {
+    "household.member_view": lambda r: {"person": _child_of(r).id_number, "relation": "child"},
+    "household.leave_view": _a_member_of,
     "archive.bulk_view": lambda r: {"status": "closed", "status_date": "2026-03-05", "reason": "矩阵测试"},
     "childarchive.risk_view": lambda r: {**_first_risk_factor(), "assessed_on": "2026-03-05", "assessor": "矩阵测试"},
     "elderlyarchive.capability_view": lambda r: {**_capability_scores(), "assessed_on": "2026-03-05",

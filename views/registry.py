@@ -21,6 +21,7 @@ from models.concerns import Concern
 from models.contracts import Contract
 from models.custom_fields import CustomField
 from models.escorts import ReturneeEscort
+from models.households import Household
 from models.indicators import Indicator
 from models.other_work import AdoptionAssessment, BureauTask, MarriageWork, MediaArticle
 from models.patrols import Patrol
@@ -51,6 +52,7 @@ from .audit import AuditView
 from .base import HomeView
 from .casework import CaseView, GroupSeriesView
 from .finance import BudgetLineView, BudgetTransferView, BudgetView, ContractView, ExpenseView
+from .households import HouseholdView
 from .indicators import BriefView, IndicatorsView, IndicatorView, IssuedReportView, YearSummaryView
 from .operations import DutyDayView, EscortView, ReceptionView
 from .patrols import ConcernView, PatrolView
@@ -63,6 +65,7 @@ from .reference import (
     TownshipView,
 )
 from .resources import DonationView, PairingView, PartnerView, PublicityView
+from .todo import TodoView
 from .uploads import PendingFileView
 from .visits import ElderlyRegisterView, ScheduleView, VisitView
 
@@ -124,6 +127,7 @@ def build_admin(app) -> Admin:
         theme=Bootstrap4Theme(swatch="cerulean", fluid=True),
         translations_path=str(TRANSLATIONS),
     )
+    admin.add_view(TodoView(name="待办", endpoint="todo", url="/todo"))
     indicators = "合同指标"
     admin.add_view(IndicatorsView(name="指标总览", endpoint="indicators", url="/indicators", category=indicators))
     admin.add_view(BriefView(Brief, name="工作简报", endpoint="brief", category=indicators))
@@ -136,6 +140,7 @@ def build_admin(app) -> Admin:
     admin.add_view(ElderlyArchiveView(ElderlyArchive, name="老年人档案", endpoint="elderlyarchive", category="一人一档"))
     admin.add_view(HomelessArchiveView(HomelessArchive, name="流浪乞讨人员档案", endpoint="homelessarchive",
                                        category="一人一档"))
+    admin.add_view(HouseholdView(Household, name="家庭户", endpoint="household", category="一人一档"))
     admin.add_view(ArchiveImportView(name="Excel 导入", endpoint="archiveimport", url="/archive-import",
                                      category="一人一档"))
     admin.add_view(ScheduleView(name="探访计划", endpoint="schedule", url="/schedule", category="探访巡查"))

@@ -9,7 +9,7 @@ from flask import abort, request, url_for
 from flask_admin import expose
 from flask_admin.form import rules
 from flask_login import current_user
-from wtforms import MultipleFileField
+from wtforms import MultipleFileField, SelectMultipleField
 
 from models.archives import Archive
 from models.base import WHOLE_RESULT, by_id, ref_id
@@ -44,6 +44,7 @@ from .base import (
     user_townships,
 )
 from .forms import HiddenFieldRule
+from .households import CheckboxList, OfferRule, household_offer
 
 
 def _counts(view, context, model, name):
@@ -67,11 +68,11 @@ class VisitView(SecureModelView):
     column_details_exclude_list = ("version", "year", "quarter", "month", "week", "day", "week_people",
                                    "month_people", "quarter_people", "year_people")
     #: The field's order: the person, the photo, what was seen, how; the rest folds under 更多.
-    form_columns = ("people", "photo_upload", "notes", "mode", "contact", "visited_at", "visitors",
+    form_columns = ("people", "household_members", "photo_upload", "notes", "mode", "contact", "visited_at", "visitors",
                     "volunteer_members", "volunteers", "living", "guardianship", "safety", "health", "school_life",
                     "needs", "findings", "suggested_risk", "follow_up")
     form_create_rules = form_edit_rules = (
-        HiddenFieldRule("record_version"), "people", "photo_upload", "notes", "mode", "contact", "visited_at",
+        HiddenFieldRule("record_version"), "people", OfferRule("household_members"), "photo_upload", "notes", "mode", "contact", "visited_at",
         rules.HTML('<details class="form-more" id="visit-more"><summary class="btn btn-outline-primary btn-tap">'
                    '更多（探访社工、志愿者、分项情况、发现的问题、跟进）</summary>'),
         "visitors", "volunteer_members", "volunteers", "living", "guardianship", "safety", "health", "school_life",
@@ -86,13 +87,15 @@ class VisitView(SecureModelView):
         "visitors": {"fields": ("display_name", "username"), "placeholder": "输入社工姓名",
                      "minimum_input_length": 0},
     }
-    form_extra_fields = {"photo_upload": MultipleFileField(
+    form_extra_fields = {"household_members": SelectMultipleField(
+        "同户待访成员", choices=[], coerce=str, description="勾选后，这次探访同时记入这些家庭成员（每人本期只计一次）。",
+        widget=CheckboxList()), "photo_upload": MultipleFileField(
         "照片", description="入户探访至少一张；可直接用手机拍照，只接受图片。",
         render_kw={"accept": "image/*", "capture": "environment", "multiple": True, "class": "photo-input"})}
     form_widget_args = {name: {"rows": 2} for name in ("living", "guardianship", "safety", "health", "school_life",
                                                         "needs", "findings", "follow_up")}
     form_widget_args["notes"] = {"rows": 4}
-    non_model_fields = ("record_version", "csrf_token", "photo_upload")
+    non_model_fields = ("record_version", "csrf_token", "photo_upload", "household_members")
     extra_css = None
 
     def get_query(self):
@@ -128,15 +131,25 @@ class VisitView(SecureModelView):
                 form.people.data = people
             form.visited_at.data = local_now().replace(second=0)
             form.visitors.data = [current_user._get_current_object()]
+        self._offer_household(form)
         return form
+
+    def _offer_household(self, form):
+        """The other due members of the chosen people's households, as checkboxes (none: no field)."""
+        form.household_members.choices = household_offer(list(form.people.data or []))
 
     def edit_form(self, obj=None):
         form = super().edit_form(obj)
         form._validated_ruleset = True
+        form.household_members.choices = []  # offered when a visit is recorded; an edit changes the people directly
         return form
 
     def populate(self, form, model):
         super().populate(form, model)
+        if "household_members" in form and form.household_members.data:
+            chosen = {str(ref_id(p)) for p in model.people or []}
+            extra = [ObjectId(pk) for pk in form.household_members.data if pk not in chosen]
+            model.people = [*list(model.people or []), *Archive.objects(pk__in=extra)]
         if model.people:
             model.township = model.people[0].township
 
