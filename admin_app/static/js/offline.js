@@ -89,6 +89,7 @@
   var data = null;
   var syncing = false;
   var editing = {};  // kind -> the queued item being changed
+  var referenceShown = null;  // the lists of the forms are filled once: from the data, else the basic ones
 
   function byId(id) { return document.getElementById(id); }
 
@@ -164,7 +165,8 @@
       return [p.id, p.name + ' · ' + (p.community || '') + due];
     }), '请选择（我负责的待访或近期探访对象）');
     byId('visit-person').value = chosen;
-    if (!byId('visit-mode').options.length) {
+    if (!referenceShown || (data && referenceShown === 'fallback')) {
+      referenceShown = data ? 'data' : 'fallback';
       options(byId('visit-mode'), ref.modes);
       options(byId('visit-contact'), ref.contact);
       options(byId('encounter-health'), ref.health, '未填写');
