@@ -274,3 +274,46 @@ def test_hostile_items_get_a_chinese_reason_each_and_save_nothing(app, client, t
     for result in results:
         assert result["state"] == "refused" and CHINESE.search(result["message"]), result
     assert Visit.objects.count() == 0 and Patrol.objects.count() == 0
+
+
+def test_the_phone_data_costs_the_same_few_commands_for_three_people_or_thirty(app, client, townships, accounts):
+    from .dbcount import count_commands
+
+    staff = accounts["staff"]
+
+    def add(first, n):
+        for sequence in range(first, first + n):
+            child = make_child(townships["东江街道"], name=f"对象{sequence}", sequence=sequence, worker=staff,
+                               risk_level="1")
+            create_record(Visit(people=[child], visited_at=local_now() - dt.timedelta(days=2), mode="phone",
+                                contact="made", township=child.township), staff)
+
+    def commands():
+        client.get("/field/data")
+        with count_commands() as count:
+            body = client.get("/field/data").get_json()
+        return count.value, len(body["people"])
+
+    add(100, 3)
+    login(client, staff.username)
+    small, people = commands()
+    assert people == 3
+    add(200, 27)
+    large, people = commands()
+    assert people == 30 and small == large, (small, large)
+
+
+def test_the_installable_page_loads_nothing_from_elsewhere(app, client, accounts):
+    login(client, accounts["staff"].username)
+    page = client.get("/field/").get_data(as_text=True)
+    worker = client.get("/field/sw.js")
+    assert worker.status_code == 200 and "javascript" in worker.content_type
+    manifest = json.loads(client.get("/static/manifest.webmanifest").get_data(as_text=True))
+    assert manifest["start_url"] == "/field/" and manifest["display"] == "standalone"
+    for icon in manifest["icons"]:
+        assert client.get(icon["src"]).status_code == 200, icon
+    assert 'rel="manifest"' in page
+    sources = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert sources and all(s.startswith("/") for s in sources), sources
+    for text in (page, worker.get_data(as_text=True), client.get("/static/js/offline.js").get_data(as_text=True)):
+        assert not re.search(r"https?://", text)
