@@ -14,6 +14,7 @@ from models.services import create_record, snapshot, update_record
 from models.visits import Visit
 
 from .archive_helpers import make_child
+from .conftest import PASSWORD
 from .test_browser import browser, live_server, sign_in  # noqa: F401  (fixtures)
 from .test_visits import jpeg_with_exif
 
@@ -123,7 +124,7 @@ def test_recorded_offline_reloaded_offline_then_saved_once_with_the_photo(app, t
     context.close()
 
 
-def test_a_sync_cut_off_after_the_first_item_and_retried_makes_no_duplicate(app, townships, accounts,  # noqa: F811
+def test_a_sync_cut_off_after_the_first_item_and_retried_makes_no_duplicate(app, townships, accounts,
                                                                             live_server, browser):  # noqa: F811
     child_id, group_id = _world(app, townships, accounts)
     context, page, errors = _phone(browser, service_workers="block")
@@ -208,5 +209,44 @@ def test_signing_out_wipes_the_phones_data(app, townships, accounts, live_server
     page.goto(f"{live_server}/logout")
     page.wait_for_selector("html[data-field-wiped='1']")
     assert page.evaluate(STORED) == {"data": 0, "caches": 0}
+    assert not errors, errors
+    context.close()
+
+
+def test_faults_are_said_in_chinese_and_lose_nothing_queued(app, townships, accounts, live_server, browser):  # noqa: F811
+    child_id, group_id = _world(app, townships, accounts)
+    context, page, errors = _phone(browser, service_workers="block")
+    sign_in(page, live_server, "shegong")
+    _open_field(page, live_server)
+    context.set_offline(True)
+    # a photo the phone cannot read: said, nothing queued, the typed text kept
+    page.select_option("#visit-person", child_id)
+    page.fill("#visit-notes", "门口交谈")
+    page.set_input_files("#visit-photos", files=[{"name": "坏.jpg", "mimeType": "image/jpeg", "buffer": b"not a jpeg"}])
+    page.click("#form-visit button[type=submit]")
+    page.wait_for_function("document.getElementById('field-message').textContent.indexOf('无法读取照片') >= 0")
+    assert page.input_value("#visit-notes") == "门口交谈"
+    _queue_count(page, 0)
+    _record_visit(page, child_id)
+    _queue_count(page, 1)
+    # a server error: said, the item stays queued
+    page.route("**/field/sync", lambda route: route.fulfill(status=500, body="error"))
+    context.set_offline(False)
+    page.wait_for_function("document.getElementById('field-message').textContent.indexOf('服务器暂时出错') >= 0")
+    _queue_count(page, 1)
+    page.unroute("**/field/sync")
+    # the session ended meanwhile: said, the queue kept, and sent after signing in again
+    context.clear_cookies()
+    page.click("#sync-now")
+    page.wait_for_function("document.getElementById('field-message').textContent.indexOf('重新登录') >= 0")
+    _queue_count(page, 1)
+    assert _counts(app, child_id, group_id)["visits"] == 0
+    page.click("#field-message a")
+    page.fill("#username", "shegong")
+    page.fill("#password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#field-app[data-ready='1']")
+    _queue_count(page, 0)
+    assert _counts(app, child_id, group_id)["visits"] == 1
     assert not errors, errors
     context.close()
