@@ -72,12 +72,12 @@ def _record_patrol(page):
     page.click("#form-patrol button[type=submit]")
 
 
-def _record_session(page, group_id):
+def _record_session(page, group_id, double_tap=False):
     page.click("button[data-tab='session']")
     page.select_option("#session-group", group_id)
     page.fill("#session-hours", "1.5")
     page.fill("#session-topic", "作业辅导")
-    page.click("#form-session button[type=submit]")
+    (page.dblclick if double_tap else page.click)("#form-session button[type=submit]")
 
 
 def _counts(app, child_id, group_id):
@@ -103,8 +103,10 @@ def test_recorded_offline_reloaded_offline_then_saved_once_with_the_photo(app, t
     _queue_count(page, 1)
     _record_patrol(page)
     _queue_count(page, 2)
-    _record_session(page, group_id)
+    _record_session(page, group_id, double_tap=True)
     _queue_count(page, 3)
+    page.wait_for_timeout(300)
+    assert page.inner_text("#queue-count") == "3"  # the double tap kept one record
     assert _counts(app, child_id, group_id) == {"visits": 0, "photos": 0, "patrols": 0, "sessions": 0}
     page.reload()
     page.wait_for_selector("#field-app[data-ready='1']")
@@ -227,7 +229,14 @@ def test_faults_are_said_in_chinese_and_lose_nothing_queued(app, townships, acco
     page.wait_for_function("document.getElementById('field-message').textContent.indexOf('无法读取照片') >= 0")
     assert page.input_value("#visit-notes") == "门口交谈"
     _queue_count(page, 0)
+    # the phone's storage is full: said, the typed text kept
+    page.evaluate("""() => { window._put = IDBObjectStore.prototype.put;
+      IDBObjectStore.prototype.put = function () { throw new DOMException('full', 'QuotaExceededError'); }; }""")
     _record_visit(page, child_id)
+    page.wait_for_function("document.getElementById('field-message').textContent.indexOf('存储空间已满') >= 0")
+    assert page.input_value("#visit-notes") == "老人与孩子在家，生活正常。"
+    page.evaluate("() => { IDBObjectStore.prototype.put = window._put; }")
+    page.click("#form-visit button[type=submit]")
     _queue_count(page, 1)
     # a server error: said, the item stays queued
     page.route("**/field/sync", lambda route: route.fulfill(status=500, body="error"))

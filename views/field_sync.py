@@ -3,7 +3,7 @@ for use without a connection, the data it keeps (GET /field/data), and the synch
 what was recorded offline (POST /field/sync). The answers of both are JSON, with Chinese messages;
 a session that is gone is answered 401 (the phone keeps its queue and resumes after login)."""
 
-from flask import current_app, jsonify, request, send_from_directory, url_for
+from flask import current_app, jsonify, request, send_from_directory
 from flask_admin import expose
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
@@ -68,18 +68,7 @@ class FieldView(SecureView):
             results = sync_items(body.get("items"), user, user_townships(), current_app.config["MAX_CONTENT_LENGTH"])
         except DomainError as exc:
             return jsonify({"error": exc.message}), 400
-        for result in results:
-            if result["record"] and result["state"] == "saved":
-                result["url"] = url_for("visit.details_view", id=result["record"]) if _kind(body, result) == "visit" \
-                    else None
         return jsonify({"results": results})
-
-
-def _kind(body: dict, result: dict) -> str | None:
-    for item in body.get("items") or []:
-        if isinstance(item, dict) and item.get("id") == result["id"]:
-            return item.get("kind")
-    return None
 
 
 def service_worker():

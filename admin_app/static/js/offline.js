@@ -524,7 +524,12 @@
   });
   Array.prototype.forEach.call(document.querySelectorAll('.field-form'), function (form) {
     defaults(form.getAttribute('data-kind'), form);
-    form.addEventListener('submit', function (event) { event.preventDefault(); record(form); });
+    form.addEventListener('submit', function (event) {
+      event.preventDefault();
+      if (form._busy) { return; }  // a double tap keeps one record, not two
+      form._busy = true;
+      record(form).then(function () { form._busy = false; }, function () { form._busy = false; });
+    });
   });
   byId('visit-person').addEventListener('change', showPerson);
   byId('session-group').addEventListener('change', showAttendance);
