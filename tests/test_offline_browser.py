@@ -80,6 +80,18 @@ def _record_session(page, group_id, double_tap=False):
     (page.dblclick if double_tap else page.click)("#form-session button[type=submit]")
 
 
+def _offline_with_a_visit(app, townships, accounts, base, browser):  # noqa: F811
+    """A signed-in phone (no service worker) that went offline and recorded one visit."""
+    child_id, group_id = _world(app, townships, accounts)
+    context, page, errors = _phone(browser, service_workers="block")
+    sign_in(page, base, "shegong")
+    _open_field(page, base)
+    context.set_offline(True)
+    _record_visit(page, child_id)
+    _queue_count(page, 1)
+    return child_id, group_id, context, page, errors
+
+
 def _counts(app, child_id, group_id):
     with app.app_context():
         visits = list(Visit.objects(people=child_id))
@@ -128,13 +140,7 @@ def test_recorded_offline_reloaded_offline_then_saved_once_with_the_photo(app, t
 
 def test_a_sync_cut_off_after_the_first_item_and_retried_makes_no_duplicate(app, townships, accounts,
                                                                             live_server, browser):  # noqa: F811
-    child_id, group_id = _world(app, townships, accounts)
-    context, page, errors = _phone(browser, service_workers="block")
-    sign_in(page, live_server, "shegong")
-    _open_field(page, live_server)
-    context.set_offline(True)
-    _record_visit(page, child_id)
-    _queue_count(page, 1)
+    child_id, group_id, context, page, errors = _offline_with_a_visit(app, townships, accounts, live_server, browser)
     _record_session(page, group_id)
     _queue_count(page, 2)
     calls = []
@@ -162,13 +168,7 @@ def test_a_sync_cut_off_after_the_first_item_and_retried_makes_no_duplicate(app,
 
 def test_a_person_closed_on_the_server_meanwhile_is_held_and_explained(app, townships, accounts, live_server,  # noqa: F811
                                                                         browser):  # noqa: F811
-    child_id, group_id = _world(app, townships, accounts)
-    context, page, errors = _phone(browser, service_workers="block")
-    sign_in(page, live_server, "shegong")
-    _open_field(page, live_server)
-    context.set_offline(True)
-    _record_visit(page, child_id)
-    _queue_count(page, 1)
+    child_id, group_id, context, page, errors = _offline_with_a_visit(app, townships, accounts, live_server, browser)
     with app.app_context():
         child = ChildArchive.objects(pk=child_id).first()
         before = snapshot(child)
@@ -249,6 +249,7 @@ def test_faults_are_said_in_chinese_and_lose_nothing_queued(app, townships, acco
     page.click("#sync-now")
     page.wait_for_function("document.getElementById('field-message').textContent.indexOf('重新登录') >= 0")
     _queue_count(page, 1)
+    assert page.evaluate(STORED)["data"] == 0  # the session is gone: the downloaded people are wiped
     assert _counts(app, child_id, group_id)["visits"] == 0
     page.click("#field-message a")
     page.fill("#username", "shegong")
