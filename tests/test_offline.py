@@ -317,3 +317,13 @@ def test_the_installable_page_loads_nothing_from_elsewhere(app, client, accounts
     assert sources and all(s.startswith("/") for s in sources), sources
     for text in (page, worker.get_data(as_text=True), client.get("/static/js/offline.js").get_data(as_text=True)):
         assert not re.search(r"https?://", text)
+
+
+def test_the_phones_id_of_a_session_is_in_no_form(app, client, townships, accounts):
+    staff = accounts["staff"]
+    group = create_record(GroupSeries(title="成长小组", goal="自我认识", township=townships["东江街道"],
+                                      facilitators=[staff], members=["甲"], started_on=dt.datetime(2026, 11, 1)), staff)
+    login(client, staff.username)
+    for url in ("/groupseries/new/", f"/groupseries/edit/?id={group.pk}", "/case/new/"):
+        page = client.get(url)
+        assert page.status_code == 200 and "offline_id" not in page.get_data(as_text=True), url
