@@ -42,8 +42,13 @@ def _photo(data: bytes) -> dict:
     return {"name": "现场.jpg", "data": "data:image/jpeg;base64," + base64.b64encode(data).decode()}
 
 
+def _yesterday(hour: int) -> dt.datetime:
+    """A time of yesterday: in the past and on one day whatever the time of the run (near midnight too)."""
+    return (local_now() - dt.timedelta(days=1)).replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
 def _visit_item(person, item_id="11111111-2222-4333-8444-555555555555", when=None, **changes):
-    when = when or local_now().replace(second=0, microsecond=0) - dt.timedelta(hours=1)
+    when = when or _yesterday(10)
     item = {"id": item_id, "kind": "visit", "recorded_at": when.strftime("%Y-%m-%dT%H:%M:%S"),
             "data": {"person": str(person.pk), "visited_at": when.strftime("%Y-%m-%dT%H:%M"), "mode": "home",
                      "contact": "made", "notes": "家中整洁，监护人在家。"},
@@ -131,7 +136,7 @@ def test_a_visit_sent_again_is_saved_once_with_its_photo_time_and_offline_note(a
     assert len(entries) == 1 and entries[0].detail.startswith("离线录入于 ") and "同步于" in entries[0].detail
     # the same batch twice in one request: still one record
     second = _visit_item(child, item_id="99999999-2222-4333-8444-555555555555",
-                         when=local_now().replace(second=0, microsecond=0) - dt.timedelta(days=1))
+                         when=_yesterday(10) - dt.timedelta(days=1))
     results = _sync(client, [second, second]).get_json()["results"]
     assert [r["state"] for r in results] == ["saved", "saved"]
     assert Visit.objects(people=child.pk).count() == 2
@@ -198,7 +203,7 @@ CHANGES = {
     "risk level": (lambda child, accounts, townships: _change(child, risk_level="2"), "风险等级"),
     "worker": (lambda child, accounts, townships: _change(child, worker=accounts["staff2"]), "责任社工"),
     "same-day visit": (lambda child, accounts, townships: create_record(
-        Visit(people=[child], visited_at=local_now().replace(second=0, microsecond=0) - dt.timedelta(minutes=20),
+        Visit(people=[child], visited_at=_yesterday(9),
               mode="phone", contact="made", township=child.township), accounts["coordinator"]), "同一天"),
 }
 
