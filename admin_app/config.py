@@ -130,6 +130,10 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
         # unsaved form drafts kept in the browser (days); files of a refused save kept on the server (hours)
         "DRAFT_DAYS": _count(env, "DRAFT_DAYS", 7),
         "PENDING_UPLOAD_HOURS": _count(env, "PENDING_UPLOAD_HOURS", 48),
+        # field data kept on a worker's phone for offline use: how long it is good for, and how far
+        # back a visit makes a person "recently visited" (days)
+        "OFFLINE_DATA_DAYS": _positive(env, "OFFLINE_DATA_DAYS", 3),
+        "OFFLINE_RECENT_DAYS": _positive(env, "OFFLINE_RECENT_DAYS", 30),
         "DEMO_SIZE": _int(env, "DEMO_SIZE", 300),
         # Web server processes (each runs Python on one core at a time) and threads per process.
         "WEB_WORKERS": _workers(env),

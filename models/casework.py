@@ -183,6 +183,8 @@ class GroupSession(EmbeddedDocument):
     topic = StringField(max_length=100, verbose_name="主题")
     content = StringField(max_length=3000, verbose_name="活动内容")
     attendance = ListField(StringField(max_length=40), verbose_name="出席成员")
+    # the id the phone gave a session recorded offline: sending it again never adds a second one
+    offline_id = StringField(max_length=64)
 
     def __str__(self):
         when = f"{self.session_date:%Y-%m-%d}" if self.session_date else ""
@@ -266,7 +268,8 @@ def qualifying_groups_query() -> dict:
 
 
 def record_group_session(group: GroupSeries, session: GroupSession, actor, expected_version: int | None = None,
-                         photos: tuple = (), max_bytes: int = 10 * 1024 * 1024) -> GroupSeries:
+                         photos: tuple = (), max_bytes: int = 10 * 1024 * 1024,
+                         detail: str | None = None) -> GroupSeries:
     """Add one session (and its photos) to a group through the service layer
     (version-checked, audited). A refused session leaves no file behind."""
     from .services import snapshot, update_record
@@ -279,7 +282,7 @@ def record_group_session(group: GroupSeries, session: GroupSession, actor, expec
         for data, filename in photos:
             add_photo(group, data, filename, max_bytes)
         group.sessions = [*list(group.sessions or []), session]
-        update_record(group, before, expected, actor)
+        update_record(group, before, expected, actor, detail=detail)
     except DomainError:
         discard_photos(group, kept)
         raise

@@ -244,8 +244,9 @@ def _validation_text(err) -> str:
     return message
 
 
-def create_record(doc: TrackedDocument, actor) -> TrackedDocument:
-    """Check and insert a new record, and write its audit entry."""
+def create_record(doc: TrackedDocument, actor, detail: str | None = None) -> TrackedDocument:
+    """Check and insert a new record, and write its audit entry (with ``detail``, a note
+    on how it was entered, such as offline on a phone)."""
     now = local_now()
     doc.version = 1
     doc.created_at = now
@@ -255,7 +256,7 @@ def create_record(doc: TrackedDocument, actor) -> TrackedDocument:
     _validate(doc)
     if doc.pk is None:
         doc.pk = ObjectId()
-    entry = record_entry(doc, "create", actor, diff(doc, {}, snapshot(doc)))
+    entry = record_entry(doc, "create", actor, diff(doc, {}, snapshot(doc)), detail=detail)
     try:
         doc.save(force_insert=True, validate=False)
     except (NotUniqueError, DuplicateKeyError) as exc:
@@ -360,7 +361,8 @@ def create_records(docs: list[TrackedDocument], actor, checked: bool = False) ->
     return len(docs)
 
 
-def update_record(doc: TrackedDocument, before: dict, expected_version: int, actor) -> list[FieldChange]:
+def update_record(doc: TrackedDocument, before: dict, expected_version: int, actor,
+                  detail: str | None = None) -> list[FieldChange]:
     """Write the changes made to ``doc`` since ``before`` was taken, only if
     nobody saved the record since version ``expected_version`` was read.
 
@@ -376,7 +378,7 @@ def update_record(doc: TrackedDocument, before: dict, expected_version: int, act
     now = local_now()
     set_fields["updated_at"] = now
     set_fields["updated_by"] = getattr(actor, "username", None) or "系统"
-    entry = record_entry(doc, "update", actor, changes)
+    entry = record_entry(doc, "update", actor, changes, detail=detail)
     update = {"$set": set_fields, "$inc": {"version": 1}}
     if unset_fields:
         update["$unset"] = unset_fields

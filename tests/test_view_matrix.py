@@ -422,6 +422,9 @@ PAGES = {
     "household.leave_view": Page("edit", "record"),  # POST only: tests/test_households.py
     "todo.index": Page(),
     "todo.count": Page(),
+    "field.index": Page("create"),
+    "field.data": Page("create"),
+    "field.sync": Page("create"),  # POST only: tests/test_offline.py
 }
 #: Stock routes of every model view, each checked by a test of this file.
 STOCK = {"index_view": "lists", "details_view": "details", "edit_view": "details", "export": "exports",
@@ -435,13 +438,14 @@ EXEMPT = {
     "auth.logout": "signing out: tests/test_auth.py",
     "auth.change_password": "the user's own account: tests/test_auth.py",
     "pending.index": "files a user sent with a refused form, served to that user only: tests/test_drafts.py",
+    "field_service_worker": "the offline page's service worker script (a static file, no record): tests/test_offline.py",
     **{f"{kind}.{name}": "a user's own saved filters of a list (no record of a township): tests/test_numbers.py"
        for kind in ("archive", "childarchive", "elderlyarchive", "homelessarchive")
        for name in ("save_filter_view", "remove_filter_view")},
 }
 POST_ONLY = {"brief.draft_view", "brief.regenerate_view", "brief.issue_view", "yearsummary.draft_view",
              "yearsummary.regenerate_view", "yearsummary.issue_view", "archiveimport.confirm", "subsidy.import_view",
-             "household.member_view", "household.leave_view"}
+             "household.member_view", "household.leave_view", "field.sync"}
 #: Pages that read a file of one import batch (made by an upload, not by the factory).
 NOT_FROM_THE_FACTORY = {"archiveimport.download", "issuedreport.download_view"}
 

@@ -37,6 +37,7 @@ def _stage(view, context, model, name):
 
 class SessionForm(EmbeddedForm):
     form_overrides = {"session_date": DateOnlyField, "written_on": DateOnlyField}
+    form_excluded_columns = ("offline_id",)  # the phone's id of a session recorded offline: nobody types it
     form_widget_args = {"content": {"rows": 3}}
 
 

@@ -51,6 +51,8 @@ from .attachments import AttachmentView
 from .audit import AuditView
 from .base import HomeView
 from .casework import CaseView, GroupSeriesView
+from .field_sync import FieldView
+from .field_sync import register as register_field_files
 from .finance import BudgetLineView, BudgetTransferView, BudgetView, ContractView, ExpenseView
 from .households import HouseholdView
 from .indicators import BriefView, IndicatorsView, IndicatorView, IssuedReportView, YearSummaryView
@@ -148,6 +150,8 @@ def build_admin(app) -> Admin:
     admin.add_view(ElderlyRegisterView(name="老人探访登记表", endpoint="elderlyregister", url="/elderly-register",
                                        category="探访巡查"))
     admin.add_view(PatrolView(Patrol, name="街头巡查", endpoint="patrol", category="探访巡查"))
+    admin.add_view(FieldView(name="离线采集（手机）", endpoint="field", url="/field", category="探访巡查"))
+    register_field_files(app)
     admin.add_view(ConcernView(Concern, name="儿童保护处置", endpoint="concern", category="探访巡查"))
     admin.add_link(ViewLink("儿童保护预警", "concern.alerts_view", "探访巡查", admin))
     admin.add_link(ViewLink("巡查周统计", "patrol.weeks_view", "探访巡查", admin))

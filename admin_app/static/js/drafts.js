@@ -304,6 +304,8 @@
     }).catch(function () { return file; });
   }
 
+  window.mzShrinkPhoto = shrink;  // the offline capture page (offline.js) shrinks its photos the same way
+
   function shrinkInput(form, input) {
     if (input._shrinking || !input.files || !input.files.length || !window.DataTransfer) { return; }
     var files = Array.prototype.slice.call(input.files);
