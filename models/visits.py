@@ -31,7 +31,7 @@ from .rules import CACHE_SECONDS, get_rules, on_forget
 from .summaries import SUMMARY_LENGTH, set_recent_visits
 from .timeline import on_timeline
 from .users import User
-from .volunteers import Volunteer, write_ledger
+from .volunteers import Volunteer
 
 VISIT_MODES = (("home", "入户"), ("phone", "电话"), ("video", "视频"), ("school", "在校"), ("other", "其他"))
 MODE_LABELS = dict(VISIT_MODES)
@@ -124,15 +124,9 @@ class Visit(TrackedDocument):
             setattr(self, f"{name}_people", [f"{key}|{pid}" for pid in ids])
         self.day = self.visited_at.strftime("%Y-%m-%d")
 
-    def after_write(self, before):
-        move_tally(tally_slot(before), tally_slot(self.to_mongo()))
-        people = {ref_id(p) for p in self._data.get("people") or []}
-        people |= set((before or {}).get("people") or [])
-        refresh_visit_marks(list(people))
-        volunteers = self._data.get("volunteer_members") or []
-        if volunteers or (before or {}).get("volunteer_members"):
-            write_ledger("visit", self, visit_ledger_entries(self.visited_at, self.mode,
-                                                             [ref_id(v) for v in volunteers]))
+    def ledger_entries(self) -> list:
+        """The volunteer-hour ledger lines this visit credits (models.derived keeps the ledger)."""
+        return visit_ledger_entries(self.visited_at, self.mode, [ref_id(v) for v in self._data.get("volunteer_members") or []])
 
     def check_rules(self):
         if not self.people:
@@ -359,7 +353,6 @@ def tallied_visits(months: list[str], townships: list | None = None) -> list[dic
     return list(VisitTally._get_collection().find(match, {"_id": 0}, batch_size=WHOLE_RESULT))
 
 
-MAX_TALLY = 4
 VISIT_EVENT_FIELDS = {"visited_at": 1, "mode": 1, "counts_as_home_visit": 1, "notes": 1, "findings": 1, "living": 1,
                       "photos": 1, "people": 1}
 
@@ -372,11 +365,26 @@ def visit_event(stored: dict) -> dict:
             "who": f"照片 {len(stored.get('photos') or [])} 张", "record_id": stored.get("_id")}
 
 
+#: The one rule of a counted visit, as a database condition and (``is_counted``) as a test of a stored visit.
+COUNTED = {"counts_as_home_visit": "yes", "voided": False}
+
+
+def is_counted(stored: dict) -> bool:
+    """Whether a stored visit counts towards the visit policy (``COUNTED``)."""
+    return stored.get("counts_as_home_visit") == "yes" and not stored.get("voided")
+
+
+def meets(item: dict, count: int) -> bool:
+    """Whether ``count`` counted visits in one period meet the policy ``item``."""
+    return count >= int(item["visits_required"])
+
+
 def period_counts(visits, people: list) -> dict:
-    """{person: {period key: counted visits}} for each of ``people``, from stored visits."""
+    """{person: {period key: counted visits}} for each of ``people``, from stored visits
+    (the marks kept on the archives: the same count as ``visit_counts``)."""
     tallies: dict = {person: {} for person in people}
     for visit in visits:
-        if visit.get("counts_as_home_visit") != "yes":
+        if not is_counted(visit):
             continue
         for person in visit.get("people") or ():
             if person in tallies:
@@ -401,11 +409,12 @@ def recent_visit_events(visits) -> dict:
 
 
 def visit_tags(period_counts: dict[str, int]) -> list[str]:
-    """Tags for an archive's ``visited_periods``: "K" once visited in period K, "K#n" for n visits."""
+    """Tags for an archive's ``visited_periods``: "K" once visited in period K, and "K#2" up to
+    "K#n" for n visits (no cap: a policy asking for n visits finds "K#n" only after n visits)."""
     tags = []
     for key, count in period_counts.items():
         tags.append(key)
-        tags.extend(f"{key}#{n}" for n in range(2, min(count, MAX_TALLY) + 1))
+        tags.extend(f"{key}#{n}" for n in range(2, count + 1))
     return sorted(tags)
 
 
@@ -458,14 +467,19 @@ def refresh_visit_marks(person_ids: list | None = None) -> int:
 
 
 def tag_for(item: dict, key: str) -> str:
+    """The mark of an archive visited enough in period ``key`` under the policy ``item``."""
     required = int(item["visits_required"])
-    return key if required <= 1 else f"{key}#{min(required, MAX_TALLY)}"
+    return key if required <= 1 else f"{key}#{required}"
 
 
-def visit_counts(period: str, keys: list[str], person_ids: list | None = None) -> dict[tuple, int]:
-    """{(period key, person id): counted visits} in one aggregation."""
+def visit_counts(period: str, keys: list[str] | None = None, person_ids: list | None = None) -> dict[tuple, int]:
+    """{(period key, person id): counted visits} in one aggregation: the count of "visited in
+    this period" that the compliance page, the indicators and (kept as marks) the schedule use.
+    Every period of ``period`` when ``keys`` is None."""
     field = f"{period}_people"
-    match = {period: {"$in": keys}, "counts_as_home_visit": "yes", "voided": False}
+    match = dict(COUNTED)
+    if keys is not None:
+        match[period] = {"$in": list(keys)}
     if person_ids is not None:
         match["people"] = {"$in": list(person_ids)}
     pipeline = [{"$match": match}, {"$unwind": f"${field}"}]
@@ -475,11 +489,6 @@ def visit_counts(period: str, keys: list[str], person_ids: list | None = None) -
         key, _, person = row["_id"].partition("|")
         counts[(key, ObjectId(person))] = row["n"]
     return counts
-
-
-def visited_ids(item: dict, key: str) -> set:
-    counts = visit_counts(item["period"], [key])
-    return {person for (k, person), n in counts.items() if k == key and n >= int(item["visits_required"])}
 
 
 UNASSIGNED = "none"  # the ``worker`` of the people no worker is assigned to
@@ -573,7 +582,6 @@ def compliance(item: dict, start: dt.date, end: dt.date, townships: list | None 
                                                                      assessment["final_level"]))
     if counts is None:
         counts = visit_counts(period, keys)  # all visits of those periods: filtering by thousands of people costs more
-    required = int(item["visits_required"])
     today = local_today()
     result = []
     for key in keys:
@@ -589,11 +597,13 @@ def compliance(item: dict, start: dt.date, end: dt.date, townships: list | None 
                 if level not in levels:
                     continue
             due.append(person)
-            if counts.get((key, person["_id"]), 0) < required:
+            if not meets(item, counts.get((key, person["_id"]), 0)):
                 missed.append(person)
         visited = len(due) - len(missed)
         missed_ids = {id(person) for person in missed}
         result.append({"key": key, "start": period_start, "end": period_end, "due": len(due), "visited": visited,
+                       "required": int(item["visits_required"]),
+                       "counted": {person["_id"]: counts.get((key, person["_id"]), 0) for person in missed},
                        "share": (visited / len(due)) if due else None, "missed": missed,
                        "met": [person for person in due if id(person) not in missed_ids],
                        "current": period_start <= today <= period_end})
