@@ -200,7 +200,7 @@ def _completeness_rows(fresh: bool) -> dict:
         if fresh:
             archive = Archive._from_son(row)
             archive.compute_completeness()
-            row = {"completeness": archive.completeness, "complete": archive.complete,
+            row = {"_id": row["_id"], "completeness": archive.completeness, "complete": archive.complete,
                    "missing_items": list(archive.missing_items)}
         values[row["_id"]] = (row.get("completeness"), row.get("complete"), list(row.get("missing_items") or []))
     return values
@@ -220,7 +220,7 @@ def _deadline_rows(fresh: bool) -> dict:
         if fresh:
             concern = Concern._from_son(row)
             concern.set_deadlines()
-            row = {name: getattr(concern, name) for name in Concern.DEADLINE_FIELDS}
+            row = {"_id": row["_id"], **{name: getattr(concern, name) for name in Concern.DEADLINE_FIELDS}}
         values[row["_id"]] = tuple(row.get(name) for name in Concern.DEADLINE_FIELDS)
     return values
 
