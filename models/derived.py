@@ -463,28 +463,38 @@ def repair_pending(older_than: float = 0, limit: int = 100) -> int:
     by any process that stopped mid-write when older than ``older_than`` seconds): write a
     missing audit entry, update every figure again in the way that is safe to repeat, and
     remove the note. Returns the number of notes repaired."""
-    from .audit import AuditEntry
-
     collection = PendingDerived._get_collection()
     cutoff = local_now() - dt.timedelta(seconds=older_than)
     query = {"$or": [{"at": {"$lte": cutoff}}, {"_id": {"$in": list(_failed)}}]}
     repaired = 0
     with _lock:
         for note in list(collection.find(query).sort([("at", 1)]).limit(limit)):
-            document = _document_class(note["collection"])
-            if note.get("entry") and not AuditEntry._get_collection().find_one({"_id": note["entry"]["_id"]},
-                                                                                {"_id": 1}):
-                AuditEntry._get_collection().insert_one(note["entry"])
-            rows = document._get_collection().find({"_id": {"$in": note.get("record_ids") or []}})
-            for row in rows:
-                doc = document._from_son(row)
-                for function in _updates(doc, repairing=True):
-                    function(doc, note.get("before"))
-                doc.after_write(note.get("before"))
+            _failed.discard(note["_id"])  # a note that fails again waits for the next start or check
+            try:
+                _repair(note)
+            except PyMongoError:
+                _failed.add(note["_id"])
+                raise
+            except Exception:
+                log.exception("派生数据自动修复失败：%s %s", note.get("collection"), note.get("record_ids"))
+                continue
             collection.delete_one({"_id": note["_id"]})
-            _failed.discard(note["_id"])
             repaired += 1
     return repaired
+
+
+def _repair(note: dict) -> None:
+    from .audit import AuditEntry
+
+    document = _document_class(note["collection"])
+    entry = note.get("entry")
+    if entry and not AuditEntry._get_collection().find_one({"_id": entry["_id"]}, {"_id": 1}):
+        AuditEntry._get_collection().insert_one(entry)
+    for row in document._get_collection().find({"_id": {"$in": note.get("record_ids") or []}}):
+        doc = document._from_son(row)
+        for function in _updates(doc, repairing=True):
+            function(doc, note.get("before"))
+        doc.after_write(note.get("before"))
 
 
 def repair_quietly(older_than: float = 0) -> int:

@@ -83,23 +83,19 @@ class Visit(TrackedDocument):
     month = StringField(verbose_name="月份")
     week = StringField(verbose_name="周次")
     day = StringField(verbose_name="日期")
-    # "period key|person id" for each person: a single field to group on (FerretDB
-    # drops all but one key of a compound $group _id).
-    week_people = ListField(StringField())
-    month_people = ListField(StringField())
-    quarter_people = ListField(StringField())
-    year_people = ListField(StringField())
 
     meta = {
         "collection": "visits",
+        # records of earlier versions may still hold the "period|person" lists once grouped on
+        # (removed: counting reads the visits, see visit_counts); sync-indexes removes them
+        "strict": False,
         "ordering": ["-visited_at"],
         "indexes": ["mode", "contact", "people", "township", ("-visited_at", "-id"), "week", "month", "quarter", "year", "day", "visitors",
                     ("counts_as_home_visit", "visited_at"), "photo_hashes"],
     }
     scope_field = "township"
     file_fields = ("photos.file", "photos.thumbnail")
-    unaudited_fields = frozenset({"year", "quarter", "month", "week", "day", "counts_as_home_visit", "week_people",
-                                  "month_people", "quarter_people", "year_people"})
+    unaudited_fields = frozenset({"year", "quarter", "month", "week", "day", "counts_as_home_visit"})
 
     def __str__(self):
         when = self.visited_at.strftime("%Y-%m-%d") if self.visited_at else ""
@@ -118,10 +114,8 @@ class Visit(TrackedDocument):
     def set_period_keys(self):
         if not self.visited_at:
             return
-        ids = [str(ref_id(p)) for p in self._data.get("people") or []]  # ids, without loading the people
         for name, key in period_keys(self.visited_at).items():
             setattr(self, name, key)
-            setattr(self, f"{name}_people", [f"{key}|{pid}" for pid in ids])
         self.day = self.visited_at.strftime("%Y-%m-%d")
 
     def ledger_entries(self) -> list:
@@ -379,19 +373,31 @@ def meets(item: dict, count: int) -> bool:
     return count >= int(item["visits_required"])
 
 
-def period_counts(visits, people: list) -> dict:
-    """{person: {period key: counted visits}} for each of ``people``, from stored visits
-    (the marks kept on the archives: the same count as ``visit_counts``)."""
-    tallies: dict = {person: {} for person in people}
+PERIODS = ("week", "month", "quarter", "year")
+
+
+def count_visits(visits, periods: tuple = PERIODS) -> dict[tuple, int]:
+    """{(period key, person id): counted visits} from stored visits: the one count of "visited
+    in this period", behind the schedule's marks, the compliance page and the indicators alike.
+    Each person of a visit's ``people`` is counted (one visit to a household counts for each)."""
+    counts: dict = {}
     for visit in visits:
         if not is_counted(visit):
             continue
         for person in visit.get("people") or ():
-            if person in tallies:
-                counts = tallies[person]
-                for period in ("week", "month", "quarter", "year"):
-                    if visit.get(period):
-                        counts[visit[period]] = counts.get(visit[period], 0) + 1
+            for period in periods:
+                key = visit.get(period)
+                if key:
+                    counts[(key, person)] = counts.get((key, person), 0) + 1
+    return counts
+
+
+def period_counts(visits, people: list) -> dict:
+    """{person: {period key: counted visits}} for each of ``people`` (``count_visits``, by person)."""
+    tallies: dict = {person: {} for person in people}
+    for (key, person), count in count_visits(visits).items():
+        if person in tallies:
+            tallies[person][key] = count
     return tallies
 
 
@@ -473,21 +479,20 @@ def tag_for(item: dict, key: str) -> str:
 
 
 def visit_counts(period: str, keys: list[str] | None = None, person_ids: list | None = None) -> dict[tuple, int]:
-    """{(period key, person id): counted visits} in one aggregation: the count of "visited in
-    this period" that the compliance page, the indicators and (kept as marks) the schedule use.
-    Every period of ``period`` when ``keys`` is None."""
-    field = f"{period}_people"
+    """{(period key, person id): counted visits} of the periods ``keys`` of ``period`` (every
+    one when None): the counted visits read once, only the fields counted, then ``count_visits``.
+    (Reading them is about ten times faster on the local database than grouping them there.)"""
     match = dict(COUNTED)
     if keys is not None:
         match[period] = {"$in": list(keys)}
     if person_ids is not None:
         match["people"] = {"$in": list(person_ids)}
-    pipeline = [{"$match": match}, {"$unwind": f"${field}"}]
-    pipeline.append({"$group": {"_id": f"${field}", "n": {"$sum": 1}}})
-    counts = {}
-    for row in Visit._get_collection().aggregate(pipeline, batchSize=WHOLE_RESULT):
-        key, _, person = row["_id"].partition("|")
-        counts[(key, ObjectId(person))] = row["n"]
+    rows = Visit._get_collection().find(match, {"people": 1, period: 1, "counts_as_home_visit": 1, "voided": 1},
+                                        batch_size=WHOLE_RESULT)
+    counts = count_visits(rows, (period,))
+    if person_ids is not None:  # a visit to a household also counts for its other people
+        wanted = set(person_ids)
+        counts = {slot: n for slot, n in counts.items() if slot[1] in wanted}
     return counts
 
 
@@ -643,3 +648,13 @@ def due_soon(until: dt.date, townships: list | None, worker, limit: int) -> list
             if row["_id"] not in found or end < found[row["_id"]]["ends"]:
                 found[row["_id"]] = {"id": row["_id"], "name": row.get("name") or "", "policy": item, "ends": end}
     return sorted(found.values(), key=lambda r: (r["ends"], r["name"], str(r["id"])))[:limit]
+
+
+#: Fields visits of earlier versions stored and no read needs any more (removed by ``drop_retired_fields``).
+RETIRED_FIELDS = ("week_people", "month_people", "quarter_people", "year_people")
+
+
+def drop_retired_fields() -> int:
+    """Remove from stored visits the fields no longer kept (an upgrade step): the visits changed."""
+    return Visit._get_collection().update_many({RETIRED_FIELDS[0]: {"$exists": True}},
+                                              {"$unset": dict.fromkeys(RETIRED_FIELDS, "")}).modified_count

@@ -172,3 +172,16 @@ def test_each_figure_kept_on_write_is_repaired_after_its_update_fails(app, towns
     login_as("staff").get("/")
     assert PendingDerived.objects.count() == 0
     assert stale(item) == {}
+
+
+def test_visits_of_an_earlier_version_load_and_lose_their_retired_fields(app, townships):
+    from models.visits import RETIRED_FIELDS, drop_retired_fields
+
+    child = make_child(townships["东江街道"], sequence=47)
+    visit = record_visit(child, dt.datetime(2026, 11, 23, 10))
+    collection = Visit._get_collection()
+    collection.update_one({"_id": visit.pk}, {"$set": {name: [f"2026-11|{child.pk}"] for name in RETIRED_FIELDS}})
+    assert Visit.objects(pk=visit.pk).first().mode == "home"  # still opens
+    assert drop_retired_fields() == 1
+    assert not set(RETIRED_FIELDS) & set(collection.find_one({"_id": visit.pk}))
+    assert drop_retired_fields() == 0
