@@ -61,6 +61,7 @@ def create_app(config: dict | None = None) -> Flask:
     from views.registry import build_admin
 
     build_admin(app)
+    _keep_derived_data(app)
     _register_error_pages(app)
     app.after_request(_security_headers)
 
@@ -169,6 +170,25 @@ def _too_large(exc):
         flash(TOO_LARGE_IN_FORM.format(limit=_size_label(current_app.config["MAX_CONTENT_LENGTH"])), "error")
         return redirect(request.full_path, code=303)
     return _error_page(413)
+
+
+def _keep_derived_data(app: Flask) -> None:
+    """Derived data left pending by a write that failed or stopped half-way is repaired
+    without a person: at start-up, on the next request after a failure in this process,
+    and every DERIVED_CHECK_SECONDS (models.derived)."""
+    import time
+
+    from models.derived import repair_quietly, repair_wanted
+
+    age, every = app.config["DERIVED_REPAIR_AGE"], app.config["DERIVED_CHECK_SECONDS"]
+    repair_quietly(age)
+    last = [time.monotonic()]
+
+    @app.before_request
+    def _repair_derived():
+        if repair_wanted() or (every and time.monotonic() - last[0] > every):
+            last[0] = time.monotonic()
+            repair_quietly(age)
 
 
 def _register_error_pages(app: Flask) -> None:

@@ -52,6 +52,11 @@ def register(app):
             click.echo(f"{collection}：{count} 条旧记录补上“未作废”标记")
         for collection, count in fill_missing_photo_hashes().items():
             click.echo(f"{collection}：{count} 条旧记录补上照片摘要")
+        from models.visits import drop_retired_fields
+
+        retired = drop_retired_fields()
+        if retired:
+            click.echo(f"visits：{retired} 条旧记录删去不再需要的按期分组字段")
         dropped = sync_indexes()
         if not dropped:
             click.echo("索引已是最新，没有需要删除的旧索引。")

@@ -142,6 +142,12 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
         # (the process that saves one forgets it at once; the others within this time). With
         # one process (demo, tests) nothing else writes them, so they are kept long.
         "RULES_CACHE_SECONDS": _count(env, "RULES_CACHE_SECONDS", 600 if mode in ("demo", "test") else 2),
+        # Derived data of a write left pending (models.derived) is repaired at start-up and then
+        # every DERIVED_CHECK_SECONDS by each process (0: only at start-up and after its own
+        # failures), for notes older than DERIVED_REPAIR_AGE seconds (younger ones may belong
+        # to a write still under way in another process). Tests repair at once.
+        "DERIVED_CHECK_SECONDS": _count(env, "DERIVED_CHECK_SECONDS", 0 if mode == "test" else 300),
+        "DERIVED_REPAIR_AGE": _count(env, "DERIVED_REPAIR_AGE", 0 if mode == "test" else 30),
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted;
         # 0: none, the client's own address is the one recorded.
         "TRUSTED_PROXIES": _count(env, "TRUSTED_PROXIES", 0),

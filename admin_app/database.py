@@ -9,6 +9,9 @@ from pymongo import monitoring
 
 #: Commands that may change data: once one is sent, a request cut off by an outage may have saved something.
 WRITE_COMMANDS = frozenset({"insert", "update", "delete", "findAndModify", "bulkWrite"})
+#: Collections whose writes save nothing a person sees: the note of a write about to happen
+#: (models.derived) is written before the record, so a request cut off right after it saved nothing.
+BOOKKEEPING_COLLECTIONS = frozenset({"derived_pending"})
 
 
 class CommandCounter(monitoring.CommandListener):
@@ -42,7 +45,7 @@ class CommandCounter(monitoring.CommandListener):
         if not hasattr(self._local, "names"):
             self._local.names = []
         self._local.names.append(event.command_name)
-        if event.command_name in WRITE_COMMANDS:
+        if event.command_name in WRITE_COMMANDS and event.command.get(event.command_name) not in BOOKKEEPING_COLLECTIONS:
             self._local.writes = self.writes + 1
 
     def succeeded(self, event):

@@ -25,7 +25,7 @@ from .reference import ThemeTag, Township
 from .rules import compare, get_rules
 from .timeline import on_timeline
 from .visits import Photo  # noqa: F401  (registers the embedded photo document)
-from .volunteers import Volunteer, write_ledger
+from .volunteers import Volunteer
 
 TARGET_GROUPS = (("children", "儿童"), ("elderly", "老年人"), ("homeless", "流浪乞讨人员"), ("families", "困境家庭"),
                  ("residents", "社区居民"), ("volunteers", "志愿者"), ("mixed", "综合"))
@@ -129,9 +129,9 @@ class CommunityEvent(TrackedDocument):
         if self.volunteer_activity and not self.volunteers:
             raise DomainError("志愿服务队活动请登记参加的志愿者及时数。", field="volunteers")
 
-    def after_write(self, before):
-        write_ledger("event", self, [(ref_id(v._data.get("volunteer")), self.event_date, v.hours, self.title)
-                                     for v in self.volunteers or []])
+    def ledger_entries(self) -> list:
+        """The volunteer-hour ledger lines this event credits (models.derived keeps the ledger)."""
+        return [(ref_id(v._data.get("volunteer")), self.event_date, v.hours, self.title) for v in self.volunteers or []]
 
 
 class Attendee(EmbeddedDocument):
@@ -198,9 +198,10 @@ class Training(TrackedDocument):
         if len(set(names)) != len(names):
             raise DomainError("参训人员有重复（同一街道/乡镇同名）。", field="attendees")
 
-    def after_write(self, before):
-        write_ledger("training", self, [(ref_id(a._data.get("volunteer")), self.training_date, self.hours, self.title)
-                                        for a in self.attendees or [] if a._data.get("volunteer") is not None])
+    def ledger_entries(self) -> list:
+        """The volunteer-hour ledger lines this training credits (models.derived keeps the ledger)."""
+        return [(ref_id(a._data.get("volunteer")), self.training_date, self.hours, self.title)
+                for a in self.attendees or [] if a._data.get("volunteer") is not None]
 
 
 def township_coverage(audience: str, year: str) -> dict:

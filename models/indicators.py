@@ -108,7 +108,7 @@ class Scope:
         from .archives import Archive
 
         fields = {"_cls": 1, "name": 1, "township": 1, "categories": 1, "risk_level": 1, "archive_date": 1,
-                  "complete": 1, "missing_items": 1, "status": 1, "worker": 1, "visited_periods": 1}
+                  "complete": 1, "missing_items": 1, "status": 1, "worker": 1}
         return self.remembered("archives", lambda: list(Archive._get_collection().find(
             self.scoped({}), fields, batch_size=WHOLE_RESULT)))
 
@@ -156,18 +156,16 @@ class Scope:
         return [document._from_son(row) for row in cursor]
 
     def visit_counts(self, period: str) -> dict:
-        """{(period key, person id): counted visits, up to MAX_TALLY}, from the marks the
-        visit service keeps on each archive: the archives read, no read of the visits."""
-        def read():
-            counts: dict = {}
-            for archive in self.archives():
-                for tag in archive.get("visited_periods") or ():
-                    key, _, tally = tag.partition("#")
-                    slot = (key, archive["_id"])
-                    counts[slot] = max(counts.get(slot, 0), int(tally or 1))
-            return counts
+        """{(period key, person id): counted visits} in the contract's periods of ``period``: the
+        one count the compliance page and the schedule's marks use (models.visits.visit_counts),
+        one aggregation per kind of period."""
+        from .visits import visit_counts
 
-        return self.remembered("visit_marks", read)
+        def read():
+            keys = periods_between(period, self.start, self.until) if self.until >= self.start else []
+            return visit_counts(period, keys)
+
+        return self.remembered(f"visit_counts|{period}", read)
 
     @property
     def start(self) -> dt.date:

@@ -23,7 +23,7 @@ from .rules import get_rules, seed_rules
 from .timeline import on_timeline
 from .users import User
 from .visits import Photo  # noqa: F401  (registers the embedded photo document)
-from .volunteers import Volunteer, write_ledger
+from .volunteers import Volunteer
 
 CAMPAIGNS = (("winter", "寒冬送温暖"), ("summer", "夏季送清凉"), ("special", "专项整治"), ("major_event", "重大活动"))
 ACTIONS = (
@@ -116,12 +116,13 @@ class Patrol(TrackedDocument):
             for name, key in period_keys(self.patrol_date).items():
                 setattr(self, name, key)
 
-    def after_write(self, before):
+    def ledger_entries(self) -> list:
+        """The volunteer-hour ledger lines this patrol credits (models.derived keeps the ledger)."""
         hours = 0.0
         if self.start_time and self.end_time:
             hours = round((_minutes(self.end_time) - _minutes(self.start_time)) / 60, 2)
-        write_ledger("patrol", self, [(ref_id(v), self.patrol_date, hours, f"街头巡查：{self.places or ''}")
-                                      for v in self._data.get("volunteer_members") or []])
+        return [(ref_id(v), self.patrol_date, hours, f"街头巡查：{self.places or ''}")
+                for v in self._data.get("volunteer_members") or []]
 
     def timeline_events(self, person_id) -> list[dict]:
         return [{"at": self.patrol_date, "kind": "街头巡查发现", "text": str(encounter), "who": self.places}

@@ -17,18 +17,20 @@ whatever the number of records, except one write per record whose value is its o
 
 from .base import WHOLE_RESULT
 
-RECOMPUTERS: dict[str, list] = {}
 BATCH = 1000
 
 
-def depends_on(*rule_sets: str):
-    """Declare a recomputer of what is stored from ``rule_sets``; it returns {label: records changed}."""
-    def register(function):
-        for key in rule_sets:
-            RECOMPUTERS.setdefault(key, []).append(function)
-        return function
+def __getattr__(name: str):
+    if name == "RECOMPUTERS":  # {rule-set key: [recomputers]}, as models.derived declares them
+        from .derived import FIGURES
 
-    return register
+        found: dict = {}
+        for item in FIGURES:
+            if item.recompute:
+                for key in item.rule_sets:
+                    found.setdefault(key, []).append(item.recompute)
+        return found
+    raise AttributeError(name)
 
 
 def _set_grouped(collection, changed: dict) -> None:
@@ -42,7 +44,6 @@ def _set_grouped(collection, changed: dict) -> None:
             collection.update_many({"_id": {"$in": ids[start:start + BATCH]}}, {"$set": values})
 
 
-@depends_on("visit_policy")
 def home_visit_counting() -> dict:
     from .rules import get_rules
     from .visits import Visit, counts_as_home_visit, rebuild_visit_tallies, refresh_visit_marks
@@ -64,7 +65,6 @@ def home_visit_counting() -> dict:
     return {"入户探访是否计入": len(changed)}
 
 
-@depends_on("visit_policy")
 def concern_deadlines() -> dict:
     from .concerns import Concern
 
@@ -82,7 +82,6 @@ def concern_deadlines() -> dict:
     return {"儿童保护处置期限": len(changed)}
 
 
-@depends_on("archive_rules")
 def archive_completeness() -> dict:
     from .archives import Archive
 
@@ -99,7 +98,6 @@ def archive_completeness() -> dict:
     return {"档案完整度": len(changed)}
 
 
-@depends_on("service_rules")
 def visit_volunteer_hours() -> dict:
     from .visits import Visit, visit_ledger_entries
     from .volunteers import VolunteerHourEntry, ledger_rows, refresh_totals
@@ -135,7 +133,6 @@ def visit_volunteer_hours() -> dict:
 
 def recompute(key: str) -> dict:
     """Run every recomputer of the rule set ``key``: {what: records changed}."""
-    changed: dict = {}
-    for function in RECOMPUTERS.get(key, ()):
-        changed.update(function())
-    return changed
+    from .derived import recompute as run
+
+    return run(key)

@@ -23,10 +23,11 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 from .audit import FieldChange, audit_entry
 from .base import WHOLE_RESULT, TrackedDocument, referenced_ids
 from .clock import local_now
+from .derived import forget_pending, keep, mark_pending
 from .errors import DomainError, DuplicateRecordError, StaleRecordError
 from .inputs import normalise_document
 from .money import FenField, format_yuan
-from .summaries import SUMMARY_LENGTH, insert_change_logs, prepend_change, replace_change_logs
+from .summaries import SUMMARY_LENGTH, insert_change_logs, replace_change_logs
 
 MAX_AUDIT_VALUE = 500
 
@@ -257,49 +258,60 @@ def create_record(doc: TrackedDocument, actor, detail: str | None = None) -> Tra
     if doc.pk is None:
         doc.pk = ObjectId()
     entry = record_entry(doc, "create", actor, diff(doc, {}, snapshot(doc)), detail=detail)
+    note = mark_pending(doc._get_collection_name(), [doc.pk], None, entry)
     try:
         doc.save(force_insert=True, validate=False)
-    except (NotUniqueError, DuplicateKeyError) as exc:
-        raise DuplicateRecordError(doc.duplicate_message(actor)) from exc
-    except OperationError as exc:
+    except (NotUniqueError, DuplicateKeyError, OperationError) as exc:
+        forget_pending(note)
         raise DuplicateRecordError(doc.duplicate_message(actor)) from exc
     save_entry(doc, entry)
-    doc.after_write(None)
+    keep([doc], None, [entry], note)
     return doc
 
 
-def rebuild_change_logs(document_class) -> int:
-    """Fill the short history of every record of ``document_class`` from the audit
-    trail (for records written before they kept one): one read of the trail's
-    entries for the collection, newest first, and one update per record."""
+def change_logs_from_trail(document_class, record_ids: list | None = None) -> dict:
+    """{record id: its short history, newest first} of the records of ``document_class``
+    (those of ``record_ids`` when given), from the audit trail: one read of the entries."""
     from .audit import AuditEntry
     from .users import display_names
 
-    lines: dict = {}
-    collection = document_class._get_collection_name()
-    names = display_names(AuditEntry.objects(collection=collection).distinct("actor_name"))
-    for entry in AuditEntry.objects(collection=collection).order_by("-at", "-id").batch_size(WHOLE_RESULT):
+    lines: dict = {record_id: [] for record_id in record_ids or ()}
+    entries = AuditEntry.objects(collection=document_class._get_collection_name())
+    if record_ids is not None:
+        entries = entries.filter(record_id__in=[str(i) for i in record_ids])
+    entries = list(entries.order_by("-at", "-id").batch_size(WHOLE_RESULT))
+    names = display_names({entry.actor_name for entry in entries})
+    for entry in entries:
         if entry.record_id and ObjectId.is_valid(entry.record_id):
             kept = lines.setdefault(ObjectId(entry.record_id), [])
             if len(kept) < SUMMARY_LENGTH:
                 kept.append(change_line(entry, names))
+    return lines
+
+
+def rebuild_change_logs(document_class) -> int:
+    """Fill the short history of every record of ``document_class`` from the audit
+    trail (an upgrade from records written before they kept one): one read of the
+    trail's entries for the collection, newest first, and one update per record."""
+    lines = change_logs_from_trail(document_class)
     replace_change_logs(lines)
     return len(lines)
 
 
 def record_entry(doc: TrackedDocument, action: str, actor, changes: list, detail: str | None = None):
     """The audit entry of one change to a record, built before the record is written
-    (so that building it cannot fail after the write)."""
-    return audit_entry(action, actor, collection=doc._get_collection_name(), record_id=doc.pk,
-                       record_label=doc.audit_label(), changes=changes, detail=detail, township=doc.scope_id())
+    (so that building it cannot fail after the write), with its id (the pending note of the
+    write carries it, so that a write cut off before its entry gets it by the repair)."""
+    entry = audit_entry(action, actor, collection=doc._get_collection_name(), record_id=doc.pk,
+                        record_label=doc.audit_label(), changes=changes, detail=detail, township=doc.scope_id())
+    entry.pk = ObjectId()
+    return entry
 
 
 def save_entry(doc: TrackedDocument, entry) -> None:
-    """Write a record's audit entry and put it at the head of the record's short history,
-    for the records that keep one (an archive: its file shows them without reading the trail)."""
+    """Write a record's audit entry (the record's short history follows it as derived data,
+    models.derived)."""
     entry.save(force_insert=True)
-    if getattr(doc, "keeps_change_log", False):
-        prepend_change(doc.pk, change_line(entry))
 
 
 def change_line(entry, names: dict | None = None) -> dict:
@@ -339,6 +351,7 @@ def create_records(docs: list[TrackedDocument], actor, checked: bool = False) ->
     finally:
         _known_labels.reset(token)
     collection = type(docs[0])._get_collection()
+    note = mark_pending(collection.name, [doc.pk for doc in docs])
     try:
         for start in range(0, len(docs), BULK_BATCH):
             collection.insert_many([dict(son) for son in stored[start:start + BULK_BATCH]])
@@ -347,17 +360,18 @@ def create_records(docs: list[TrackedDocument], actor, checked: bool = False) ->
         # so the outage itself is answered (可能已保存), never as a duplicate
         with contextlib.suppress(PyMongoError):
             collection.delete_many({"_id": {"$in": [doc.pk for doc in docs]}})
+            forget_pending(note)
         raise
     except (PyMongoError, NotUniqueError, OperationError) as exc:
         # nothing half-saved: the ids are new, so every record of this call that got in is taken out again
         collection.delete_many({"_id": {"$in": [doc.pk for doc in docs]}})
+        forget_pending(note)
         raise DuplicateRecordError(docs[0].duplicate_message(actor)) from exc
     for start in range(0, len(entries), BULK_BATCH):
         AuditEntry._get_collection().insert_many([e.to_mongo().to_dict() for e in entries[start:start + BULK_BATCH]])
-    if getattr(docs[0], "keeps_change_log", False):
+    if getattr(docs[0], "keeps_change_log", False):  # their first lines at once, not one write per record
         insert_change_logs({doc.pk: change_line(entry) for doc, entry in zip(docs, entries, strict=True)})
-    for doc in docs:
-        doc.after_write(None)
+    keep(docs, None, None, note)
     return len(docs)
 
 
@@ -378,24 +392,26 @@ def update_record(doc: TrackedDocument, before: dict, expected_version: int, act
     now = local_now()
     set_fields["updated_at"] = now
     set_fields["updated_by"] = getattr(actor, "username", None) or "系统"
-    entry = record_entry(doc, "update", actor, changes, detail=detail)
+    entry = record_entry(doc, "update", actor, changes, detail=detail) if changes else None
     update = {"$set": set_fields, "$inc": {"version": 1}}
     if unset_fields:
         update["$unset"] = unset_fields
+    note = mark_pending(doc._get_collection_name(), [doc.pk], before, entry)
     try:
         result = doc._get_collection().update_one({"_id": doc.pk, "version": expected_version}, update)
     except (DuplicateKeyError, NotUniqueError, OperationError) as exc:
+        forget_pending(note)
         raise DuplicateRecordError(doc.duplicate_message(actor)) from exc
     if result.matched_count == 0:
+        forget_pending(note)
         raise StaleRecordError()
     doc.version = expected_version + 1
     doc.updated_at = now
     doc.updated_by = set_fields["updated_by"]
     doc._clear_changed_fields()
-    doc.after_write(before)
-    if not changes:
-        return []
-    save_entry(doc, entry)
+    if entry is not None:
+        save_entry(doc, entry)
+    keep([doc], before, [entry], note)
     return changes
 
 
@@ -433,12 +449,14 @@ def _set_voided(doc: TrackedDocument, actor, voided: bool, reason: str, action: 
     entry = record_entry(doc, action, actor, changes, detail=reason)
     update = {"$set": {k: after.get(k) for k in ("voided", "void_reason", "voided_at", "voided_by")},
               "$inc": {"version": 1}}
+    note = mark_pending(doc._get_collection_name(), [doc.pk], before, entry)
     result = doc._get_collection().update_one({"_id": doc.pk, "version": expected}, update)
     if result.matched_count == 0:
+        forget_pending(note)
         raise StaleRecordError()
     doc.version = expected + 1
-    doc.after_write(before)
     save_entry(doc, entry)
+    keep([doc], before, [entry], note)
 
 
 def void_record(doc: TrackedDocument, reason: str, actor) -> None:

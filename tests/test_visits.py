@@ -11,7 +11,7 @@ from models.errors import DomainError
 from models.periods import period_key, period_keys
 from models.rules import RuleSet, forget_cached_rules
 from models.services import create_record, snapshot, update_record
-from models.visits import Visit, add_photo, compliance, due_query, policy, visited_ids
+from models.visits import Visit, add_photo, compliance, due_query, meets, policy, visit_counts
 
 from .archive_helpers import make_child, make_elder
 from .conftest import csrf_token
@@ -32,6 +32,11 @@ def record_visit(person, when, mode="home", contact="made", actor=None, photo=Tr
     if photo and mode == "home" and contact == "made":
         add_photo(visit, png_bytes(color=color), "p.png", 5 * 1024 * 1024)
     return create_record(visit, actor)
+
+
+def visited_ids(item: dict, key: str) -> set:
+    """The people visited enough in period ``key`` under ``item``, by the one count of visits."""
+    return {person for (k, person), n in visit_counts(item["period"], [key]).items() if k == key and meets(item, n)}
 
 
 def test_period_keys_at_the_edges():

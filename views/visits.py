@@ -65,8 +65,7 @@ class VisitView(SecureModelView):
     column_filters = ("township", "mode", "contact", "visitors", "visited_at", "week", "month", "day")
     column_searchable_list = ("notes", "findings", "volunteers")
     column_default_sort = ("visited_at", True)
-    column_details_exclude_list = ("version", "year", "quarter", "month", "week", "day", "week_people",
-                                   "month_people", "quarter_people", "year_people")
+    column_details_exclude_list = ("version", "year", "quarter", "month", "week", "day")
     #: The field's order: the person, the photo, what was seen, how; the rest folds under 更多.
     form_columns = ("people", "household_members", "photo_upload", "notes", "mode", "contact", "visited_at", "visitors",
                     "volunteer_members", "volunteers", "living", "guardianship", "safety", "health", "school_life",
