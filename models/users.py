@@ -52,6 +52,8 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
     "contract": {"coordinator": _READ, "manager": _READ, "admin": _WRITE},
     # The expense ledger and transfers between budget lines.
     "finance": {"coordinator": _WRITE, "manager": _READ, "admin": _WRITE},
+    # The data-quality page: the coordinator fixes what it finds (a merge, an assignment); the admin reads it.
+    "quality": {"coordinator": {"view", "details", "edit"}, "admin": {"view", "details"}},
 }
 
 #: Roles that may see full ID numbers and other sensitive parts of an archive.
