@@ -194,6 +194,7 @@ def _refuse_other_methods():
     if not request.path.startswith(bp.url_prefix + "/"):
         return None
     if request.method not in READ_METHODS:
+        _audit(authenticate(_bearer()), 405, "只读接口拒绝写入", None)
         return _json_error(405, "method_not_allowed", "本接口只读，只接受 GET 请求。", {"Allow": "GET"})
     if isinstance(request.routing_exception, NotFound | MethodNotAllowed):
         return _json_error(404, "not_found")
@@ -210,7 +211,7 @@ def _audit(token, status: int, detail: str, collection: str | None) -> None:
     actor_name = None if token is not None else "接口:未认证"
     query = request.query_string.decode("utf-8", "replace")[:300]
     audit_entry("api", token, collection=collection, actor_name=actor_name, remote_addr=request.remote_addr,
-                detail=f"GET {request.path}{'?' + query if query else ''} → {status}{'，' + detail if detail else ''}"
+                detail=f"{request.method} {request.path}{'?' + query if query else ''} → {status}{'，' + detail if detail else ''}"
                 ).save(force_insert=True)
 
 
@@ -409,6 +410,13 @@ def figure(m) -> dict:
             "series": [{"month": key, "value": None if value is None else float(value)} for key, value in m.series]}
 
 
+def _number_or_text(value):
+    """A township's cell of a breakdown: a number, or the text the page shows (未覆盖)."""
+    if value is None or isinstance(value, str):
+        return value
+    return float(value)
+
+
 @bp.route("/indicators", methods=["GET"])
 @api_call("indicators", "indicators")
 def indicators(token):
@@ -426,8 +434,7 @@ def indicator(token, code):
     if found is None:
         raise ApiError(404, "not_found", "没有这项指标。")
     m = measure(found, Scope(contract, local_today(), token.township_ids()), contract.lagging_share or 0.8)
-    body = figure(m) | {"breakdown": [{"township": name, "value": None if value is None else float(value)}
-                                       for name, value in m.breakdown]}
+    body = figure(m) | {"breakdown": [{"township": name, "value": _number_or_text(value)} for name, value in m.breakdown]}
     return {"contract": {"id": str(contract.pk), "name": contract.name}, "as_of": local_today().isoformat(),
             "data": body}, code
 
