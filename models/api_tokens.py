@@ -39,7 +39,7 @@ class ApiToken(TrackedDocument):
     token_hint = StringField(max_length=20, verbose_name="令牌开头")
     last_used_at = DateTimeField(verbose_name="最近调用")
 
-    meta = {"collection": "api_tokens", "ordering": ["-created_at"], "indexes": ["token_hash"]}
+    meta = {"collection": "api_tokens", "ordering": ["-created_at"]}  # token_hash: its unique index
     scope_field = DISTRICT_WIDE  # integrations are managed centrally by the admin, like accounts
     unaudited_fields = frozenset({"token_hash", "last_used_at"})
 
