@@ -525,7 +525,6 @@ class ApiTokenView(SecureModelView):
     column_list = ("name", "role", "townships", "token_hint", "last_used_at", "created_at", "note")
     column_labels = {"created_at": "创建时间"}
     column_searchable_list = ("name",)
-    column_filters = ("role",)
     column_details_exclude_list = ("version", "token_hash")
     column_export_exclude_list = ("version", "token_hash")
     form_columns = ("name", "role", "townships", "note")

@@ -2,6 +2,8 @@
 records; where the fix is mechanical it is offered here (assign a worker to many
 archives, merge two likely duplicates after reviewing them side by side)."""
 
+import mongoengine
+from bson.errors import InvalidId
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
@@ -58,7 +60,10 @@ class DataQualityView(SecureView):
     # -- merge -----------------------------------------------------------------
 
     def _archive(self, name: str):
-        record = by_id(Archive, request.values.get(name, ""))
+        try:
+            record = by_id(Archive, request.values.get(name, ""))
+        except (mongoengine.ValidationError, InvalidId):
+            record = None
         if record is None or record.voided or not in_scope(record):
             abort(404)
         return record
