@@ -215,3 +215,23 @@ def test_the_description_and_the_chinese_page_name_every_endpoint_and_field(clie
         assert f"GET /api/v1{spec.path}" in guide
         for out in spec.fields:
             assert f"<code>{out.name}</code>" in guide, out.name
+
+
+def test_a_visit_reads_with_its_people_and_photo_count(app, client, demo, townships):
+    from models.services import create_record
+    from models.visits import Visit, add_photo
+
+    from .archive_helpers import make_child
+    from .helpers import png_bytes
+
+    with app.app_context():
+        person = make_child(townships[OWN], name="接口儿童", sequence=91)
+        visit = Visit(people=[person], visited_at=dt.datetime.combine(local_today(), dt.time(9)), mode="home",
+                      contact="made", township=person.township)
+        for color in ((3, 4, 5), (6, 7, 8)):
+            add_photo(visit, png_bytes(color=color), "p.png", 5 * 1024 * 1024)
+        visit = create_record(visit, None)
+    rows = _walk(client, "/api/v1/visits", demo["own"], {"since": local_today().isoformat()})
+    row = next(r for r in rows if r["id"] == str(visit.pk))
+    assert row["photo_count"] == 2 and row["people"] == [{"id": str(person.pk), "name": "接口儿童"}]
+    assert row["township"] == {"code": townships[OWN].code, "name": OWN} and row["counts_as_home_visit"] == "yes"

@@ -302,9 +302,13 @@ def record_query(spec: RecordEndpoint, token: ApiToken) -> dict:
 class Labels:
     """Names of what a page of rows refers to, read with one query per kind."""
 
+    REFERENCES = frozenset({"township", "community", "categories", "user", "users", "people"})
+
     def __init__(self, rows: list[dict], spec: RecordEndpoint):
         wanted: dict = {}
         for out in spec.fields:
+            if out.kind not in self.REFERENCES:
+                continue
             for son in rows:
                 value = son.get(out.source)
                 values = value if isinstance(value, list) else [value]
