@@ -489,6 +489,13 @@ def openapi() -> dict:
             "month": {"type": "string", "description": "YYYY-MM"}, "value": {"type": "number", "nullable": True}}}}}}
     contract_param = [{"name": n, "in": "query", "required": False, "schema": {"type": "string"}, "description": t}
                       for n, t in INDICATOR_PARAMETERS]
+    frozen_schema = {"type": "object", "properties": {
+        "month": {"type": "string", "description": "YYYY-MM"}, "closed_at": {"type": "string", "format": "date-time"},
+        "closed_by": {"type": "string"}, "figures": {"type": "array", "items": {"type": "object", "properties": {
+            "code": {"type": "string"}, "name": {"type": "string"}, "unit": {"type": "string"},
+            "month_value": {"type": "number", "nullable": True, "description": "当月值"},
+            "achieved": {"type": "number", "description": "截至该月末的累计完成值"}, "target": {"type": "number"},
+            "status": {"type": "string", "enum": ["met", "on_track", "lagging", "at_risk"]}}}}}}
     for path, endpoint, title, _area in FIGURES:
         parameters = list(contract_param)
         if "<code>" in path:
@@ -498,7 +505,7 @@ def openapi() -> dict:
             "summary": title, "operationId": endpoint.split(".", 1)[1], "parameters": parameters,
             "responses": {"200": {"description": title, "content": {"application/json": {"schema": {
                 "type": "object", "properties": {"data": figure_schema if "<code>" in path else {
-                    "type": "array", "items": figure_schema if path == "/indicators" else {"type": "object"}}}}}}},
+                    "type": "array", "items": figure_schema if path == "/indicators" else frozen_schema}}}}}},
                 **errors}}}
     return {"openapi": "3.0.3",
             "info": {"title": "民政服务站管理系统 数据接口", "version": "1",
@@ -512,6 +519,35 @@ def openapi() -> dict:
 def openapi_json():
     """The description itself holds no data: served without a token."""
     return jsonify(openapi())
+
+
+#: Words of the protocol the explanation page writes in Latin letters besides the description's names.
+PROTOCOL_WORDS = frozenset({"GET", "Authorization", "Bearer", "OpenAPI", "JSON", "null", "Retry-After", "YYYY-MM-DD",
+                            "YYYY-MM"})
+
+
+def guide_words() -> frozenset:
+    """The Latin words the explanation page may show: the description's field, parameter and enum
+    names, its addresses, and the protocol's words (a test holds the page to them)."""
+    words = set(PROTOCOL_WORDS)
+
+    def walk(node):
+        if isinstance(node, dict):
+            words.update(node.get("properties", {}))
+            words.update(str(v) for v in node.get("enum", ()))
+            if "in" in node and "name" in node:
+                words.add(node["name"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    description = openapi()
+    walk(description["paths"])
+    words.update(path.strip("/").split("/{")[0] for path in description["paths"])
+    words.add(f"{bp.url_prefix.strip('/')}/openapi.json")
+    return frozenset(words)
 
 
 def data_endpoints() -> list[tuple[str, str]]:
