@@ -12,7 +12,7 @@ from models import idnumber
 from models.api_tokens import ApiToken, create_token
 from models.archives import Archive
 from models.briefs import close_month
-from models.clock import local_today
+from models.clock import local_now, local_today
 from models.contracts import current_contract
 from models.indicators import measure_all
 from views.api import RECORDS, data_endpoints
@@ -226,12 +226,12 @@ def test_a_visit_reads_with_its_people_and_photo_count(app, client, demo, townsh
 
     with app.app_context():
         person = make_child(townships[OWN], name="接口儿童", sequence=91)
-        visit = Visit(people=[person], visited_at=dt.datetime.combine(local_today(), dt.time(9)), mode="home",
+        visit = Visit(people=[person], visited_at=local_now() - dt.timedelta(minutes=5), mode="home",
                       contact="made", township=person.township)
         for color in ((3, 4, 5), (6, 7, 8)):
             add_photo(visit, png_bytes(color=color), "p.png", 5 * 1024 * 1024)
         visit = create_record(visit, None)
-    rows = _walk(client, "/api/v1/visits", demo["own"], {"since": local_today().isoformat()})
+    rows = _walk(client, "/api/v1/visits", demo["own"], {"since": (local_today() - dt.timedelta(days=1)).isoformat()})
     row = next(r for r in rows if r["id"] == str(visit.pk))
     assert row["photo_count"] == 2 and row["people"] == [{"id": str(person.pk), "name": "接口儿童"}]
     assert row["township"] == {"code": townships[OWN].code, "name": OWN} and row["counts_as_home_visit"] == "yes"

@@ -14,7 +14,7 @@ from models.archives import ARCHIVE_KINDS, Archive, ChildArchive, ElderlyArchive
 from models.assessments import add_months
 from models.audit import AuditEntry
 from models.casework import Case
-from models.clock import local_today
+from models.clock import local_now, local_today
 from models.data_quality import CHECKS, run_checks, settings
 from models.reference import Community, PersonCategory
 from models.rules import get_rules
@@ -26,7 +26,6 @@ from .dbcount import count_commands
 from .helpers import png_bytes
 
 OWN, OTHER = "东江街道", "穿山街道"
-TODAY = local_today()
 SEQUENCE = iter(range(300, 999))
 #: A category of each kind that sets no age of its own (the clean data's).
 PLAIN_CATEGORY = {"child": "child_in_difficulty", "elderly": "destitute_elderly", "homeless": "homeless"}
@@ -93,14 +92,15 @@ def clean(app, accounts, townships):
             township = townships[OWN if index % 2 == 0 else OTHER]
             person = make_person(kind, name, birth, township, accounts["staff"])
             if kind != "homeless":
-                visit(person, dt.datetime.combine(TODAY, dt.time(9)) - dt.timedelta(days=3 + index), None)
+                visit(person, local_now() - dt.timedelta(days=3 + index), None)
             made.append(person)
         assert all(p.complete for p in made), [(p.name, p.missing_items) for p in made]
     return made
 
 
 def _years_ago(years: int, days: int = 0) -> dt.date:
-    return TODAY.replace(year=TODAY.year - years) - dt.timedelta(days=days)
+    today = local_today()
+    return today.replace(year=today.year - years) - dt.timedelta(days=days)
 
 
 # ---------------------------------------------------------------- what each check is planted with
@@ -166,7 +166,7 @@ def _plant_no_worker(t, w):
 
 def _plant_not_visited(t, w):
     months = settings()["not_visited_months"]
-    long_ago = dt.datetime.combine(add_months(dt.datetime.combine(TODAY, dt.time()), -months - 1), dt.time())
+    long_ago = dt.datetime.combine(add_months(dt.datetime.combine(local_today(), dt.time()), -months - 1), dt.time())
     never = make_person("child", "许十七", dt.date(2010, 12, 12), t[OWN], w, archive_date=long_ago)
     once = make_person("elderly", "何十八", dt.date(1939, 2, 2), t[OTHER], w)
     stored_as(once, last_visited_at=long_ago)
@@ -178,7 +178,7 @@ def _plant_photo_reused(t, w):
     photo = png_bytes(color=(1, 99, 1))
     people = [make_person("child", name, birth, t[OWN], w) for name, birth in
               (("施二十", dt.date(2014, 4, 4)), ("张廿一", dt.date(2014, 5, 5)))]
-    now = dt.datetime.combine(TODAY, dt.time(8))
+    now = local_now() - dt.timedelta(minutes=5)
     return {visit(people[0], now - dt.timedelta(days=1), photo).pk, visit(people[1], now, photo).pk}
 
 
@@ -291,7 +291,7 @@ def twins(app, clean, accounts, townships):
         birth = dt.date(2013, 3, 3)
         kept = make_person("child", "郑小雨", birth, townships[OWN], accounts["staff"], phone="13900000001")
         other = make_person("child", "郑晓雨", birth, townships[OWN], accounts["staff"], phone="13900000002")
-        seen = visit(other, dt.datetime.combine(TODAY, dt.time(10)) - dt.timedelta(days=1), None)
+        seen = visit(other, local_now() - dt.timedelta(days=1), None)
         case = create_record(Case(case_type="consultation", client=other, township=townships[OWN],
                                   worker=accounts["staff"], title="学业咨询", opened_on=dt.datetime(2026, 5, 1)), None)
     return {"kept": kept, "other": other, "visit": seen, "case": case}
