@@ -151,6 +151,10 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
         # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted;
         # 0: none, the client's own address is the one recorded.
         "TRUSTED_PROXIES": _count(env, "TRUSTED_PROXIES", 0),
+        # Calls one token of the data interface (/api/v1/) may make per minute; more are refused (429).
+        "API_CALLS_PER_MINUTE": _positive(env, "API_CALLS_PER_MINUTE", 120),
+        # Rows one call of the data interface returns at most (``limit`` asks fewer).
+        "API_PAGE_SIZE": _positive(env, "API_PAGE_SIZE", 200),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "0") == "1",

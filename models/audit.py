@@ -28,6 +28,8 @@ ACTIONS = (
     ("import", "导入"),
     ("download", "下载文件"),
     ("recompute", "系统重新计算"),
+    ("merge", "合并档案"),
+    ("api", "接口调用"),
 )
 ACTION_LABELS = dict(ACTIONS)
 

@@ -54,6 +54,8 @@ PERMISSIONS: dict[str, dict[str, set[str]]] = {
     "finance": {"coordinator": _WRITE, "manager": _READ, "admin": _WRITE},
     # The to-do centre: the work of those who do it (a worker's own, the team's for a coordinator).
     "todo": {"staff": {"view"}, "coordinator": {"view"}},
+    # The data-quality page: the coordinator fixes what it finds (a merge, an assignment); the admin reads it.
+    "quality": {"coordinator": {"view", "details", "edit"}, "admin": {"view", "details"}},
 }
 
 #: Roles that may see full ID numbers and other sensitive parts of an archive.

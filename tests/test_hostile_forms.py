@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from models.accompaniment import Accompaniment
+from models.api_tokens import create_token
 from models.archives import ChildArchive
 from models.briefs import draft_brief, draft_summary
 from models.budget import BudgetLine, BudgetTransfer
@@ -99,6 +100,7 @@ def one_of_each_record(townships, accounts):
     make_attachment(home, actor=coordinator)
     draft_brief(current_contract(), "2026-05", coordinator)
     draft_summary(current_contract(), coordinator)
+    create_token("区民政局数据平台", "manager", [home], accounts["admin"])
 
 
 def form_targets(app, accounts):

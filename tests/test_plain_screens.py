@@ -148,6 +148,10 @@ def _allowed_on(world, role, url) -> frozenset:
             return words
     if url.startswith("/audit/"):
         return world["account_logins"]
+    if url.startswith("/api-guide/"):  # the data interface's names, for the bureau's programmers
+        from views.api import guide_words
+
+        return guide_words()
     return frozenset()
 
 

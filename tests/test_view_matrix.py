@@ -26,6 +26,7 @@ from models.reference import Township
 from models.services import create_record
 from models.users import ROLES, User, allowed
 from seeds.loader import load_reference_data
+from views.api import data_endpoints
 from views.base import SecureModelView
 
 from .conftest import PASSWORD, login, make_app
@@ -425,6 +426,8 @@ PAGES = {
     "field.index": Page("create"),
     "field.data": Page("create"),
     "field.sync": Page("create"),  # POST only: tests/test_offline.py
+    "quality.index": Page(),
+    "apiguide.index": Page(),
 }
 #: Stock routes of every model view, each checked by a test of this file.
 STOCK = {"index_view": "lists", "details_view": "details", "edit_view": "details", "export": "exports",
@@ -439,6 +442,11 @@ EXEMPT = {
     "auth.change_password": "the user's own account: tests/test_auth.py",
     "pending.index": "files a user sent with a refused form, served to that user only: tests/test_drafts.py",
     "field_service_worker": "the offline page's service worker script (a static file, no record): tests/test_offline.py",
+    "quality.merge_view": "the review of two archives to merge (?kept=&other=): roles and scope in "
+                          "tests/test_data_quality.py",
+    **dict.fromkeys([endpoint for _address, endpoint in data_endpoints()] + ["api.openapi_json"],
+                    "the data interface: a token, never a session, opens it; every endpoint x token in "
+                    "tests/test_api_matrix.py"),
     **{f"{kind}.{name}": "a user's own saved filters of a list (no record of a township): tests/test_numbers.py"
        for kind in ("archive", "childarchive", "elderlyarchive", "homelessarchive")
        for name in ("save_filter_view", "remove_filter_view")},

@@ -9,6 +9,7 @@ from flask_admin.theme import Bootstrap4Theme
 
 from models.accompaniment import Accompaniment
 from models.activities import CommunityEvent, Training
+from models.api_tokens import ApiToken
 from models.archive_import import ImportBatch  # noqa: F401  (registers the document)
 from models.archives import Archive, ChildArchive, ElderlyArchive, HomelessArchive
 from models.attachments import Attachment
@@ -44,6 +45,8 @@ from .affairs import (
     MediaArticleView,
     StaffMemberView,
 )
+from .api import ApiGuideView, ApiTokenView
+from .api import bp as api_blueprint
 from .archive_import import ArchiveImportView
 from .archives import AllArchivesView, ChildArchiveView, ElderlyArchiveView, HomelessArchiveView
 from .assistance import AccompanimentView, SpotCheckView, SubsidyItemView, SubsidyView
@@ -51,6 +54,7 @@ from .attachments import AttachmentView
 from .audit import AuditView
 from .base import HomeView
 from .casework import CaseView, GroupSeriesView
+from .data_quality import DataQualityView
 from .field_sync import FieldView
 from .field_sync import register as register_field_files
 from .finance import BudgetLineView, BudgetTransferView, BudgetView, ContractView, ExpenseView
@@ -145,6 +149,7 @@ def build_admin(app) -> Admin:
     admin.add_view(HouseholdView(Household, name="家庭户", endpoint="household", category="一人一档"))
     admin.add_view(ArchiveImportView(name="Excel 导入", endpoint="archiveimport", url="/archive-import",
                                      category="一人一档"))
+    admin.add_view(DataQualityView(name="数据质量", endpoint="quality", url="/data-quality", category="一人一档"))
     admin.add_view(ScheduleView(name="探访计划", endpoint="schedule", url="/schedule", category="探访巡查"))
     admin.add_view(VisitView(Visit, name="探访记录", endpoint="visit", category="探访巡查"))
     admin.add_view(ElderlyRegisterView(name="老人探访登记表", endpoint="elderlyregister", url="/elderly-register",
@@ -200,6 +205,9 @@ def build_admin(app) -> Admin:
     admin.add_view(RuleSetView(RuleSet, name="业务规则", endpoint="ruleset", category="参考数据"))
     admin.add_view(UserView(User, name="账户管理", endpoint="user", category="系统管理"))
     admin.add_view(AuditView(AuditEntry, name="操作日志", endpoint="audit", category="系统管理"))
+    admin.add_view(ApiTokenView(ApiToken, name="数据接口令牌", endpoint="apitoken", category="系统管理"))
+    admin.add_view(ApiGuideView(name="数据接口说明", endpoint="apiguide", url="/api-guide", category="系统管理"))
+    app.register_blueprint(api_blueprint)
     admin.add_view(PendingFileView(name="已上传待保存的文件", endpoint="pending", url="/pending"))
     admin.add_link(ViewLink("修改密码", "auth.change_password", "我的账户", admin))
     admin.add_link(ViewLink("退出登录", "auth.logout", "我的账户", admin))
