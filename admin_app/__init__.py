@@ -30,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__)
     app.request_class = CleanRequest
     app.config.update(settings)
+    app.extensions["settings"] = settings
     app.json.ensure_ascii = False
     if settings["TRUSTED_PROXIES"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
@@ -38,18 +39,11 @@ def create_app(config: dict | None = None) -> Flask:
         count = settings["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
-    connect_database(settings)
-    from models.files import set_max_image_pixels
+    check_catalogs()
+    from views.i18n import use_project_admin_catalog
 
-    set_max_image_pixels(settings["MAX_IMAGE_PIXELS"])
-    from views.i18n import compile_catalogs, use_project_admin_catalog
-
-    compile_catalogs()
     use_project_admin_catalog()
-    from models.rules import forget_cached_rules, set_cache_seconds
-
-    set_cache_seconds(settings["RULES_CACHE_SECONDS"])
-    forget_cached_rules()
+    activate(app)
     babel.init_app(app, locale_selector=_locale, timezone_selector=_timezone)
     login_manager.init_app(app)
 
@@ -77,6 +71,40 @@ def create_app(config: dict | None = None) -> Flask:
 
         prepare_demo(app)
     return app
+
+
+def check_catalogs() -> None:
+    """Fail fast when the compiled message catalogs are missing or out of date
+    (they are compiled at build time, never by the running app)."""
+    from views.i18n import stale_catalogs
+
+    stale = stale_catalogs()
+    if stale:
+        raise ConfigError("界面翻译文件未编译或已过期（" + "、".join(p.name for p in stale)
+                          + "）：请先运行 make catalogs（make run、make test 会自动运行）。")
+
+
+_active: dict | None = None
+
+
+def activate(app: Flask) -> None:
+    """Make ``app``'s settings the process's own: its database connection, the
+    image size limit and the rule caches (emptied). ``create_app`` does it; a
+    process that keeps several apps (the tests) does it to go back to one."""
+    global _active
+    settings = app.extensions["settings"]
+    connect_database(settings)
+    from models.files import set_max_image_pixels
+    from models.rules import forget_cached_rules, set_cache_seconds
+
+    set_max_image_pixels(settings["MAX_IMAGE_PIXELS"])
+    set_cache_seconds(settings["RULES_CACHE_SECONDS"])
+    forget_cached_rules()
+    _active = settings
+
+
+def is_active(app: Flask) -> bool:
+    return _active is app.extensions.get("settings")
 
 
 SECURITY_HEADERS = {

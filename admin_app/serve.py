@@ -12,6 +12,7 @@ import signal
 import sys
 from pathlib import Path
 
+from . import check_catalogs
 from .config import ConfigError, load_settings
 from .localdb import LocalDatabase, LocalDatabaseError
 
@@ -27,6 +28,7 @@ def main(argv=None) -> int:
     overrides = {"APP_MODE": "demo"} if args.demo else {}
     try:
         settings = load_settings(overrides)
+        check_catalogs()
     except ConfigError as exc:
         print(f"配置错误：{exc}", file=sys.stderr)
         return 2

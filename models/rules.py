@@ -2,7 +2,9 @@
 the app (as JSON, checked before saving). Domain code reads them from here."""
 
 import json
+import threading
 
+from cachetools import TTLCache
 from mongoengine import StringField
 
 from .base import DISTRICT_WIDE, TrackedDocument
@@ -197,30 +199,45 @@ CHECKS = {"archive_rules": _check_archive_rules, "capability_standard": _check_c
           "todo_rules": _check_todo_rules}
 
 
-_cache: dict[str, tuple[float, int, dict]] = {}
-#: How long a process keeps a rule set it read (the setting RULES_CACHE_SECONDS). The process
-#: that saves a rule set forgets it at once (RuleSet.after_write); the app's other web
-#: processes read it again within this time, so where there are several it stays short.
-CACHE_SECONDS = {"rules": 2.0}
+#: How long a process keeps the rule sets and category ids it read: the setting
+#: RULES_CACHE_SECONDS, 2 seconds by default, 600 in demo and test mode (one process, the
+#: only writer). Whatever the time, the process that saves a rule set or a category forgets
+#: them at once (RuleSet.after_write, PersonCategory.after_write); the app's other web
+#: processes read the new one within this time, so where there are several it stays short.
+CACHE_SIZES = {"rules": 16, "categories": 256}
+_caches: dict[str, TTLCache] = {}
+_lock = threading.Lock()
 
 
 def set_cache_seconds(seconds: float) -> None:
-    CACHE_SECONDS["rules"] = float(seconds)
+    with _lock:
+        for name, size in CACHE_SIZES.items():
+            _caches[name] = TTLCache(maxsize=size, ttl=float(seconds))
+
+
+set_cache_seconds(2)
+
+
+def cached(name: str, key, read):
+    """The value kept in the cache ``name`` under ``key``, else ``read()`` kept there."""
+    with _lock:
+        value = _caches[name].get(key)
+    if value is None:
+        value = read()
+        with _lock:
+            _caches[name][key] = value
+    return value
 
 
 def get_rules(key: str) -> dict:
     """The rule set in force: the admin's edited copy, else the seed file.
-    Cached for CACHE_SECONDS (an import of thousands of rows asks once)."""
-    import time
+    Kept for RULES_CACHE_SECONDS (an import of thousands of rows asks once)."""
 
-    now = time.monotonic()
-    cached = _cache.get(key)
-    if cached and now - cached[0] < CACHE_SECONDS["rules"]:
-        return cached[2]
-    stored = RuleSet.objects(key=key, voided=False).only("content", "version").first()
-    data = stored.parsed() if stored is not None else seed_rules(key)
-    _cache[key] = (now, 0, data)
-    return data
+    def read() -> dict:
+        stored = RuleSet.objects(key=key, voided=False).only("content", "version").first()
+        return stored.parsed() if stored is not None else seed_rules(key)
+
+    return cached("rules", key, read)
 
 
 def seed_rules(key: str) -> dict:
@@ -232,19 +249,10 @@ def seed_rules(key: str) -> dict:
 
 
 def forget_cached_rules() -> None:
-    """Drop every short-lived cache of rules and reference ids (a new database, an admin's edit)."""
-    _cache.clear()
-    for forget in _forgetters:
-        forget()
-
-
-_forgetters: list = []
-
-
-def on_forget(function):
-    """Register a cache-clearing function to run with ``forget_cached_rules``."""
-    _forgetters.append(function)
-    return function
+    """Drop every cache of rules and reference ids (a new database, an admin's edit)."""
+    with _lock:
+        for cache in _caches.values():
+            cache.clear()
 
 
 SEED_FILES = {"archive_rules": "archive_rules.json", "capability_standard": "capability_gbt42195.json",

@@ -27,7 +27,7 @@ from .errors import DomainError
 from .files import base_name, check_upload
 from .periods import period_bounds, period_key, period_keys, periods_between
 from .reference import Township
-from .rules import CACHE_SECONDS, get_rules, on_forget
+from .rules import cached, get_rules
 from .summaries import SUMMARY_LENGTH, set_recent_visits
 from .timeline import on_timeline
 from .users import User
@@ -250,27 +250,16 @@ KIND_CLASS = {"child": "Archive.ChildArchive", "elderly": "Archive.ElderlyArchiv
               "homeless": "Archive.HomelessArchive"}
 
 
-_category_cache: dict = {}
-# Kept as long as the rule sets (models.rules.CACHE_SECONDS): forgotten at once by the process
-# that saves a category (PersonCategory.after_write), read again by the others within that time.
-on_forget(_category_cache.clear)
-
-
 def _category_ids(codes: list[str]) -> list[ObjectId]:
-    """Category ids by code, cached briefly (a page asks for several policies)."""
-    import time
-
+    """Category ids by code, kept as long as the rule sets (models.rules, RULES_CACHE_SECONDS):
+    a page asks for several policies. Saving a category forgets them (PersonCategory.after_write)."""
     from .reference import PersonCategory
 
     if not codes:
         return []
     key = tuple(sorted(codes))
-    cached = _category_cache.get(key)
-    if cached and time.monotonic() - cached[0] < CACHE_SECONDS["rules"]:
-        return cached[1]
-    ids = [c.pk for c in PersonCategory.objects(code__in=list(codes)).only("id")]
-    _category_cache[key] = (time.monotonic(), ids)
-    return ids
+    return cached("categories", key,
+                  lambda: [c.pk for c in PersonCategory.objects(code__in=list(codes)).only("id")])
 
 
 def cohort_filter(item: dict, townships: list | None = None) -> dict:

@@ -1,16 +1,22 @@
 """Fixtures: an app on mongomock (default) or on the database given by
-TEST_MONGODB_URI (the FerretDB lane), a fresh database per test, one account
-per role, and helpers to log in and submit forms with their CSRF token."""
+TEST_MONGODB_URI (the FerretDB lane), built once per test run, with a fresh
+database per test (emptied, then the reference data put back from a copy taken
+once); the test run's today (``TEST_TODAY``, the ``today`` fixture to choose
+another); one account per role; and helpers to log in and submit forms with
+their CSRF token. A test that needs its own settings calls ``make_app``."""
 
+import datetime as dt
 import os
 import re
 import uuid
 
 import pytest
 
-from admin_app import create_app
+from admin_app import activate, create_app, is_active
 from admin_app.accounts import create_user
+from models import clock
 from models.reference import Township
+from models.rules import forget_cached_rules
 from seeds.loader import load_reference_data
 
 TEST_URI = os.environ.get("TEST_MONGODB_URI") or None
@@ -34,16 +40,105 @@ def make_app(**overrides):
     return create_app(settings)
 
 
+#: The test run's today: inside the contract year (seeds/contract.json, 2026), so that
+#: "this month", "this week" and "this year" are the contract's whatever the real date.
+TEST_TODAY = dt.date(2026, 12, 1)
+
+
+def pytest_sessionstart(session):
+    # the build step the app expects (``make catalogs``), for a run started without make
+    from views.i18n import compile_catalogs
+
+    compile_catalogs()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_clock():
+    """Every test runs on TEST_TODAY, from 10:00 on, the clock moving forward (never back)."""
+    frozen = clock.freeze(TEST_TODAY, ticking=True)
+    yield
+    frozen.restore()
+
+
+class Today:
+    """The test's today: ``today.date``; ``today.set(day)`` moves the app's clock to
+    that day (10:00, or the datetime given) for the rest of the test."""
+
+    def __init__(self):
+        self._first = None
+
+    @property
+    def date(self) -> dt.date:
+        return clock.local_today()
+
+    def set(self, moment: dt.date | dt.datetime, ticking: bool = True) -> dt.date:
+        frozen = clock.freeze(moment, ticking=ticking)
+        self._first = self._first or frozen
+        return self.date
+
+    def restore(self) -> None:
+        if self._first is not None:
+            self._first.restore()
+
+
 @pytest.fixture
-def app():
+def today():
+    chosen = Today()
+    yield chosen
+    chosen.restore()
+
+
+def _collections(db) -> list[str]:
+    return [name for name in db.list_collection_names() if not name.startswith("system.")]
+
+
+@pytest.fixture(scope="session")
+def _session_app():
+    """The app, built once; its database with the reference data, and a copy of it."""
+    from mongoengine.connection import get_db
+
     application = make_app()
     with application.app_context():
         load_reference_data()
-    yield application
+        db = get_db()
+        reference = {name: list(db[name].find()) for name in _collections(db)}
+    yield application, reference
     if on_ferretdb():
         from mongoengine.connection import get_connection
 
+        activate(application)
         get_connection().drop_database(application.config["MONGODB_DB"])
+
+
+@pytest.fixture
+def app(request, _session_app):
+    """The test run's app on a fresh database: every collection emptied (their indexes
+    stay), the reference data inserted again; its settings as they were before the test.
+    A test marked ``own_app`` (it adds a route, say) gets an app of its own."""
+    from mongoengine.connection import get_db
+
+    if request.node.get_closest_marker("own_app"):
+        application = make_app()
+        with application.app_context():
+            load_reference_data()
+        yield application
+        if on_ferretdb():
+            get_db().client.drop_database(application.config["MONGODB_DB"])
+        return
+    application, reference = _session_app
+    if not is_active(application):  # a test before made an app of its own
+        activate(application)
+    config = dict(application.config)
+    db = get_db()
+    for name in _collections(db):
+        db[name].delete_many({})
+    for name, documents in reference.items():
+        if documents:
+            db[name].insert_many([dict(d) for d in documents])
+    forget_cached_rules()
+    yield application
+    application.config.clear()
+    application.config.update(config)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from admin_app.localdb import LocalDatabase, free_port
+from views.i18n import compile_catalogs
 
 ROOT = Path(__file__).resolve().parent.parent
 LANES = ("mongomock", "ferretdb")
@@ -43,6 +44,7 @@ def main(argv: list[str]) -> int:
     # SIGTERM ends the run through ``finally``, so the local database and the lanes stop with it.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     lanes = [argv.pop(0)] if argv and argv[0] in LANES else list(LANES)
+    compile_catalogs()  # the build step (make catalogs), once before the lanes start
     together = len(lanes) > 1
     with tempfile.TemporaryDirectory(prefix="ferretdb-test-") as data_dir, \
             tempfile.TemporaryDirectory(prefix="test-lanes-") as logs:

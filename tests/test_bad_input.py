@@ -174,6 +174,7 @@ def test_indicators_for_a_contract_that_is_no_id(app, login_as, contract):
     assert response.status_code == 200 or "页面不存在" in response.get_data(as_text=True)
 
 
+@pytest.mark.own_app
 def test_a_domain_error_outside_a_form_is_a_chinese_400_page(app, login_as):
     """The app's own rule of last resort: a refusal no page caught."""
     from models.errors import DomainError

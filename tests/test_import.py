@@ -2,6 +2,7 @@ import datetime as dt
 import io
 import random
 
+import pytest
 from openpyxl import Workbook, load_workbook
 
 from models import idnumber
@@ -134,6 +135,7 @@ def test_import_only_when_confirmed_and_twice_creates_nothing_new(app, login_as)
         ChildArchive.objects.count() == 5
 
 
+@pytest.mark.scale
 def test_a_5000_row_file(app, accounts):
     rng = random.Random(7)
     rows = []

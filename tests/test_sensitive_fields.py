@@ -16,6 +16,7 @@ from admin_app.accounts import create_user
 from models import idnumber
 from models.archives import ParentInfo
 from models.casework import Case, CaseSession, StageDocument
+from models.clock import local_now
 from models.concerns import Concern
 from models.households import Household
 from models.sensitivity import (
@@ -128,11 +129,11 @@ def records(app, townships):
         child.carer_id_number, child.harm_details = NEW_CARER_ID, NEW_HARM
         update_record(child, before, child.version, None)
         concern = create_record(Concern(child=child, township=home, source="visit", discovered_by="张社工",
-                                        discovered_at=dt.datetime.now() - dt.timedelta(hours=1),
+                                        discovered_at=local_now() - dt.timedelta(hours=1),
                                         description=FOUND, outcome=CONCERN_OUTCOME), None)
         worker = User.objects(role="staff").first() or create_user("shegong9", "staff", "张社工", "test1234",
                                                                     townships=[home])[0]
-        day = dt.datetime.now().replace(hour=0, minute=0, second=0, microsecond=0) - dt.timedelta(days=2)
+        day = local_now().replace(hour=0, minute=0, second=0, microsecond=0) - dt.timedelta(days=2)
         case = create_record(Case(case_type="professional", client=child, township=home, worker=worker,
                                   title="个案一", problem=CASE_PROBLEM, opened_on=day,
                                   sessions=[CaseSession(session_date=day, hours=1, content=CASE_NOTE)],

@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from models.attachments import Attachment
+from models.clock import local_today
 from models.errors import DomainError
 from models.files import DOCUMENT_SIGNATURES, base_name, check_upload, set_max_image_pixels
 from models.users import allowed
@@ -135,7 +136,7 @@ def _fill(client, fields: dict) -> tuple[dict, str | None]:
             found = client.get(field["data-url"] + "&query=").get_json() or []
             value = ",".join(str(found[0][0]) for _ in [0] if found)
         elif not value and field.get("data-role") in ("datepicker", "datetimepicker") and required:
-            value = dt.date.today().isoformat()
+            value = local_today().isoformat()
         elif not value and "inputmode" in field:
             value = "100.00"  # an amount in yuan
         elif not value and required:

@@ -1,5 +1,9 @@
-"""The project's own message catalog, compiled at start-up when its .mo file is
-missing or older than the .po, and placed in front of WTForms' catalog."""
+"""The project's own message catalogs, compiled at build time (``make catalogs``,
+which ``make run`` and ``make test`` run: ``pybabel compile`` for the forms
+catalog, ``python -m views.i18n`` for Flask-Admin's catalog merged with the
+project's corrections). The app only reads them: ``stale_catalogs`` names the
+ones missing or older than their source, and the factory refuses to start
+without them."""
 
 from pathlib import Path
 
@@ -12,7 +16,26 @@ LOCALE = "zh_Hans_CN"
 DOMAIN = "forms"
 
 
+def catalog_sources() -> dict[Path, list[Path]]:
+    """Each compiled catalog and the files it is compiled from."""
+    import flask_admin
+
+    shipped = Path(flask_admin.__file__).parent / "translations" / LOCALE / "LC_MESSAGES" / "admin.po"
+    folder = CATALOG_DIR / LOCALE / "LC_MESSAGES"
+    sources = {folder / "admin.mo": [p for p in (shipped, folder / "admin-extra.po") if p.exists()]}
+    for po_path in CATALOG_DIR.glob("*/LC_MESSAGES/forms.po"):
+        sources[po_path.with_suffix(".mo")] = [po_path]
+    return sources
+
+
+def stale_catalogs() -> list[Path]:
+    """The compiled catalogs that are missing or older than a file they are compiled from."""
+    return [target for target, sources in catalog_sources().items()
+            if not target.exists() or any(target.stat().st_mtime < p.stat().st_mtime for p in sources)]
+
+
 def compile_catalogs() -> None:
+    """The build step: compile every catalog that is missing or out of date."""
     compile_admin_catalog()
     for po_path in CATALOG_DIR.glob("*/LC_MESSAGES/forms.po"):
         mo_path = po_path.with_suffix(".mo")
@@ -20,8 +43,7 @@ def compile_catalogs() -> None:
             continue
         with open(po_path, "rb") as handle:
             catalog = read_po(handle, locale=po_path.parent.parent.name)
-        with open(mo_path, "wb") as handle:
-            write_mo(handle, catalog)
+        _write(mo_path, catalog)
 
 
 _project = None
@@ -30,7 +52,6 @@ _project = None
 def project_translations() -> Translations:
     global _project
     if _project is None:
-        compile_catalogs()
         _project = Translations.load(str(CATALOG_DIR), [LOCALE], domain=DOMAIN)
     return _project
 
@@ -55,8 +76,18 @@ def compile_admin_catalog() -> None:
                     # setting an id the catalog has keeps its old text (babel merges): replace it
                     catalog.delete(message.id, message.context)
                     catalog[message.id] = message
-    with open(target, "wb") as handle:
+    _write(target, catalog)
+
+
+def _write(path: Path, catalog) -> None:
+    """Write the compiled catalog beside its place, then move it there: a process reading it
+    at that moment sees the old file or the new one, never half of one."""
+    import os
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("wb", dir=path.parent, suffix=".tmp", delete=False) as handle:
         write_mo(handle, catalog)
+    os.replace(handle.name, path)
 
 
 def use_project_admin_catalog() -> None:
@@ -69,3 +100,7 @@ def use_project_admin_catalog() -> None:
 
     domain._translation_directories = [str(CATALOG_DIR)]
 
+
+
+if __name__ == "__main__":
+    compile_catalogs()
