@@ -65,7 +65,7 @@ class Household(TrackedDocument):
     townships = ListField(ReferenceField(Township), verbose_name="涉及街道/乡镇")
 
     meta = {"collection": "households", "ordering": ["-created_at"],
-            "indexes": ["member_ids", "townships", "township", ("-created_at", "-id")]}
+            "indexes": ["member_ids", "townships", "township", "community", ("-created_at", "-id")]}
     scope_field = "townships"
     unaudited_fields = frozenset({"member_ids", "townships"})
     keeps_change_log = True

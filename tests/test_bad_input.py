@@ -27,6 +27,7 @@ from .form_pages import CSRF_VALUE, counts, form_fields, posted, stored
 from .test_view_matrix import OWN, Factory
 
 NOT_A_CHOICE = "请从列表中选择"
+CJK = re.compile(r"[\u4e00-\u9fff]")
 BAD_VALUES = ["zzz", "", "true", "1e309", "ffffffffffffffffffffffff"]
 
 
@@ -233,7 +234,9 @@ def test_no_custom_page_answers_a_bad_address_with_a_server_error(demo, login_as
                 tries = [dict.fromkeys(args, value)] + [{**own, name: value} for name in args]
                 for query in tries:
                     response = client.get(path, query_string=query)
-                    chinese = b'lang="zh-CN"' in response.get_data()  # an error page in Chinese (or a file)
+                    # an error page in Chinese (or a file), or a field page's JSON answer with its Chinese reason
+                    chinese = b'lang="zh-CN"' in response.get_data() or (
+                        response.is_json and CJK.search(str((response.get_json(silent=True) or {}).get("error", ""))))
                     # a page shown is not about the bad value (a certificate "for the year zzz")
                     page = response.get_data().decode("utf-8", "replace") if response.status_code == 200 else ""
                     echoed = value.strip("-") and (f"{value} 年" in page or f"{value}年" in page)

@@ -40,8 +40,21 @@ def browser():
         instance.close()
 
 
+#: A browser in the station's time zone, so that the times a page fills in are the station's.
+BROWSER_OPTIONS = {"locale": "zh-CN", "timezone_id": "Asia/Shanghai"}
+
+
+def on_the_apps_clock(context_or_page) -> None:
+    """Start the browser's clock at the app's "now" (the test run's day, see tests/conftest.py), time then
+    flowing as the app's does: a time a page fills in ("now") is never later than the server's."""
+    from models.clock import STATION_TZ, local_now
+
+    context_or_page.clock.install(time=local_now().replace(tzinfo=STATION_TZ))
+
+
 def open_page(browser, width=1280):
-    page = browser.new_page(viewport={"width": width, "height": 900}, locale="zh-CN")
+    page = browser.new_page(viewport={"width": width, "height": 900}, **BROWSER_OPTIONS)
+    on_the_apps_clock(page)
     errors = []
     page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda exc: errors.append(str(exc)))

@@ -15,7 +15,7 @@ from models.visits import Visit
 
 from .archive_helpers import make_child
 from .conftest import PASSWORD
-from .test_browser import browser, live_server, sign_in  # noqa: F401  (fixtures)
+from .test_browser import BROWSER_OPTIONS, browser, live_server, on_the_apps_clock, sign_in  # noqa: F401  (fixtures)
 from .test_visits import jpeg_with_exif
 
 pytestmark = pytest.mark.browser
@@ -35,7 +35,8 @@ def _world(app, townships, accounts):
 
 
 def _phone(browser, **options):  # noqa: F811
-    context = browser.new_context(viewport=PHONE, locale="zh-CN", **options)
+    context = browser.new_context(viewport=PHONE, **{**BROWSER_OPTIONS, **options})
+    on_the_apps_clock(context)
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
