@@ -157,15 +157,15 @@ class Scope:
 
     def visit_counts(self, period: str) -> dict:
         """{(period key, person id): counted visits} in the contract's periods of ``period``: the
-        one count the compliance page and the schedule's marks use (models.visits.visit_counts),
-        one aggregation per kind of period."""
-        from .visits import visit_counts
+        one count the compliance page and the schedule's marks use (models.visits.count_visits),
+        every kind of period from one read of the visits."""
+        from .visits import PERIODS, visit_counts_in
 
         def read():
-            keys = periods_between(period, self.start, self.until) if self.until >= self.start else []
-            return visit_counts(period, keys)
+            return visit_counts_in({kind: periods_between(kind, self.start, self.until) if self.until >= self.start
+                                    else [] for kind in PERIODS})
 
-        return self.remembered(f"visit_counts|{period}", read)
+        return self.remembered("visit_counts", read)[period]
 
     @property
     def start(self) -> dt.date:
