@@ -177,13 +177,13 @@ def _check_service_rules(data: dict) -> None:
 
 
 #: The numbers of the to-do rules (models.todo): whole days, hours or months, none negative.
-TODO_NUMBERS = ("visit_due_soon_days", "concern_warning_hours", "reassessment_lead_days", "reception_lead_days",
+TO_DO_NUMBERS = ("visit_due_soon_days", "concern_warning_hours", "reassessment_lead_days", "reception_lead_days",
                 "rectification_lead_days", "entrustment_valid_months", "entrustment_lead_days", "items_listed_per_kind")
 
 
 def _check_todo_rules(data: dict) -> None:
     try:
-        numbers = [int(data[key]) for key in TODO_NUMBERS]
+        numbers = [int(data[key]) for key in TO_DO_NUMBERS]
         list(data["entrustment_categories"])
     except (KeyError, TypeError, ValueError) as exc:
         raise DomainError("规则内容缺少必要项目（各项提前提醒天数、确认书有效期 entrustment_valid_months、"

@@ -20,7 +20,7 @@ from .rules import get_rules
 
 @dataclass
 class TodoItem:
-    kind: str  # the code of the kind (TODO_KINDS)
+    kind: str  # the code of the kind (TO_DO_KINDS)
     title: str  # who or what, as a person reads it
     detail: str  # what is asked, with its deadline
     endpoint: str  # the page that does it (a record, or a prefilled form)
@@ -38,12 +38,12 @@ class TodoKind:
     collect: Callable  # (user, townships, rules) -> list[TodoItem]
 
 
-TODO_KINDS: dict[str, TodoKind] = {}
+TO_DO_KINDS: dict[str, TodoKind] = {}
 
 
 def todo_kind(code: str, label: str):
     def register(function):
-        TODO_KINDS[code] = TodoKind(code, label, function)
+        TO_DO_KINDS[code] = TodoKind(code, label, function)
         return function
 
     return register
@@ -287,7 +287,7 @@ def todo_list(user, townships, worker=None) -> TodoList:
     given), soonest and overdue first within each kind."""
     rules = get_rules("todo_rules")
     groups = []
-    for kind in TODO_KINDS.values():
+    for kind in TO_DO_KINDS.values():
         items = kind.collect(user, townships, rules)
         if worker is not None:
             items = [i for i in items if i.worker == worker or (worker == "none" and i.worker is None)]

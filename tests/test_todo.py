@@ -1,4 +1,4 @@
-"""The to-do centre: every kind of item (from the registry models.todo.TODO_KINDS) appears
+"""The to-do centre: every kind of item (from the registry models.todo.TO_DO_KINDS) appears
 when a record asks for it, opens the page that does it, and disappears by itself when the
 record is changed so that it no longer asks; the count the navigation bar shows is the
 number of items the page lists; a coordinator sees the team's overdue items by worker."""
@@ -12,7 +12,7 @@ from models.archives import ChildArchive, HomelessArchive
 from models.clock import local_now, local_today
 from models.reference import Community, PersonCategory
 from models.services import create_record, snapshot, update_record
-from models.todo import TODO_KINDS, todo_list
+from models.todo import TO_DO_KINDS, todo_list
 
 from .archive_helpers import make_child, make_elder
 from .dbcount import count_commands
@@ -142,7 +142,7 @@ ALL_CASES = [*sorted(CASES.items()), *MORE_CASES]
 
 
 def test_every_kind_of_item_has_a_case():
-    assert set(CASES) == set(TODO_KINDS)
+    assert set(CASES) == set(TO_DO_KINDS)
 
 
 @pytest.fixture

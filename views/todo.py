@@ -6,7 +6,7 @@ from flask import jsonify, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
-from models.todo import TODO_KINDS, todo_list
+from models.todo import TO_DO_KINDS, todo_list
 from models.users import User
 
 from .base import SecureView, user_townships
@@ -47,7 +47,7 @@ class TodoView(SecureView):
             chosen = found.display_name if found else "所选社工"
         elif worker == "none":
             chosen = "未分派社工"
-        return self.render("admin/todo.html", groups=groups, count=todo.count, team=team, kinds=TODO_KINDS,
+        return self.render("admin/todo.html", groups=groups, count=todo.count, team=team, kinds=TO_DO_KINDS,
                            chosen=chosen, limit=todo.limit)
 
     @expose("/count")
