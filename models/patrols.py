@@ -19,7 +19,7 @@ from .clock import local_now
 from .errors import DomainError
 from .periods import period_bounds, period_key, period_keys, periods_between
 from .reference import Township
-from .rules import get_rules, seed_rules
+from .rules import VISIT_POLICY_INCOMPLETE, get_rules, seed_rules
 from .timeline import on_timeline
 from .users import User
 from .visits import Photo  # noqa: F401  (registers the embedded photo document)
@@ -57,6 +57,37 @@ def rescue_call_rules(data: dict | None = None) -> list[dict]:
     the police (110) or to a hospital (120). A stored rule set without them uses the seed's."""
     found = (data if data is not None else get_rules("visit_policy")).get("street_rescue_calls")
     return found if found is not None else seed_rules("visit_policy")["street_rescue_calls"]
+
+
+def check_rescue_calls(key: str, data: dict) -> None:
+    """A visit policy about to be saved: its street-rescue calls name a handling the patrol
+    form offers and health states it knows, whom they apply to and the text shown."""
+    if key != "visit_policy" or "street_rescue_calls" not in data:
+        return
+    try:
+        _check_rescue_calls(data["street_rescue_calls"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise DomainError(VISIT_POLICY_INCOMPLETE, field="content") from exc
+
+
+def _check_rescue_calls(rules: list) -> None:
+    states = dict(HOMELESS_HEALTH)
+    for rule in rules:
+        name, action, text = str(rule["label"]), rule["action"], str(rule["text"])
+        str(rule["code"])
+        if action not in ACTION_LABELS:
+            raise DomainError(f"街头救助规则“{name}”的处置“{action}”不存在，可选：{'、'.join(ACTION_LABELS)}。",
+                              field="content")
+        health = list(rule.get("health_states") or [])
+        unknown = [s for s in health if s not in states]
+        if unknown:
+            raise DomainError(f"街头救助规则“{name}”的健康状况“{'、'.join(map(str, unknown))}”不存在，"
+                              f"可选：{'、'.join(states)}。", field="content")
+        if not rule.get("minor") and not health:
+            raise DomainError(f"街头救助规则“{name}”须写明适用对象（minor 为 true，或 health_states）。",
+                              field="content")
+        if not text.strip():
+            raise DomainError(f"街头救助规则“{name}”须写明提示文字（text）。", field="content")
 
 
 def calls_needed(encounter: Encounter, rules: list[dict] | None = None) -> list[dict]:

@@ -93,3 +93,8 @@ def _label(period: str, key: str, with_year: bool) -> str:
     if period == "quarter":
         return f"{prefix}第{QUARTER_NAMES[int(key.split('-Q')[1]) - 1]}季度"
     return f"{key}年"
+
+
+def month_end(month: str) -> dt.date:
+    """The last day of a month key ("2026-03")."""
+    return period_bounds("month", month)[1]

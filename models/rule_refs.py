@@ -11,6 +11,11 @@ measures."""
 
 from dataclasses import dataclass
 
+from .errors import DomainError
+from .indicators.document import Indicator
+from .reference import PersonCategory, ThemeTag
+from .rules import RULE_SETS, get_rules
+
 POLICY, CATEGORY, THEME = "visit_policy", "category", "theme"
 TARGET_LABELS = {POLICY: "探访规则代码", CATEGORY: "对象类别代码", THEME: "主题标签代码"}
 
@@ -25,8 +30,6 @@ class Reference:
 
 def indicator_references(indicators=None) -> list[Reference]:
     """What the contract indicators (all contracts', not voided) name in their parameters."""
-    from .indicators import Indicator
-
     found = []
     rows = indicators if indicators is not None else Indicator.objects(voided=False).only("code", "name", "params")
     for indicator in rows:
@@ -60,8 +63,6 @@ def rule_set_references(key: str, data: dict) -> list[Reference]:
 
 
 def all_references() -> list[Reference]:
-    from .rules import RULE_SETS, get_rules
-
     found = indicator_references()
     for key in RULE_SETS:
         found += rule_set_references(key, get_rules(key))
@@ -70,9 +71,6 @@ def all_references() -> list[Reference]:
 
 def known_codes(target: str, replacing: tuple[str, dict] | None = None) -> set:
     """The codes of ``target`` in force (with a rule set's content about to be saved when given)."""
-    from .reference import PersonCategory, ThemeTag
-    from .rules import get_rules
-
     if target == POLICY:
         data = replacing[1] if replacing and replacing[0] == "visit_policy" else get_rules("visit_policy")
         return {p.get("code") for p in data.get("policies") or ()}
@@ -82,8 +80,6 @@ def known_codes(target: str, replacing: tuple[str, dict] | None = None) -> set:
 
 def refuse_dangling(references: list[Reference], known: dict) -> None:
     """Refuse when a reference names a code that does not exist (``known``: {target: codes})."""
-    from .errors import DomainError
-
     for reference in references:
         if reference.target in known and reference.code not in known[reference.target]:
             raise DomainError(f"{reference.referrer}引用的{TARGET_LABELS[reference.target]}“{reference.code}”不存在。"
@@ -92,8 +88,6 @@ def refuse_dangling(references: list[Reference], known: dict) -> None:
 
 def refuse_removing(target: str, codes_left: set, references: list[Reference], field: str) -> None:
     """Refuse a save that would leave codes others refer to without their target."""
-    from .errors import DomainError
-
     orphaned: dict = {}
     for reference in references:
         if reference.target == target and reference.code not in codes_left:
@@ -111,8 +105,6 @@ def check_rule_set(key: str, data: dict) -> None:
     outward = [r for r in own if r.target != POLICY]
     refuse_dangling(outward, {target: known_codes(target) for target in {r.target for r in outward}})
     if key == "visit_policy":
-        from .rules import RULE_SETS, get_rules
-
         naming = indicator_references() + [r for r in own if r.target == POLICY]
         for other in RULE_SETS:
             if other != key:

@@ -3,6 +3,7 @@ the app (as JSON, checked before saving). Domain code reads them from here."""
 
 import json
 import threading
+from pathlib import Path
 
 from cachetools import TTLCache
 from mongoengine import StringField
@@ -19,6 +20,14 @@ RULE_SETS = {
 }
 
 
+#: What the modules above this one check in a rule set before it is saved (the codes it
+#: names exist, the choices it names are offered) and do after an admin's edit is saved
+#: (recompute what is stored from it): registered by them (models.rule_checks), run in order.
+#: A check is called with (key, content), a reaction with the saved rule set.
+CONTENT_CHECKS: list = []
+AFTER_EDIT: list = []
+
+
 class RuleSet(TrackedDocument):
     key = StringField(required=True, unique=True, choices=tuple(RULE_SETS.items()), verbose_name="规则")
     content = StringField(required=True, verbose_name="规则内容（JSON）")
@@ -33,9 +42,8 @@ class RuleSet(TrackedDocument):
     def after_write(self, before):
         forget_cached_rules()
         if before is not None:  # an edit (not the seed's first load): what is stored from it follows
-            from .services import recompute_for_rule_set
-
-            recompute_for_rule_set(self)
+            for react in AFTER_EDIT:
+                react(self)
 
     def parsed(self) -> dict:
         return json.loads(self.content)
@@ -47,9 +55,8 @@ class RuleSet(TrackedDocument):
             raise DomainError(f"规则内容不是有效的 JSON：第 {exc.lineno} 行第 {exc.colno} 列附近有错误。",
                               field="content") from exc
         CHECKS.get(self.key, lambda d: None)(data)
-        from .rule_refs import check_rule_set
-
-        check_rule_set(self.key, data)  # the codes it names exist; codes others name in it stay
+        for check in CONTENT_CHECKS:
+            check(self.key, data)  # e.g. the codes it names exist; codes others name in it stay
 
 
 def _check_archive_rules(data: dict) -> None:
@@ -98,36 +105,12 @@ def _check_visit_policy(data: dict) -> None:
         deadlines = data["concern_deadlines_hours"]
         int(deadlines["report"]), int(deadlines["handle"]), int(deadlines["close"])
         list(data["counting_modes"])
-        if "street_rescue_calls" in data:
-            _check_rescue_calls(data["street_rescue_calls"])
     except (KeyError, TypeError, ValueError) as exc:
-        raise DomainError("规则内容缺少必要项目（policies、counting_modes、patrol_minimum_per_week、"
-                          "concern_deadlines_hours，street_rescue_calls 的 code、label、action、text）。",
-                          field="content") from exc
+        raise DomainError(VISIT_POLICY_INCOMPLETE, field="content") from exc
 
 
-def _check_rescue_calls(rules: list) -> None:
-    """The street-rescue calls name a handling the patrol form offers and health states it knows."""
-    from .archives import HOMELESS_HEALTH
-    from .patrols import ACTION_LABELS
-
-    states = dict(HOMELESS_HEALTH)
-    for rule in rules:
-        name, action, text = str(rule["label"]), rule["action"], str(rule["text"])
-        str(rule["code"])
-        if action not in ACTION_LABELS:
-            raise DomainError(f"街头救助规则“{name}”的处置“{action}”不存在，可选：{'、'.join(ACTION_LABELS)}。",
-                              field="content")
-        health = list(rule.get("health_states") or [])
-        unknown = [s for s in health if s not in states]
-        if unknown:
-            raise DomainError(f"街头救助规则“{name}”的健康状况“{'、'.join(map(str, unknown))}”不存在，"
-                              f"可选：{'、'.join(states)}。", field="content")
-        if not rule.get("minor") and not health:
-            raise DomainError(f"街头救助规则“{name}”须写明适用对象（minor 为 true，或 health_states）。",
-                              field="content")
-        if not text.strip():
-            raise DomainError(f"街头救助规则“{name}”须写明提示文字（text）。", field="content")
+VISIT_POLICY_INCOMPLETE = ("规则内容缺少必要项目（policies、counting_modes、patrol_minimum_per_week、"
+                           "concern_deadlines_hours，street_rescue_calls 的 code、label、action、text）。")
 
 
 COMPARISONS = {">": lambda a, b: a > b, ">=": lambda a, b: a >= b, "<": lambda a, b: a < b,
@@ -242,8 +225,6 @@ def get_rules(key: str) -> dict:
 
 def seed_rules(key: str) -> dict:
     """The rule set as the seed file has it (defaults for keys a stored copy lacks)."""
-    from pathlib import Path
-
     seed = Path(__file__).resolve().parent.parent / "seeds" / SEED_FILES[key]
     return json.loads(seed.read_text(encoding="utf-8"))
 

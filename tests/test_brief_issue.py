@@ -31,7 +31,7 @@ from models.contracts import current_contract
 from models.indicators import measure_all, month_end
 from models.services import create_record, void_record
 from models.visits import add_photo
-from views.indicators import ReportDraftView
+from views.reports import ReportDraftView
 
 from .archive_helpers import make_child, make_elder
 from .conftest import csrf_token

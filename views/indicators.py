@@ -1,28 +1,18 @@
 """Contract indicators: the overview, one indicator with its chart, breakdown
-and evidence, the month close, the monthly brief and the reports for the
-bureau."""
+and evidence, the month close, the reports for the bureau and the indicators'
+settings (the briefs and summaries: views.reports)."""
 
-import datetime as dt
 import json
 
-from flask import Response, abort, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 
 from models.briefs import (
-    DOCX_TYPE,
     MonthClose,
     close_month,
-    current_month_key,
-    draft_brief,
-    draft_summary,
     indicator_workbook,
-    issue_report,
-    issued_versions,
     month_differences,
-    regenerate,
-    report_docx,
-    report_filename,
     year_summary_docx,
 )
 from models.clock import local_now, local_today
@@ -32,18 +22,19 @@ from models.indicators import (
     AREAS,
     Indicator,
     Scope,
-    _number,
     measure,
     measure_all,
     month_end,
+    plain_number,
 )
 from models.periods import period_label, periods_between
 from models.reference import Township
 
-from .base import SecureModelView, SecureView, audit, content_disposition, send_xlsx, user_townships
-from .forms import SecureForm, csrf_failed
+from .base import SecureModelView, SecureView, audit, send_xlsx, user_townships
+from .forms import SecureForm
+from .links import details_url
+from .reports import docx_response, refusal
 
-DOCX_MIMETYPE = DOCX_TYPE
 STATUS_CLASSES = {"met": "success", "on_track": "info", "lagging": "warning", "at_risk": "danger"}
 
 
@@ -55,11 +46,11 @@ def _contract():
     return contract
 
 
-def _link(record, endpoint: str) -> str | None:
-    pk = getattr(record, "pk", None) or (record.get("_id") if isinstance(record, dict) else None)
-    if pk is None:
-        return None
-    return url_for(f"{endpoint}.details_view", id=pk)
+def _near_url(m, record) -> str | None:
+    """The page of a near miss: a record, or a row read for the measure (of ``m.near_document``)."""
+    if isinstance(record, dict):  # an archive read as a row, or a period or rule without a record
+        return details_url(m.near_document, record["_id"]) if "_id" in record else None
+    return details_url(type(record), record.pk)
 
 
 EVIDENCE_PAGE = 50  # evidence and near misses per page
@@ -141,18 +132,11 @@ class IndicatorsView(SecureView):
             shown = m.evidence.part(part) if part else m.evidence
             total = shown.count()
             pager = _pager("page", total)
-            for row in shown.page(pager["offset"], EVIDENCE_PAGE):
-                evidence.append({**row, "url": url_for(f"{row['endpoint']}.details_view", id=row["id"])
-                                 if row.get("endpoint") and row.get("id") is not None else None})
-        endpoint = m.evidence.endpoint if m.evidence else None
+            evidence = [{**row, "url": details_url(row.get("document"), row.get("id"))}
+                        for row in shown.page(pager["offset"], EVIDENCE_PAGE)]
         near_pager = _pager("near_page", len(m.near_misses))
-        near = []
-        for record, reason in m.near_misses[near_pager["offset"]:near_pager["offset"] + EVIDENCE_PAGE]:
-            if isinstance(record, dict):  # an archive read as a row, or a period or rule without a record
-                url = _link(record, "archive") if "_id" in record else None
-            else:
-                url = _link(record, endpoint) if endpoint else None
-            near.append({"label": _label(record), "reason": reason, "url": url})
+        near = [{"label": _label(record), "reason": reason, "url": _near_url(m, record)}
+                for record, reason in m.near_misses[near_pager["offset"]:near_pager["offset"] + EVIDENCE_PAGE]]
         return self.render("admin/indicator_detail.html", m=m, indicator=indicator, contract=contract,
                            evidence=evidence, evidence_total=total, near=near, pager=pager, near_pager=near_pager,
                            part=part, part_label=parts.get(part), chart=json.dumps(_chart(m, indicator, scope),
@@ -169,7 +153,7 @@ class IndicatorsView(SecureView):
             if not current_user.can("indicators", "create"):
                 abort(403)
             if not form.validate():
-                flash(form.csrf_token.errors[0] if csrf_failed(form) else "提交无效，请重试。", "error")
+                flash(refusal(form), "error")
             else:
                 try:
                     closed = close_month(contract, request.form.get("month", ""), current_user._get_current_object())
@@ -208,8 +192,7 @@ class IndicatorsView(SecureView):
         contract = _contract()
         data = year_summary_docx(contract, local_today(), user_townships())
         audit("export", collection="indicators", detail=f"导出“{contract.name}”年度总结（Word）")
-        return Response(data, mimetype=DOCX_MIMETYPE,
-                        headers={"Content-Disposition": content_disposition(f"{contract.name}年度总结.docx")})
+        return docx_response(data, f"{contract.name}年度总结.docx")
 
     @expose("/townships/")
     def townships(self):
@@ -239,183 +222,5 @@ class IndicatorView(SecureModelView):
     #: everyone else reads the indicator's name and 计算口径
     code_columns = ("code", "params")
     column_details_exclude_list = (*SecureModelView.column_details_exclude_list, "params")
-    column_formatters = {"target": lambda v, c, m, n: _number(m.target)}
+    column_formatters = {"target": lambda v, c, m, n: plain_number(m.target)}
     column_formatters_detail = column_formatters
-
-
-class ReportDraftView(SecureModelView):
-    """A brief or a summary: generated from the data, edited by the coordinator, then
-    签发 (issued) as a Word file kept unchanged; 重新生成 refreshes what was not edited."""
-
-    area = "indicators"
-    details_template = "admin/report_details.html"
-    creatable = False  # a draft is generated from the data (its figures frozen then)
-    form_ajax_refs = {"photo_events": {"fields": ("title",), "minimum_input_length": 0, "placeholder": "选择有照片的活动"},
-                      "typical_source": {"fields": ("title",), "minimum_input_length": 0,
-                                         "placeholder": "选择已结案的个案"}}
-    form_args = {"typical_case": {"description": "请去标识：用化名或“王某”，不写真实姓名、身份证号、住址。"},
-                 "typical_source": {"description": "只能选已结案的个案；文稿中只写个案类型、日期和服务次数。"}}
-
-    def details_links(self, model):
-        return [("预览 Word（当前文字）", self.get_url(".docx_view", id=model.pk))]
-
-    def render(self, template, **kwargs):
-        kwargs.setdefault("draft_form", SecureForm())
-        model = kwargs.get("model")
-        if template == self.details_template and model is not None:
-            kwargs.setdefault("issued", issued_versions(model))
-            kwargs.setdefault("may_issue", self._may("edit") and not model.voided)
-        return super().render(template, **kwargs)
-
-    def _posted_record(self):
-        """The record a POST names, after the permission and CSRF checks; None with a message flashed."""
-        if not self._may("edit"):
-            abort(403)
-        form = SecureForm(request.form)
-        record = self.get_one(request.form.get("id", ""))
-        if record is None:
-            abort(404)
-        if not form.validate():
-            flash(form.csrf_token.errors[0] if csrf_failed(form) else "提交无效，请重试。", "error")
-            return record, None
-        try:
-            return record, int(request.form.get("version", ""))
-        except ValueError:
-            flash("提交无效，请刷新页面后重试。", "error")
-            return record, None
-
-    @expose("/regenerate/", methods=("POST",))
-    def regenerate_view(self):
-        record, version = self._posted_record()
-        if version is not None:
-            try:
-                kept = regenerate(record, current_user._get_current_object(), version)
-            except DomainError as exc:
-                flash(exc.message, "error")
-            else:
-                flash("已按最新数据重新生成主要数据和未修改的部分。" + (
-                    f"以下部分已被修改，保留了您的文字，请对照数据核对：{'、'.join(kept)}。" if kept else ""),
-                      "warning" if kept else "success")
-        return redirect(self.get_url(".details_view", id=record.pk))
-
-    @expose("/issue/", methods=("POST",))
-    def issue_view(self):
-        record, version = self._posted_record()
-        if version is not None:
-            try:
-                issued = issue_report(record, current_user._get_current_object(), version)
-            except DomainError as exc:
-                flash(exc.message, "error")
-            else:
-                flash(f"已签发第 {issued.edition} 版，签发的文件今后下载内容不变。", "success")
-        return redirect(self.get_url(".details_view", id=record.pk))
-
-    @expose("/docx/")
-    def docx_view(self):
-        record = self.get_one(request.args.get("id", ""))
-        if record is None:
-            abort(404)
-        audit("export", collection=record._get_collection_name(), record_id=record.pk, record_label=str(record),
-              detail="预览 Word（当前文字）")
-        return Response(report_docx(record), mimetype=DOCX_MIMETYPE,
-                        headers={"Content-Disposition": content_disposition(report_filename(record))})
-
-
-class BriefView(ReportDraftView):
-    column_list = ("month", "issue_number", "title", "status", "sent_on", "sender")
-    column_formatters = {"month": lambda view, context, model, name: period_label("month", model.month, with_year=True)
-                         if model.month else ""}
-    column_filters = ("month", "status")
-    column_default_sort = ("issue_number", True)
-    date_fields = ("sent_on",)
-    form_columns = ("title", "issue_number", "sender", "sent_on", "highlights", "photo_events", "typical_source",
-                    "typical_case", "problems", "next_plan")
-    column_details_exclude_list = (*SecureModelView.column_details_exclude_list, "generated")
-    form_widget_args = {name: {"rows": 5} for name in ("highlights", "typical_case", "problems", "next_plan")}
-    list_template = "admin/brief_list.html"
-
-    @expose("/draft/", methods=("POST",))
-    def draft_view(self):
-        if not self._may("edit"):
-            abort(403)
-        form = SecureForm(request.form)
-        if not form.validate():
-            flash(form.csrf_token.errors[0] if csrf_failed(form) else "提交无效，请重试。", "error")
-            return redirect(self.get_url(".index_view"))
-        contract = current_contract()
-        month = request.form.get("month", "")
-        try:
-            if contract is None:
-                raise DomainError("尚未设置合同。")
-            dt.date.fromisoformat(f"{month}-01")
-            brief = draft_brief(contract, month, current_user._get_current_object())
-        except ValueError:
-            flash("请选择月份。", "error")
-            return redirect(self.get_url(".index_view"))
-        except DomainError as exc:
-            flash(exc.message, "error")
-            return redirect(self.get_url(".index_view"))
-        flash(f"已起草第 {brief.issue_number} 期简报，请修改文字后签发。", "success")
-        return redirect(self.get_url(".edit_view", id=brief.pk))
-
-    def render(self, template, **kwargs):
-        kwargs.setdefault("current_month", current_month_key())
-        return super().render(template, **kwargs)
-
-
-class YearSummaryView(ReportDraftView):
-    column_list = ("title", "status", "sent_on", "as_of", "sender")
-    column_filters = ("status",)
-    column_default_sort = ("sent_on", True)
-    date_fields = ("sent_on", "as_of")
-    form_columns = ("title", "sender", "sent_on", "basics", "work", "results", "photo_events", "typical_source",
-                    "typical_case", "problems", "next_plan")
-    column_details_exclude_list = (*SecureModelView.column_details_exclude_list, "generated", "month")
-    form_widget_args = {name: {"rows": 8} for name in ("basics", "work", "results", "typical_case", "problems",
-                                                       "next_plan")}
-    list_template = "admin/summary_list.html"
-
-    @expose("/draft/", methods=("POST",))
-    def draft_view(self):
-        if not self._may("edit"):
-            abort(403)
-        form = SecureForm(request.form)
-        if not form.validate():
-            flash(form.csrf_token.errors[0] if csrf_failed(form) else "提交无效，请重试。", "error")
-            return redirect(self.get_url(".index_view"))
-        try:
-            contract = current_contract()
-            if contract is None:
-                raise DomainError("尚未设置合同。")
-            summary = draft_summary(contract, current_user._get_current_object())
-        except DomainError as exc:
-            flash(exc.message, "error")
-            return redirect(self.get_url(".index_view"))
-        flash("已按当前数据起草年度工作总结，请修改文字后签发。", "success")
-        return redirect(self.get_url(".edit_view", id=summary.pk))
-
-
-class IssuedReportView(SecureModelView):
-    """Issued briefs and summaries: each version's file, downloaded exactly as issued."""
-
-    area = "indicators"
-    creatable = False
-    editable = False
-    column_list = ("kind", "title", "issue_number", "edition", "dated", "issued_at", "issued_by")
-    column_filters = ("kind",)
-    column_default_sort = ("issued_at", True)
-    date_fields = ("dated",)
-    column_details_exclude_list = (*SecureModelView.column_details_exclude_list, "file", "sha256")
-
-    def details_links(self, model):
-        return [("下载签发的 Word", self.get_url(".download_view", id=model.pk))]
-
-    @expose("/download/")
-    def download_view(self):
-        record = self.get_one(request.args.get("id", ""))
-        if record is None or not record.file or not record.file.grid_id:
-            abort(404)
-        audit("export", collection="issued_reports", record_id=record.pk, record_label=str(record),
-              detail="下载签发的 Word")
-        return Response(record.file.read(), mimetype=DOCX_MIMETYPE,
-                        headers={"Content-Disposition": content_disposition(record.filename or "签发文件.docx")})

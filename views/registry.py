@@ -7,6 +7,7 @@ from flask_admin import Admin
 from flask_admin.menu import MenuLink
 from flask_admin.theme import Bootstrap4Theme
 
+import models.rule_checks  # noqa: F401  (registers what saving a rule set, category, theme or indicator checks)
 from models.accompaniment import Accompaniment
 from models.activities import CommunityEvent, Training
 from models.api_tokens import ApiToken
@@ -59,7 +60,7 @@ from .field_sync import FieldView
 from .field_sync import register as register_field_files
 from .finance import BudgetLineView, BudgetTransferView, BudgetView, ContractView, ExpenseView
 from .households import HouseholdView
-from .indicators import BriefView, IndicatorsView, IndicatorView, IssuedReportView, YearSummaryView
+from .indicators import IndicatorsView, IndicatorView
 from .operations import DutyDayView, EscortView, ReceptionView
 from .patrols import ConcernView, PatrolView
 from .reference import (
@@ -70,6 +71,7 @@ from .reference import (
     ThemeTagView,
     TownshipView,
 )
+from .reports import BriefView, IssuedReportView, YearSummaryView
 from .resources import DonationView, PairingView, PartnerView, PublicityView
 from .todo import TodoView
 from .uploads import PendingFileView

@@ -1,0 +1,43 @@
+"""Contract indicators and the engine that measures them from the records.
+
+- ``document``: the Indicator document (seeded from ``seeds/indicators.json``, edited by an admin);
+- ``engine``: Scope, Measurement, Evidence, the ``@measures`` registry, ``measure`` / ``measure_all``;
+- one module of measures per area, each importing the records it counts: ``archive_measures``
+  (archives, visits, patrols), ``service_measures`` (trainings, cases, groups, events, publicity,
+  theme checklists), ``affairs_measures`` (volunteers and the other work), ``report_measures``
+  (briefs and the year-end summary).
+
+Importing this package registers every measure; the names below are its public ones."""
+
+from ..periods import month_end
+from . import affairs_measures, archive_measures, report_measures, service_measures  # noqa: F401  (register the measures)
+from .document import (
+    AREAS,
+    KINDS,
+    OPERATORS,
+    PERCENT_KINDS,
+    PERIODS,
+    STATUS_LABELS,
+    Indicator,
+    indicators_for,
+    unit_of,
+)
+from .engine import (
+    DEFAULT_LAGGING_SHARE,
+    EVIDENCE_SHOWN,
+    MEASURES,
+    Evidence,
+    Measurement,
+    Scope,
+    entry,
+    evidence_records,
+    measure,
+    measure_all,
+    measures,
+    plain_number,
+    whole,
+)
+
+__all__ = ["AREAS", "DEFAULT_LAGGING_SHARE", "EVIDENCE_SHOWN", "KINDS", "MEASURES", "OPERATORS", "PERCENT_KINDS",
+           "PERIODS", "STATUS_LABELS", "Evidence", "Indicator", "Measurement", "Scope", "entry", "evidence_records",
+           "indicators_for", "measure", "measure_all", "measures", "month_end", "plain_number", "unit_of", "whole"]

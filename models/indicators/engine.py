@@ -1,0 +1,352 @@
+"""The engine that measures an indicator from the records: the scope it covers, the
+measurement it gives (achieved / target / share / expected by today / status /
+forecast, a monthly series, a per-township breakdown, the records that count and
+those that almost count), and the ``@measures`` registry the measure modules of
+each area fill. Every measure issues a fixed number of queries, whatever the number
+of records: it groups on stored period keys or reads only the fields it needs in one
+batch. The engine names no area's records: the measures do."""
+
+import datetime as dt
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+
+from ..base import WHOLE_RESULT
+from ..contracts import Contract
+from ..errors import DomainError
+from ..periods import period_key, period_label, periods_between
+from ..reference import Township
+from ..rules import compare
+from .document import OPERATORS, STATUS_LABELS, Indicator, indicators_for, unit_of
+
+DEFAULT_LAGGING_SHARE = 0.8
+
+
+@dataclass
+class Scope:
+    """What a measurement covers: a contract period up to a day, and a user's townships."""
+
+    contract: Contract
+    today: dt.date
+    townships: list | None = None
+    detail: bool = True  # False for the overview: no near misses, only the figures
+    memo: dict = field(default_factory=dict)  # what several measures read, read once per scope
+
+    def remembered(self, key, read):
+        if key not in self.memo:
+            self.memo[key] = read()
+        return self.memo[key]
+
+    def township_names(self) -> dict:
+        return self.remembered("township_names", township_names)
+
+    def period_match(self, date_field: str, query: dict, township_field: str | None = "township") -> dict:
+        """``query`` limited to the records dated in the period and placed in the user's townships."""
+        match = {**query, **self.between(date_field), "voided": False}
+        return self.scoped(match, township_field) if township_field else match
+
+    def select(self, document, date_field: str, query: dict, township_field: str | None = "township",
+               fields: tuple | None = None) -> list[dict]:
+        """The period's records of ``document`` that match ``query`` (with only ``fields`` when
+        given, else without photos): one indexed query, answered by the database."""
+        projection = dict.fromkeys((*fields, *([township_field] if township_field else [])), 1) \
+            if fields else {"photos": 0}
+        return list(document._get_collection().find(self.period_match(date_field, query, township_field),
+                                                    projection, batch_size=WHOLE_RESULT))
+
+    def records(self, document, date_field: str, query: dict, township_field: str | None = "township",
+                limit: int | None = None) -> list:
+        """The matching records (up to ``limit``), newest first, as documents: the near misses a
+        detail page lists (the overview asks for none)."""
+        if not self.detail:
+            return []
+        raw = self.period_match(date_field, query, township_field)
+        cursor = document._get_collection().find(raw, {"photos": 0}, batch_size=limit or WHOLE_RESULT).sort(
+            [(date_field, -1), ("_id", -1)])
+        if limit:
+            cursor = cursor.limit(limit)
+        return [document._from_son(row) for row in cursor]
+
+    @property
+    def start(self) -> dt.date:
+        return self.contract.start_date.date()
+
+    @property
+    def end(self) -> dt.date:
+        return self.contract.end_date.date()
+
+    @property
+    def until(self) -> dt.date:
+        """The last day that counts: today, or the contract's end when it is over."""
+        return max(min(self.end, self.today), self.start - dt.timedelta(days=1))
+
+    def between(self, field_name: str) -> dict:
+        return {field_name: {"$gte": dt.datetime.combine(self.start, dt.time()),
+                             "$lte": dt.datetime.combine(self.until, dt.time.max)}}
+
+    def scoped(self, match: dict, field_name: str = "township") -> dict:
+        match = {**match, "voided": False}
+        if self.townships is not None:
+            match[field_name] = {"$in": list(self.townships)}
+        return match
+
+    @property
+    def elapsed_share(self) -> float:
+        total = (self.end - self.start).days + 1
+        done = (self.until - self.start).days + 1
+        return min(max(done / total, 0.0), 1.0) if total > 0 else 1.0
+
+    def months(self) -> list[str]:
+        return periods_between("month", self.start, self.end)
+
+
+@dataclass
+class Evidence:
+    """The records that count, as a query a page can list, page and link: one
+    collection's records (``raw`` on ``document``, or the ``rows`` the measure read),
+    or computed ``entries`` (a person in a period, records of several collections).
+    ``part`` narrows it to one period cell of the page (a month, a week, an item).
+    Each record is named by its document class: the web layer finds the page that shows it."""
+
+    document: type | None
+    raw: dict | None
+    order_by: str = "-_id"
+    date_field: str | None = None
+    total: int | None = None  # how many records count, when the measure knows it (no count asked)
+    rows: list | None = None  # those records as read, when the measure read them all (no list asked)
+    part_field: str | None = "month"  # the stored field a period cell names (query and rows)
+    part_raw: dict | None = None  # the query a cell narrows (default ``raw``)
+    parts_of: object = None  # row -> the cells it counts in (rows), when not ``part_field``
+    entries: list | None = None  # [{"label", "document", "id", "date", "parts"}]
+    cell_entries: list | None = None  # entries of every cell, when more than those counted
+
+    def part(self, key: str) -> "Evidence":
+        if self.entries is not None:
+            chosen = [e for e in (self.cell_entries if self.cell_entries is not None else self.entries)
+                      if key in e.get("parts", ())]
+            return Evidence(self.document, None, entries=chosen)
+        if self.rows is not None:
+            chosen = [row for row in self.rows if key in self._parts(row)]
+            return Evidence(self.document, None, self.order_by, self.date_field, total=len(chosen), rows=chosen,
+                            part_field=None)
+        raw = {**(self.part_raw if self.part_raw is not None else self.raw), self.part_field: key}
+        return Evidence(self.document, raw, self.order_by, self.date_field, part_field=None)
+
+    def _parts(self, row) -> list:
+        if self.parts_of is not None:
+            return list(self.parts_of(row))
+        value = row.get(self.part_field) if self.part_field else None
+        return value if isinstance(value, list) else [value]
+
+    def count(self) -> int:
+        if self.entries is not None:
+            return len(self.entries)
+        if self.rows is not None:
+            return len(self.rows)
+        if self.total is None:
+            self.total = self.document.objects(__raw__=self.raw).count()
+        return self.total
+
+    def page(self, offset: int, limit: int) -> list[dict]:
+        """Entries ``offset`` to ``offset + limit`` in order: {"label", "document", "id", "date"}."""
+        if self.entries is not None:
+            return self.entries[offset:offset + limit]
+        return [{"label": str(record), "document": self.document, "id": record.pk,
+                 "date": getattr(record, self.date_field, None) if self.date_field else None}
+                for record in evidence_records(self, limit, offset)]
+
+
+def entry(label: str, document: type | None, pk, day=None, parts=()) -> dict:
+    return {"label": label, "document": document, "id": pk, "date": day, "parts": set(parts)}
+
+
+@dataclass
+class Measurement:
+    indicator: Indicator
+    achieved: float = 0
+    target: float = 0
+    expected: float = 0
+    status: str = "at_risk"
+    forecast: float | None = None
+    series: list = field(default_factory=list)  # [(month key, value)]
+    breakdown: list = field(default_factory=list)  # [(township name, value)]
+    evidence: Evidence | None = None
+    near_misses: list = field(default_factory=list)  # [(record, reason)]
+    near_document: type | None = None  # the document of near misses read as rows ({"_id": ...}), if any
+    items: list = field(default_factory=list)  # checklist items, periods, rule checks
+    item_title: str = ""
+    note: str = ""
+    extra_met: bool = True  # a second condition of the indicator (e.g. every township covered)
+    lost: list = field(default_factory=list)  # why the requirement can no longer be met in full (past periods missed)
+    problem: str = ""  # why the indicator could not be measured (a rule that cannot be evaluated)
+    counted: int | None = None  # how many records (or people in periods) the figure counts: the evidence's size
+
+    @property
+    def share(self) -> float | None:
+        return (self.achieved / self.target) if self.target else None
+
+    @property
+    def status_label(self) -> str:
+        return STATUS_LABELS[self.status]
+
+    @property
+    def percent(self) -> float:
+        return min((self.share or 0) * 100, 100)
+
+    @property
+    def unit(self) -> str:
+        return unit_of(self.indicator)
+
+    def quantity(self, value) -> str:
+        """A value of this indicator with its unit: a percentage to one decimal, else a whole number."""
+        if value is None:
+            return ""
+        if self.unit == "%":
+            return f"{plain_number(round(float(value), 1))}%"
+        return f"{whole(value)}{self.unit}"
+
+    def achieved_text(self) -> str:
+        return self.quantity(self.achieved)
+
+    def expected_text(self) -> str:
+        return self.quantity(self.expected)
+
+    def forecast_text(self) -> str:
+        return self.quantity(self.forecast)
+
+    def target_text(self) -> str:
+        return f"{dict(OPERATORS).get(self.indicator.op, '').split('（')[0]} {self.quantity(self.target)}"
+
+
+def whole(value) -> int:
+    """A count to show: the nearest whole number (half up)."""
+    return int(math.floor(float(value) + 0.5))
+
+
+EVIDENCE_SHOWN = 200
+
+
+def evidence_records(evidence: Evidence, limit: int = EVIDENCE_SHOWN, offset: int = 0) -> list:
+    """Records of the evidence in its order (then by id), as documents: from the rows the
+    measure read when it has them, else one query for the page."""
+    field_name = evidence.order_by.lstrip("-")
+    descending = evidence.order_by.startswith("-")
+    if evidence.rows is None:
+        query = evidence.document.objects(__raw__=evidence.raw).order_by(
+            evidence.order_by, f"{'-' if descending else ''}id")
+        return list(query.skip(offset).limit(limit).batch_size(WHOLE_RESULT))
+    ordered = sorted(evidence.rows, key=lambda row: (row.get(field_name) is not None, row.get(field_name) or 0,
+                                                     row.get("_id")), reverse=descending)
+    return [evidence.document._from_son(row) for row in ordered[offset:offset + limit]]
+
+
+def plain_number(value) -> str:
+    """A number as the pages write it: a float to one decimal without trailing zeros."""
+    if value is None:
+        return ""
+    return f"{value:.1f}".rstrip("0").rstrip(".") if isinstance(value, float) else str(value)
+
+
+MEASURES: dict = {}
+
+
+def measures(*codes):
+    """Register a function ``(measurement, indicator, scope)`` as the measure of ``codes``."""
+    def register(function):
+        for code in codes:
+            MEASURES[code] = function
+        return function
+
+    return register
+
+
+def township_names() -> dict:
+    return {t["_id"]: t["name"] for t in Township._get_collection().find({}, {"name": 1})}
+
+
+def counted_by(rows: list[dict], key: str) -> dict:
+    """{value of ``key``: number of rows}."""
+    return dict(Counter(row.get(key) for row in rows))
+
+
+def grouped(document, match: dict, key: str, total: str | int = 1) -> dict:
+    rows = document._get_collection().aggregate([{"$match": match}, {"$group": {"_id": f"${key}", "n": {"$sum": total}}}],
+                                                batchSize=WHOLE_RESULT)
+    return {row["_id"]: row["n"] for row in rows}
+
+
+def count_measure(m: Measurement, document, match: dict, scope: Scope, date_field: str,
+                  township_field: str | None = "township") -> None:
+    """Achieved = number of matching records; series by stored month key; breakdown by township.
+    Counted by the database (a count per month and per township), not by reading the records."""
+    match = scope.period_match(date_field, match, township_field)
+    by_month = grouped(document, match, "month")
+    m.achieved = sum(by_month.values())
+    m.series = [(month, by_month.get(month, 0)) for month in scope.months()]
+    if township_field:
+        names = scope.township_names()
+        by_township: Counter = Counter()
+        for township, n in grouped(document, match, township_field).items():
+            by_township[names.get(township, "未填写")] += n
+        m.breakdown = sorted(by_township.items(), key=lambda pair: -pair[1])
+    m.evidence = Evidence(document, match, f"-{date_field}", date_field, total=m.achieved)
+    m.counted = m.achieved
+
+
+def months_grid(m: Measurement, scope: Scope, by_month: dict, per_period: float) -> None:
+    current = period_key("month", scope.today)
+    m.items = [{"label": period_label("month", month), "key": month, "part": month, "count": by_month.get(month, 0),
+                "done": by_month.get(month, 0) >= per_period, "current": month == current, "future": month > current}
+               for month in scope.months()]
+    m.item_title = "逐月"
+    m.series = [(month, by_month.get(month, 0)) for month in scope.months()]
+    missed = [i["label"] for i in m.items if not i["done"] and not i["current"] and not i["future"]]  # labels shown
+    m.extra_met = m.extra_met and not missed
+    if missed:
+        m.note = f"已结束的月份中 {len(missed)} 个未达标：" + "、".join(missed) + "。"
+        m.lost.append(f"每月不少于 {plain_number(per_period)} 次，已有 {len(missed)} 个月未达到")
+
+
+def status_of(m: Measurement, indicator: Indicator, scope: Scope, lagging_share: float) -> str:
+    if compare(m.achieved, {"op": indicator.op, "value": indicator.target}) and m.extra_met and not m.lost:
+        return "met"
+    if m.lost:  # a past period already missed: it can no longer be met in full, whatever the count
+        return "at_risk"
+    if m.achieved >= m.expected - 1e-9:
+        return "on_track"
+    if m.achieved >= lagging_share * m.expected:
+        return "lagging"
+    return "at_risk"
+
+
+def measure(indicator: Indicator, scope: Scope, lagging_share: float = DEFAULT_LAGGING_SHARE) -> Measurement:
+    """Measure one indicator. An indicator whose records do not exist yet shows 0."""
+    m = Measurement(indicator=indicator, target=indicator.target)
+    function = MEASURES.get(indicator.code)
+    if function is None:
+        m.note = "尚无此指标的计算方法（代码不在系统支持的范围内）。"
+    else:
+        try:
+            function(m, indicator, scope)
+        except (DomainError, KeyError, TypeError, ValueError) as exc:
+            # a rule it names is gone or malformed (stored before the integrity check, or edited around it)
+            reason = exc.message if isinstance(exc, DomainError) else f"规则缺少或有误的项目：{exc}"
+            m = Measurement(indicator=indicator, target=indicator.target,
+                            problem=f"无法计算：{reason} 请在“参考数据 → 业务规则”或本指标的计算参数中修正。")
+    if indicator.kind in ("count",) or (indicator.kind == "periodic" and indicator.period == "month"
+                                        and indicator.target > 1):
+        m.expected = round(indicator.target * scope.elapsed_share, 1)
+        m.forecast = round(m.achieved / scope.elapsed_share, 1) if scope.elapsed_share else None
+    elif indicator.kind == "checklist":
+        m.expected = round(m.target * scope.elapsed_share, 1)
+    else:
+        m.expected = indicator.target
+    m.status = status_of(m, indicator, scope, lagging_share)
+    return m
+
+
+def measure_all(contract: Contract, today: dt.date, townships: list | None = None) -> list[Measurement]:
+    scope = Scope(contract, today, townships, detail=False)
+    lagging = contract.lagging_share or DEFAULT_LAGGING_SHARE
+    return [measure(indicator, scope, lagging) for indicator in indicators_for(contract)]
+
