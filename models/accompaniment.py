@@ -6,7 +6,7 @@ import datetime as dt
 
 from mongoengine import DateTimeField, IntField, ReferenceField, StringField
 
-from .archives import Archive
+from .archives import SUPPORT_MODES, Archive
 from .base import TrackedDocument, ref_id
 from .errors import DomainError
 from .periods import period_keys
@@ -33,8 +33,6 @@ def eligible_categories() -> dict:
 def ineligibility(person, categories: dict | None = None) -> str | None:
     """Why ``person`` may not be accompanied (住院陪护 serves 分散供养特困人员:
     category 特困人员 or 特困老人, and 供养方式 分散供养), or None when they may."""
-    from .archives import SUPPORT_MODES
-
     codes, mode = eligibility_rules()
     name = getattr(person, "name", "")
     categories = eligible_categories() if categories is None else categories

@@ -2,6 +2,7 @@
 capability (GB/T 42195-2022). The latest one sets the level stored on the
 archive, for filtering and for the visit schedule."""
 
+import calendar
 import datetime as dt
 
 from mongoengine import (
@@ -202,8 +203,6 @@ class CapabilityAssessment(TrackedDocument):
 def add_months(day: dt.datetime, months: int) -> dt.datetime:
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1
-    import calendar
-
     return day.replace(year=year, month=month, day=min(day.day, calendar.monthrange(year, month)[1]))
 
 

@@ -23,9 +23,10 @@ from .periods import period_keys
 from .reference import Township
 from .rules import compare, describe, get_rules
 from .sensitivity import CONTENT
+from .services import snapshot, update_record
 from .timeline import on_timeline
 from .users import User
-from .visits import Photo  # noqa: F401  (registers the embedded photo document)
+from .visits import add_photo, discard_photos
 
 CASE_TYPES = (("consultation", "咨询个案"), ("professional", "专业个案"))
 STAGES = (("intake", "接案"), ("assessment", "预估"), ("planning", "计划"), ("intervention", "介入"),
@@ -272,9 +273,6 @@ def record_group_session(group: GroupSeries, session: GroupSession, actor, expec
                          detail: str | None = None) -> GroupSeries:
     """Add one session (and its photos) to a group through the service layer
     (version-checked, audited). A refused session leaves no file behind."""
-    from .services import snapshot, update_record
-    from .visits import add_photo, discard_photos
-
     before = snapshot(group)
     expected = expected_version or group.version or 1
     kept = {p.file.grid_id for p in group.photos or [] if p.file}

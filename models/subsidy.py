@@ -25,10 +25,13 @@ from .base import DISTRICT_WIDE, WHOLE_RESULT, TrackedDocument, ref_id
 from .clock import local_today
 from .dates import parse_date
 from .errors import DomainError
+from .files import base_name, store_upload
 from .money import FenField, parse_yuan
 from .reference import Township
 from .rules import get_rules
 from .sensitivity import ID_NUMBER
+from .services import create_record, create_records
+from .spreadsheets import Sheet, workbook_bytes
 from .text import without_control_characters
 from .users import User
 from .visits import Photo  # noqa: F401  (registers the embedded photo document)
@@ -95,8 +98,6 @@ class SubsidyItem(TrackedDocument):
 
 def template(kind: str) -> bytes:
     """The import form of a kind: the headers the importer reads, in the first row."""
-    from .spreadsheets import Sheet, workbook_bytes
-
     return workbook_bytes([Sheet(dict(KINDS)[kind], [label for _, label in COLUMNS[kind]], [])], None,
                           heading=f"{dict(KINDS)[kind]}导入模板")
 
@@ -170,9 +171,6 @@ def import_subsidy_file(kind: str, data: bytes, filename: str, actor) -> Subsidy
         listed = "；".join(problems[:MAX_LISTED_PROBLEMS])
         more = f"（另有 {len(problems) - MAX_LISTED_PROBLEMS} 行有问题）" if len(problems) > MAX_LISTED_PROBLEMS else ""
         raise DomainError(f"文件有 {len(problems)} 行不能导入，未导入任何数据：{listed}{more}")
-    from .files import base_name, store_upload
-    from .services import create_record, create_records
-
     batch = SubsidyBatch(kind=kind, filename=base_name(filename), rows_total=len(seen), imported_count=len(parsed),
                          skipped_count=len(seen) - len(parsed))
     store_upload(batch, "file", data, filename, max(len(data), 1) + 1)
@@ -224,8 +222,6 @@ def draw_sample(kind: str, date_from: dt.date, date_to: dt.date, share: float, s
                 actor) -> SampleDraw:
     """Draw and record a sample, and create one spot check per drawn item,
     assigned to the inspectors in turn."""
-    from .services import create_record, create_records
-
     rules = get_rules("service_rules")["subsidy"]
     minimum = float(rules["onsite_min_share" if kind == "assessment" else "quality_min_share"])
     if share is None or share < minimum - 1e-12:

@@ -37,14 +37,14 @@ STILL_LONG: set[str] = {
 }
 STILL_LAZY: set[str] = {
     "admin_app", "admin_app.cli", "admin_app.database", "admin_app.demo", "admin_app.localdb",
-    "admin_app.serve", "models.accompaniment", "models.api_tokens", "models.archive_import",
-    "models.archives", "models.assessments", "models.audit", "models.base",
-    "models.budget", "models.casework", "models.custom_fields", "models.data_quality",
+    "admin_app.serve", "models.api_tokens", "models.archive_import",
+    "models.archives", "models.audit", "models.base",
+    "models.budget", "models.custom_fields", "models.data_quality",
     "models.dates", "models.derived", "models.field_sync", "models.files", "models.households",
     "models.idnumber", "models.inputs", "models.named_lists",
     "models.pending", "models.recompute",
     "models.saved_filters", "models.services",
-    "models.subsidy", "models.timeline", "models.todo", "models.users", "models.visits",
+    "models.timeline", "models.todo", "models.users", "models.visits",
     "seeds.demo", "seeds.loader", "views.accounts", "views.archives", "views.assistance",
     "views.audit", "views.base", "views.forms", "views.households", "views.i18n",
     "views.reference", "views.registry", "views.visits",
