@@ -64,7 +64,27 @@ class Community(TrackedDocument):
         return f"区划代码 {self.code} 已存在。"
 
 
-class PersonCategory(TrackedDocument):
+class ReferredByCode:
+    """What a person category and a theme share: shown by name; a code others refer to
+    (rules, indicators) stays while they do, checked on save and on void (CODE_CHECKS)."""
+
+    code_label = "代码"
+
+    def __str__(self):
+        return self.name or ""
+
+    def duplicate_message(self, actor=None):
+        return f"{self.code_label} {self.code} 已存在。"
+
+    def check_rules(self):
+        for check in CODE_CHECKS:
+            check(self)  # a code something refers to stays (not renamed, not voided)
+
+    def check_void(self):
+        self.check_rules()
+
+
+class PersonCategory(ReferredByCode, TrackedDocument):
     """A category a person can carry (农村留守儿童, 特困老人, ...)."""
 
     code = StringField(required=True, unique=True, max_length=40, regex=r"^[a-z_]+$", verbose_name="代码")
@@ -77,19 +97,7 @@ class PersonCategory(TrackedDocument):
 
     meta = {"collection": "person_categories", "ordering": ["sort_order", "code"], "indexes": ["domain", "designated", ("sort_order", "id")]}
     scope_field = DISTRICT_WIDE  # reference data
-
-    def __str__(self):
-        return self.name or ""
-
-    def duplicate_message(self, actor=None):
-        return f"类别代码 {self.code} 已存在。"
-
-    def check_rules(self):
-        for check in CODE_CHECKS:
-            check(self)  # a code something refers to stays (not renamed, not voided)
-
-    def check_void(self):
-        self.check_rules()
+    code_label = "类别代码"
 
     def after_write(self, before):
         forget_cached_rules()
@@ -98,7 +106,7 @@ class PersonCategory(TrackedDocument):
 THEME_KINDS = (("festival", "传统节日"), ("holiday", "节假日/纪念日"), ("topic", "宣传主题"), ("campaign", "专项行动"))
 
 
-class ThemeTag(TrackedDocument):
+class ThemeTag(ReferredByCode, TrackedDocument):
     """A theme an event or a publicity activity can carry (春节, 预防溺水, 寒冬送温暖, ...).
     Contract checklists refer to these by code."""
 
@@ -109,16 +117,5 @@ class ThemeTag(TrackedDocument):
 
     meta = {"collection": "theme_tags", "ordering": ["sort_order", "code"], "indexes": ["kind", ("sort_order", "id")]}
     scope_field = DISTRICT_WIDE  # reference data
+    code_label = "主题代码"
 
-    def __str__(self):
-        return self.name or ""
-
-    def duplicate_message(self, actor=None):
-        return f"主题代码 {self.code} 已存在。"
-
-    def check_rules(self):
-        for check in CODE_CHECKS:
-            check(self)  # a code something refers to stays (not renamed, not voided)
-
-    def check_void(self):
-        self.check_rules()

@@ -178,21 +178,24 @@ class IndicatorsView(SecureView):
 
     @expose("/report/")
     def report(self):
-        if not current_user.can("indicators", "export"):
-            abort(403)
-        contract = _contract()
-        path = indicator_workbook(contract, local_today(), user_townships(), made_by=current_user.display_name)
-        audit("export", collection="indicators", detail=f"导出“{contract.name}”指标完成情况及佐证（Excel）")
-        return send_xlsx(path, f"指标完成情况_{local_now():%Y%m%d}.xlsx")
+        return self._export("指标完成情况及佐证（Excel）", lambda contract: send_xlsx(
+            indicator_workbook(contract, local_today(), user_townships(), made_by=current_user.display_name),
+            f"指标完成情况_{local_now():%Y%m%d}.xlsx"))
 
     @expose("/summary/")
     def summary(self):
+        return self._export("年度总结（Word）", lambda contract: docx_response(
+            year_summary_docx(contract, local_today(), user_townships()), f"{contract.name}年度总结.docx"))
+
+    def _export(self, what: str, build):
+        """A report for the bureau on the contract asked for, built by ``build(contract)``,
+        the export audited (403 for those who may not export)."""
         if not current_user.can("indicators", "export"):
             abort(403)
         contract = _contract()
-        data = year_summary_docx(contract, local_today(), user_townships())
-        audit("export", collection="indicators", detail=f"导出“{contract.name}”年度总结（Word）")
-        return docx_response(data, f"{contract.name}年度总结.docx")
+        response = build(contract)
+        audit("export", collection="indicators", detail=f"导出“{contract.name}”{what}")
+        return response
 
     @expose("/townships/")
     def townships(self):

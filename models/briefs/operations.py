@@ -81,14 +81,20 @@ def draft_brief(contract: Contract, month: str, actor) -> Brief:
     return create_record(brief, actor)
 
 
+def _unchanged_draft(doc, expected_version: int, doing: str) -> dict:
+    """The draft as it is stored, when it may be worked on: not voided, and not saved by
+    someone else since ``expected_version``."""
+    if doc.voided:
+        raise DomainError(f"已作废的文稿不能{doing}。")
+    if (doc.version or 1) != expected_version:
+        raise StaleRecordError()
+    return snapshot(doc)
+
+
 def regenerate(doc, actor, expected_version: int) -> list[str]:
     """重新生成: refresh the figures and the generated text from today's data, keeping every
     section the worker edited. Returns the labels of the sections kept as edited."""
-    if doc.voided:
-        raise DomainError("已作废的文稿不能重新生成。")
-    if (doc.version or 1) != expected_version:
-        raise StaleRecordError()
-    before = snapshot(doc)
+    before = _unchanged_draft(doc, expected_version, "重新生成")
     if doc.kind == "summary":
         doc.as_of = dt.datetime.combine(local_today(), dt.time())
     fresh = brief_sections(doc) if doc.kind == "brief" else summary_sections(doc)
@@ -126,11 +132,7 @@ def issue_report(doc, actor, expected_version: int) -> IssuedReport:
     """签发: check the draft as an issued one, write its Word file, keep the file as this
     version (the next one after any earlier), and mark the draft issued. Refused when
     someone saved the draft since ``expected_version`` or nothing changed since the last."""
-    if doc.voided:
-        raise DomainError("已作废的文稿不能签发。")
-    if (doc.version or 1) != expected_version:
-        raise StaleRecordError()
-    before = snapshot(doc)
+    before = _unchanged_draft(doc, expected_version, "签发")
     doc.status = "issued"
     try:
         check_record(doc)

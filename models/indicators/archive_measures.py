@@ -47,6 +47,13 @@ def visit_counts(scope: Scope, period: str) -> dict:
     return scope.remembered("visit_counts", read)[period]
 
 
+def _incomplete_archives(m: Measurement, rows: list[dict]) -> None:
+    """The archives among ``rows`` not complete yet, each with its missing items."""
+    m.near_misses = [(row, "缺项：" + "、".join(row.get("missing_items") or [])) for row in rows
+                     if not row.get("complete")]
+    m.near_document = Archive
+
+
 def _cohort_coverage(m: Measurement, scope: Scope, policy_codes: list[str]) -> None:
     rows, due, visited = [], 0, 0
     names = scope.township_names()
@@ -138,9 +145,7 @@ def _new_archives(m, indicator, scope):
                           "-archive_date", "archive_date", rows=rows,
                           parts_of=lambda row: [period_key("month", row["archive_date"])])
     m.counted = len(rows)
-    m.near_misses = [(row, "缺项：" + "、".join(row.get("missing_items") or [])) for row in period
-                     if not row.get("complete")]
-    m.near_document = Archive
+    _incomplete_archives(m, period)
 
 
 @measures("archives.children_coverage")
@@ -162,9 +167,7 @@ def _children_coverage(m, indicator, scope):
                           "complete": True})
     m.evidence = Evidence(ChildArchive, match, "name", "archive_date", rows=complete)
     m.counted = len(complete)
-    m.near_misses = [(row, "缺项：" + "、".join(row.get("missing_items") or [])) for row in rows
-                     if not row.get("complete")]
-    m.near_document = Archive
+    _incomplete_archives(m, rows)
     m.note = f"名单内儿童 {len(rows)} 人，档案完整 {len(complete)} 人；分街道为完整率（%）。"
 
 
