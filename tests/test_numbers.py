@@ -173,6 +173,30 @@ def test_each_indicator_page_links_its_figure_and_cells_to_as_many_records(mixed
             assert int(EVIDENCE_RE.search(client.get(link).get_data(as_text=True)).group(1)) == figure, link
 
 
+EVIDENCE_ITEM_RE = re.compile(r'<li class="list-group-item py-1">(?:<small[^>]*>[^<]*</small> )?(<a href="([^"]+)">)?')
+
+
+def test_every_record_an_indicator_page_lists_links_to_a_page_that_shows_it(mixed, login_as):
+    """The measures name the document of each record they list, never a view: every record
+    counted links to the details page of the view of its document, and a near miss that is a
+    record (or an archive read as a row) does too; one link of each list opens its record."""
+    client = login_as("coordinator")
+    linked = set()
+    for m in _measurements():
+        page = client.get(f"/indicators/show/{m.indicator.code}/").get_data(as_text=True)
+        listed = page.split('id="evidence"')[1].split("</ul>")[0]
+        items = EVIDENCE_ITEM_RE.findall(listed)
+        assert all(link for _, link in items), m.indicator.code  # every counted record has a page
+        near = page.split('id="near-misses"')[1].split("</ul>")[0] if 'id="near-misses"' in page else ""
+        near_links = re.findall(r'<li class="list-group-item py-1"><a href="([^"]+)">', near)
+        records = [r for r, _ in m.near_misses[:50] if not isinstance(r, dict) or "_id" in r]
+        assert len(near_links) == len(records), m.indicator.code
+        for link in [link for _, link in items[:1]] + near_links[:1]:
+            linked.add(link.split("/details/")[0])
+            assert client.get(link.replace("&amp;", "&")).status_code == 200, (m.indicator.code, link)
+    assert len(linked) >= 8  # the demo data reaches records of most kinds: the links above are real
+
+
 def test_the_evidence_pages_hold_every_counted_record_once(app, mixed, login_as):
     from seeds.demo import generate_visits_and_patrols
 
