@@ -26,12 +26,12 @@ STILL_IN_A_CIRCLE: set[str] = {
     "models.households", "models.indicators", "models.other_work", "models.patrols",
     "models.publicity", "models.reference", "models.rule_refs", "models.rules", "models.services",
     "models.staffing", "models.subsidy", "models.timeline", "models.users", "models.visits",
-    "models.volunteers", "views.base", "views.home", "views.uploads",
+    "models.visits.cadence", "models.visits.document", "models.visits.marks",
+    "models.visits.photos", "models.volunteers", "views.base", "views.home", "views.uploads",
 }
 STILL_LONG: set[str] = {
     "models.archive_import", "models.archives", "models.briefs", "models.field_sync",
-    "models.indicators", "models.visits", "views.api", "views.archives", "views.base",
-    "views.indicators",
+    "models.indicators", "views.api", "views.archives", "views.base", "views.indicators",
 }
 STILL_LAZY: set[str] = {
     "admin_app", "admin_app.cli", "admin_app.database", "admin_app.demo", "admin_app.localdb",
@@ -40,9 +40,9 @@ STILL_LAZY: set[str] = {
     "models.casework", "models.custom_fields", "models.data_quality", "models.field_sync",
     "models.files", "models.households", "models.indicators", "models.named_lists",
     "models.pending", "models.reference", "models.rule_refs", "models.rule_tables", "models.rules",
-    "models.saved_filters", "models.subsidy", "models.timeline", "models.todo", "models.visits",
-    "seeds.demo", "seeds.loader", "views.accounts", "views.archives", "views.assistance",
-    "views.audit", "views.base", "views.forms", "views.households", "views.i18n", "views.reference",
+    "models.saved_filters", "models.subsidy", "models.timeline", "models.todo", "seeds.demo",
+    "seeds.loader", "views.accounts", "views.archives", "views.assistance", "views.audit",
+    "views.base", "views.forms", "views.households", "views.i18n", "views.reference",
     "views.registry", "views.visits",
 }
 
