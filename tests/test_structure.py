@@ -25,9 +25,9 @@ STILL_IN_A_CIRCLE: set[str] = {
     "models.assessments", "models.briefs", "models.change_log", "models.casework", "models.charity",
     "models.households", "models.indicators", "models.other_work", "models.patrols",
     "models.publicity", "models.reference", "models.rule_refs", "models.rules", "models.services",
-    "models.staffing", "models.subsidy", "models.timeline", "models.users", "models.visits",
-    "models.visits.cadence", "models.visits.document", "models.visits.marks",
-    "models.visits.photos", "models.volunteers", "views.base", "views.home", "views.uploads",
+    "models.staffing", "models.subsidy", "models.users", "models.visits", "models.visits.cadence",
+    "models.visits.document", "models.visits.marks", "models.visits.photos", "models.volunteers",
+    "views.base", "views.home", "views.uploads",
 }
 STILL_LONG: set[str] = {
     "models.archive_import", "models.archives", "models.briefs", "models.field_sync",
@@ -38,12 +38,11 @@ STILL_LAZY: set[str] = {
     "admin_app.serve", "models.accompaniment", "models.api_tokens", "models.archive_import",
     "models.archives", "models.assessments", "models.base", "models.briefs", "models.budget",
     "models.casework", "models.custom_fields", "models.data_quality", "models.field_sync",
-    "models.files", "models.households", "models.indicators", "models.named_lists",
-    "models.pending", "models.reference", "models.rule_refs", "models.rule_tables", "models.rules",
-    "models.saved_filters", "models.subsidy", "models.timeline", "models.todo", "seeds.demo",
-    "seeds.loader", "views.accounts", "views.archives", "views.assistance", "views.audit",
-    "views.base", "views.forms", "views.households", "views.i18n", "views.reference",
-    "views.registry", "views.visits",
+    "models.files", "models.indicators", "models.named_lists", "models.pending", "models.reference",
+    "models.rule_refs", "models.rule_tables", "models.rules", "models.saved_filters",
+    "models.subsidy", "models.todo", "seeds.demo", "seeds.loader", "views.accounts",
+    "views.archives", "views.assistance", "views.audit", "views.base", "views.forms",
+    "views.households", "views.i18n", "views.reference", "views.registry", "views.visits",
 }
 
 

@@ -48,7 +48,7 @@ class Photo(EmbeddedDocument):
         return self.filename or "照片"
 
 
-@on_timeline("people", "visit", "-visited_at", kept_in_summary="recent_visits")
+@on_timeline("people", "-visited_at", kept_in_summary="recent_visits")
 class Visit(TrackedDocument):
     people = ListField(ReferenceField(Archive), verbose_name="探访对象")
     township = ReferenceField(Township, verbose_name="街道/乡镇")
