@@ -52,7 +52,7 @@ def ineligibility(person, categories: dict | None = None) -> str | None:
     return None
 
 
-@on_timeline("person", "accompaniment", "-start_date")
+@on_timeline("person", "-start_date")
 class Accompaniment(TrackedDocument):
     person = ReferenceField(Archive, required=True, verbose_name="陪护对象（分散供养特困人员）")
     township = ReferenceField(Township, verbose_name="街道/乡镇")

@@ -60,7 +60,7 @@ def size_query(kind: str) -> dict:
     return {"people_served": {**low, **high}}
 
 
-@on_timeline("participants", "event", "-event_date")
+@on_timeline("participants", "-event_date")
 class CommunityEvent(TrackedDocument):
     title = StringField(required=True, max_length=100, verbose_name="活动名称")
     event_date = DateTimeField(required=True, verbose_name="活动日期")

@@ -107,30 +107,3 @@ def write_audit(action: str, actor=None, **details) -> AuditEntry:
     entry = audit_entry(action, actor, **details)
     entry.save(force_insert=True)
     return entry
-
-
-#: Actions the start page's "recent activity" leaves out: opening a file is no change
-#: (the trail keeps them; a page of photos would push every change off the list).
-NOT_RECENT = ("download",)
-
-
-def people_names(entries) -> dict[str, str]:
-    """{login name: the person's name} for the entries' actors, with one query."""
-    from .users import display_names
-
-    return display_names(e.actor_name for e in entries)
-
-
-def actor_label(entry, names: dict[str, str]) -> str:
-    """Who made an entry, by name (an account that is gone, or the name typed in a
-    failed login, by the login name the entry keeps)."""
-    return names.get(entry.actor_name or "") or entry.actor_name or "系统"
-
-
-def recent_entries(query, limit: int = 10) -> list:
-    """The latest entries of ``query`` for the start page, each with ``who`` (a name)."""
-    entries = list(query.filter(action__nin=NOT_RECENT).order_by("-at", "-id").limit(limit))
-    names = people_names(entries)
-    for entry in entries:
-        entry.who = actor_label(entry, names)
-    return entries

@@ -92,7 +92,7 @@ class StageDocument(EmbeddedDocument):
         return f"{dict(STAGES).get(self.stage, '')} {when}：{(self.content or '')[:60]}"
 
 
-@on_timeline("client", "case", "-opened_on")
+@on_timeline("client", "-opened_on")
 class Case(TrackedDocument):
     case_type = StringField(required=True, choices=CASE_TYPES, verbose_name="个案类型")
     client = ReferenceField(Archive, required=True, verbose_name="服务对象")
@@ -193,7 +193,7 @@ class GroupSession(EmbeddedDocument):
         return f"{when} {self.topic or ''} {self.hours or 0:g}小时，出席 {len(self.attendance or [])} 人：{names}"
 
 
-@on_timeline("member_archives", "groupseries", "-started_on")
+@on_timeline("member_archives", "-started_on")
 class GroupSeries(TrackedDocument):
     title = StringField(required=True, max_length=100, verbose_name="小组名称")
     goal = StringField(required=True, max_length=2000, verbose_name="小组目标")

@@ -45,7 +45,7 @@ class Partner(TrackedDocument):
         return f"已有合作单位“{self.name}”。"
 
 
-@on_timeline("recipient", "donation", "-donated_on")
+@on_timeline("recipient", "-donated_on")
 class Donation(TrackedDocument):
     direction = StringField(required=True, choices=DIRECTIONS, verbose_name="方向")
     donated_on = DateTimeField(required=True, verbose_name="日期")
@@ -105,7 +105,7 @@ class PairingActivity(EmbeddedDocument):
         return f"{self.held_on:%Y-%m-%d} {self.content}" if self.held_on else (self.content or "")
 
 
-@on_timeline("child", "pairing", "-started_on")
+@on_timeline("child", "-started_on")
 class Pairing(TrackedDocument):
     """牵手同行：an caring parent paired with a child."""
 

@@ -42,7 +42,7 @@ class ConcernService(EmbeddedDocument):
         return f"{when} {dict(SERVICES).get(self.service, '')} {self.provider or ''} {self.outcome or ''}".strip()
 
 
-@on_timeline("child", "concern", "-discovered_at")
+@on_timeline("child", "-discovered_at")
 class Concern(TrackedDocument):
     child = ReferenceField(ChildArchive, verbose_name="儿童")
     child_description = StringField(max_length=200, verbose_name="儿童情况（未建档时）")

@@ -4,6 +4,8 @@ in full-width characters too (２０２６－０３－０５), with or without s
 import datetime as dt
 import re
 
+from .text import one_line
+
 _PATTERNS = (
     r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})",
     r"(\d{4})年(\d{1,2})月(\d{1,2})日?",
@@ -13,9 +15,7 @@ _TIME = re.compile(r"(.*?)\s*(\d{1,2}):(\d{2})(?::(\d{2}))?")
 
 
 def _plain(text: str | None) -> str:
-    from .inputs import DATE, normalise
-
-    return normalise(DATE, text or "")
+    return one_line(text or "")  # one space may part a date from its time
 
 
 def _day(text: str) -> dt.date | None:

@@ -11,28 +11,51 @@ is done again safely after a fault (``repair``: idempotent), how a rule-set save
 recomputes it (``recompute``), and how to compare what is stored with a fresh
 computation from the records (``expected`` and ``stored``).
 
-How it is kept right (models.services): a write is recorded as pending (one small
-document, written before the record), then the record is written, then its audit
-entry, then the derived figures, then the pending note is removed. When a derived
-update fails, the record and its audit entry stay saved and the note stays: the
-process repairs it on its next request, and every process repairs the notes left
-behind at start-up (a crash), without a person running a command.
+How it is kept right: the service layer (models.services) writes the pending note, the
+record, its audit entry, then calls the updates this registry registers with
+models.write_hooks, then removes the note; a failure is repaired on the next request and
+at start-up (models.write_hooks says how).
 """
 
-import datetime as dt
-import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bson import ObjectId
-from mongoengine import DateTimeField, DictField, Document, ListField, ObjectIdField, StringField
-from pymongo.errors import PyMongoError
+# visits and summaries by module: a test makes their updates fail to prove the repair
+from . import summaries, visits, write_hooks
+from .activities import CommunityEvent, Training
+from .archives import Archive
+from .base import WHOLE_RESULT, ref_id
+from .change_log import change_line, change_logs_from_trail
+from .concerns import Concern
+from .patrols import Patrol
+from .recompute import (
+    archive_completeness,
+    concern_deadlines,
+    home_visit_counting,
+    visit_volunteer_hours,
+)
+from .summaries import RecordSummary, replace_change_logs
+from .visits import (
+    COUNTED,
+    VISIT_EVENT_FIELDS,
+    Visit,
+    VisitTally,
+    counts_as_home_visit,
+    last_counted_visits,
+    move_tally,
+    period_counts,
+    rebuild_visit_tallies,
+    recent_visit_events,
+    tally_slot,
+    visit_tags,
+)
+from .volunteers import Volunteer, VolunteerHourEntry, ledger_rows, write_ledger
 
-from .base import DISTRICT_WIDE, WHOLE_RESULT, ref_id
-from .clock import local_now
+# the write path's bookkeeping, named here too: the app's start-up repairs through this registry
+from .write_hooks import PendingDerived, _failed, repair_pending, repair_quietly, repair_wanted
 
-log = logging.getLogger(__name__)
+__all__ = ["FIGURES", "LEDGER_SOURCES", "RECOMPUTERS", "Figure", "PendingDerived", "_failed", "figure",
+           "recompute", "repair_pending", "repair_quietly", "repair_wanted", "stale"]
 
 
 @dataclass(frozen=True)
@@ -79,21 +102,15 @@ def _visit_people(doc, before) -> list:
 
 
 def _refresh_people(doc, before, entry=None) -> None:
-    from .visits import refresh_visit_marks
-
-    refresh_visit_marks(_visit_people(doc, before))
+    visits.refresh_visit_marks(_visit_people(doc, before))
 
 
 def _live_visits() -> list:
-    from .visits import VISIT_EVENT_FIELDS, Visit
-
     fields = {**VISIT_EVENT_FIELDS, "week": 1, "month": 1, "quarter": 1, "year": 1}
     return list(Visit._get_collection().find({"voided": False}, fields, batch_size=WHOLE_RESULT))
 
 
 def _expected_marks() -> dict:
-    from .visits import last_counted_visits, period_counts, visit_tags
-
     visits = _live_visits()
     people = {p for v in visits for p in v.get("people") or ()}
     counts = period_counts(visits, list(people))
@@ -103,41 +120,29 @@ def _expected_marks() -> dict:
 
 
 def _stored_marks() -> dict:
-    from .archives import Archive
-
     rows = Archive._get_collection().find({}, {"visited_periods": 1, "last_visited_at": 1}, batch_size=WHOLE_RESULT)
     marks = {row["_id"]: (sorted(row.get("visited_periods") or []), row.get("last_visited_at")) for row in rows}
     return {pid: mark for pid, mark in marks.items() if mark != ([], None)}
 
 
 def _expected_recent() -> dict:
-    from .visits import recent_visit_events
-
     return {pid: events for pid, events in recent_visit_events(_live_visits()).items() if events}
 
 
 def _stored_recent() -> dict:
-    from .summaries import RecordSummary
-
     rows = RecordSummary._get_collection().find({}, {"recent_visits": 1}, batch_size=WHOLE_RESULT)
     return {row["_id"]: row["recent_visits"] for row in rows if row.get("recent_visits")}
 
 
 def _move_tally(doc, before, entry=None) -> None:
-    from .visits import move_tally, tally_slot
-
     move_tally(tally_slot(before), tally_slot(doc.to_mongo()))
 
 
 def _rebuild_tallies(doc, before) -> None:
-    from .visits import rebuild_visit_tallies
-
     rebuild_visit_tallies()  # a move done twice would count twice: a repair counts them all again
 
 
 def _expected_tallies() -> dict:
-    from .visits import COUNTED, Visit
-
     counts: dict = {}
     for row in Visit._get_collection().find(COUNTED, {"month": 1, "township": 1}, batch_size=WHOLE_RESULT):
         slot = (row.get("month"), row.get("township"))
@@ -146,8 +151,6 @@ def _expected_tallies() -> dict:
 
 
 def _stored_tallies() -> dict:
-    from .visits import VisitTally
-
     return {(row["month"], row.get("township")): row["count"]
             for row in VisitTally._get_collection().find({"count": {"$ne": 0}}, batch_size=WHOLE_RESULT)}
 
@@ -166,35 +169,17 @@ declare(code="visit_tallies", label="按月入户探访计数", stored_in="visit
 # ---------------------------------------------------------------- the figures a record's save computes
 
 
-def _counting():
-    from .recompute import home_visit_counting
-
-    return home_visit_counting()
-
-
 def _expected_counting() -> dict:
-    from .visits import Visit, counts_as_home_visit
-
     return {row["_id"]: counts_as_home_visit(row.get("mode"), row.get("contact"))
             for row in Visit._get_collection().find({}, {"mode": 1, "contact": 1}, batch_size=WHOLE_RESULT)}
 
 
 def _stored_counting() -> dict:
-    from .visits import Visit
-
     return {row["_id"]: row.get("counts_as_home_visit")
             for row in Visit._get_collection().find({}, {"counts_as_home_visit": 1}, batch_size=WHOLE_RESULT)}
 
 
-def _completeness():
-    from .recompute import archive_completeness
-
-    return archive_completeness()
-
-
 def _completeness_rows(fresh: bool) -> dict:
-    from .archives import Archive
-
     values = {}
     for row in Archive._get_collection().find({}, {"visited_periods": 0}, batch_size=WHOLE_RESULT):
         if fresh:
@@ -206,15 +191,7 @@ def _completeness_rows(fresh: bool) -> dict:
     return values
 
 
-def _deadlines():
-    from .recompute import concern_deadlines
-
-    return concern_deadlines()
-
-
 def _deadline_rows(fresh: bool) -> dict:
-    from .concerns import Concern
-
     values = {}
     for row in Concern._get_collection().find({"voided": False}, batch_size=WHOLE_RESULT):
         if fresh:
@@ -226,13 +203,13 @@ def _deadline_rows(fresh: bool) -> dict:
 
 
 declare(code="counts_as_home_visit", label="入户探访是否计入", stored_in="visits.counts_as_home_visit",
-        writes=("visits",), rule_sets=("visit_policy",), recompute=_counting,
+        writes=("visits",), rule_sets=("visit_policy",), recompute=home_visit_counting,
         expected=_expected_counting, stored=_stored_counting)
 declare(code="completeness", label="档案完整度", stored_in="archives.completeness/complete/missing_items",
-        writes=("archives",), rule_sets=("archive_rules",), recompute=_completeness,
+        writes=("archives",), rule_sets=("archive_rules",), recompute=archive_completeness,
         expected=lambda: _completeness_rows(True), stored=lambda: _completeness_rows(False))
 declare(code="concern_deadlines", label="儿童保护处置期限", stored_in="concerns.report_due/handle_due/close_due",
-        writes=("concerns",), rule_sets=("visit_policy",), recompute=_deadlines,
+        writes=("concerns",), rule_sets=("visit_policy",), recompute=concern_deadlines,
         expected=lambda: _deadline_rows(True), stored=lambda: _deadline_rows(False))
 
 
@@ -244,8 +221,6 @@ LEDGER_SOURCES = {"visits": ("visit", "volunteer_members"), "patrols": ("patrol"
 
 
 def _write_ledger(doc, before, entry=None) -> None:
-    from .volunteers import write_ledger
-
     source, field = LEDGER_SOURCES[doc._get_collection_name()]
     entries = doc.ledger_entries()
     if entries or (before or {}).get(field):  # a record that never named a volunteer has no ledger lines
@@ -253,16 +228,10 @@ def _write_ledger(doc, before, entry=None) -> None:
 
 
 def _ledger_documents():
-    from .activities import CommunityEvent, Training
-    from .patrols import Patrol
-    from .visits import Visit
-
     return {"visits": Visit, "patrols": Patrol, "community_events": CommunityEvent, "trainings": Training}
 
 
 def _expected_ledger_rows() -> list:
-    from .volunteers import ledger_rows
-
     rows = []
     for collection, document in _ledger_documents().items():
         source = LEDGER_SOURCES[collection][0]
@@ -285,14 +254,10 @@ def _lines(rows) -> dict:
 
 
 def _stored_ledger_rows() -> list:
-    from .volunteers import VolunteerHourEntry
-
     return list(VolunteerHourEntry._get_collection().find({}, {"_id": 0}, batch_size=WHOLE_RESULT))
 
 
 def _totals(rows) -> dict:
-    from .volunteers import Volunteer
-
     totals = {row["_id"]: (0, 0) for row in Volunteer._get_collection().find({}, {"_id": 1}, batch_size=WHOLE_RESULT)}
     sums: dict = {}
     for row in rows:
@@ -304,21 +269,13 @@ def _totals(rows) -> dict:
 
 
 def _stored_totals() -> dict:
-    from .volunteers import Volunteer
-
     return {row["_id"]: (round(row.get("total_hours") or 0, 2), round(row.get("training_hours") or 0, 2))
             for row in Volunteer._get_collection().find({}, {"total_hours": 1, "training_hours": 1},
                                                         batch_size=WHOLE_RESULT)}
 
 
-def _visit_hours():
-    from .recompute import visit_volunteer_hours
-
-    return visit_volunteer_hours()
-
-
 declare(code="volunteer_ledger", label="志愿服务时数明细", stored_in="volunteer_hours",
-        writes=tuple(LEDGER_SOURCES), rule_sets=("service_rules",), update=_write_ledger, recompute=_visit_hours,
+        writes=tuple(LEDGER_SOURCES), rule_sets=("service_rules",), update=_write_ledger, recompute=visit_volunteer_hours,
         expected=lambda: _lines(_expected_ledger_rows()), stored=lambda: _lines(_stored_ledger_rows()))
 declare(code="volunteer_totals", label="志愿者累计时数", stored_in="volunteers.total_hours/training_hours",
         writes=tuple(LEDGER_SOURCES), rule_sets=("service_rules",), update=_write_ledger,
@@ -329,31 +286,20 @@ declare(code="volunteer_totals", label="志愿者累计时数", stored_in="volun
 
 
 def _prepend_change(doc, before, entry=None) -> None:
-    from .services import change_line
-    from .summaries import prepend_change
-
     if entry is not None and getattr(doc, "keeps_change_log", False):
-        prepend_change(doc.pk, change_line(entry))
+        summaries.prepend_change(doc.pk, change_line(entry))
 
 
 def _rebuild_change_log(doc, before) -> None:
-    from .services import change_logs_from_trail
-    from .summaries import replace_change_logs
-
     if getattr(doc, "keeps_change_log", False):
         replace_change_logs(change_logs_from_trail(type(doc), [doc.pk]))
 
 
 def _expected_change_logs() -> dict:
-    from .archives import Archive
-    from .services import change_logs_from_trail
-
     return {pid: lines for pid, lines in change_logs_from_trail(Archive).items() if lines}
 
 
 def _stored_change_logs() -> dict:
-    from .summaries import RecordSummary
-
     rows = RecordSummary._get_collection().find({}, {"change_log": 1}, batch_size=WHOLE_RESULT)
     return {row["_id"]: row["change_log"] for row in rows if row.get("change_log")}
 
@@ -364,11 +310,6 @@ declare(code="change_log", label="档案的最近修改", stored_in="record_summ
 
 
 # ---------------------------------------------------------------- rule-set saves
-
-
-def rule_set_keys() -> set:
-    """The rule sets some stored figure is recomputed from."""
-    return {key for item in FIGURES if item.recompute for key in item.rule_sets}
 
 
 def recompute(key: str) -> dict:
@@ -383,27 +324,8 @@ def recompute(key: str) -> dict:
 # ---------------------------------------------------------------- one write, and its repair
 
 
-class PendingDerived(Document):
-    """A write whose derived figures are not known to be updated yet (removed once they are)."""
-
-    collection = StringField(required=True)
-    record_ids = ListField(ObjectIdField())
-    before = DictField()  # the record as it was before a single write (None for a creation)
-    entry = DictField()  # the audit entry of a single write, to be written if it is missing
-    at = DateTimeField()
-
-    meta = {"collection": "derived_pending", "indexes": ["at"]}
-    scope_field = DISTRICT_WIDE  # bookkeeping of the write path, never shown
-
-
-#: Derived updates of one process run one at a time: two writes touching the same person
-#: then never leave the marks of the earlier one.
-_lock = threading.RLock()
-#: Notes of this process whose derived update failed: repaired on its next request.
-_failed: set = set()
-
-
 def _updates(doc, repairing: bool) -> list:
+    """The updates of the figures a written record changes (each once), in declaration order."""
     collection = doc._get_collection_name()
     seen, functions = set(), []
     for item in FIGURES:
@@ -414,93 +336,8 @@ def _updates(doc, repairing: bool) -> list:
     return functions
 
 
-def mark_pending(collection: str, record_ids: list, before: dict | None = None, entry=None) -> ObjectId:
-    """Note a write about to happen (before it happens): one insert."""
-    note = {"_id": ObjectId(), "collection": collection, "record_ids": list(record_ids), "before": before,
-            "entry": entry.to_mongo().to_dict() if entry is not None else None, "at": local_now()}
-    PendingDerived._get_collection().insert_one(note)
-    return note["_id"]
+#: {rule-set key: [recomputers]}, as declared above.
+RECOMPUTERS = {key: [item.recompute for item in FIGURES if item.recompute and key in item.rule_sets]
+               for key in sorted({key for item in FIGURES if item.recompute for key in item.rule_sets})}
 
-
-def forget_pending(note_id) -> None:
-    PendingDerived._get_collection().delete_one({"_id": note_id})
-
-
-def keep(docs: list, before: dict | None, entries: list | None, note_id) -> bool:
-    """Update every figure derived from the records just written (each with its audit entry),
-    then remove the pending note. A failure is logged and left to the repair: the record and
-    its audit entry are saved either way. True when everything was updated."""
-    try:
-        with _lock:
-            for position, doc in enumerate(docs):
-                entry = entries[position] if entries else None
-                for function in _updates(doc, repairing=False):
-                    function(doc, before, entry)
-                doc.after_write(before)
-        forget_pending(note_id)
-        return True
-    except Exception:
-        log.exception("派生数据更新失败，将自动修复")
-        _failed.add(note_id)
-        return False
-
-
-def repair_wanted() -> bool:
-    return bool(_failed)
-
-
-def _document_class(collection: str):
-    from mongoengine.base import _document_registry
-
-    candidates = [d for d in _document_registry.values() if not d._meta.get("abstract")
-                  and d._get_collection_name() == collection]
-    # the root of an inheritance tree loads every kind stored in its collection
-    return min(candidates, key=lambda d: len(d._class_name.split(".")))
-
-
-def repair_pending(older_than: float = 0, limit: int = 100) -> int:
-    """Repair the derived figures of writes left pending (by a failure in this process, or
-    by any process that stopped mid-write when older than ``older_than`` seconds): write a
-    missing audit entry, update every figure again in the way that is safe to repeat, and
-    remove the note. Returns the number of notes repaired."""
-    collection = PendingDerived._get_collection()
-    cutoff = local_now() - dt.timedelta(seconds=older_than)
-    query = {"$or": [{"at": {"$lte": cutoff}}, {"_id": {"$in": list(_failed)}}]}
-    repaired = 0
-    with _lock:
-        for note in list(collection.find(query).sort([("at", 1)]).limit(limit)):
-            _failed.discard(note["_id"])  # a note that fails again waits for the next start or check
-            try:
-                _repair(note)
-            except PyMongoError:
-                _failed.add(note["_id"])
-                raise
-            except Exception:
-                log.exception("派生数据自动修复失败：%s %s", note.get("collection"), note.get("record_ids"))
-                continue
-            collection.delete_one({"_id": note["_id"]})
-            repaired += 1
-    return repaired
-
-
-def _repair(note: dict) -> None:
-    from .audit import AuditEntry
-
-    document = _document_class(note["collection"])
-    entry = note.get("entry")
-    if entry and not AuditEntry._get_collection().find_one({"_id": entry["_id"]}, {"_id": 1}):
-        AuditEntry._get_collection().insert_one(entry)
-    for row in document._get_collection().find({"_id": {"$in": note.get("record_ids") or []}}):
-        doc = document._from_son(row)
-        for function in _updates(doc, repairing=True):
-            function(doc, note.get("before"))
-        doc.after_write(note.get("before"))
-
-
-def repair_quietly(older_than: float = 0) -> int:
-    """``repair_pending`` that leaves a database outage for the next try."""
-    try:
-        return repair_pending(older_than)
-    except PyMongoError:
-        log.exception("派生数据自动修复未完成，稍后再试")
-        return 0
+write_hooks.register(_updates, recompute)

@@ -24,7 +24,7 @@ RECEIVERS = (("family", "家属"), ("village", "村（居）委会"), ("institut
 STATES = (("requested", "已接到协助请求"), ("handed_over", "已交接"), ("following", "回访中"))
 
 
-@on_timeline("person", "escort", "-request_date")
+@on_timeline("person", "-request_date")
 class ReturneeEscort(TrackedDocument):
     request_date = DateTimeField(required=True, verbose_name="请求日期")
     requested_by = StringField(required=True, max_length=60, default="桂林市救助管理站", verbose_name="请求单位")

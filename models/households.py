@@ -28,6 +28,7 @@ from .clock import local_today
 from .errors import DomainError
 from .reference import Community, Township
 from .sensitivity import ID_NUMBER
+from .services import create_record, snapshot, update_record
 
 HEAD = "head"
 RELATIONS = ((HEAD, "户主"), ("spouse", "配偶"), ("child", "子女"), ("grandchild", "孙子女"),
@@ -164,8 +165,6 @@ def households_of(person_ids: list) -> list[Household]:
 
 def add_member(household: Household, person, relation: str, actor, joined_on: dt.datetime | None = None) -> Household:
     """Add a person to the household (or give a former member their line again)."""
-    from .services import snapshot, update_record
-
     if relation not in RELATION_LABELS:
         raise DomainError("请选择与户主的关系。", field="relation")
     before = snapshot(household)
@@ -180,8 +179,6 @@ def add_member(household: Household, person, relation: str, actor, joined_on: dt
 
 def record_leaving(household: Household, person_id, reason: str, actor, left_on: dt.datetime | None = None) -> Household:
     """Mark a member as having left the household: the line and its history stay."""
-    from .services import snapshot, update_record
-
     if not (reason or "").strip():
         raise DomainError("请填写离开原因。", field="reason")
     before = snapshot(household)
@@ -222,8 +219,6 @@ def link_imported(rows: list[tuple[object, str, str]], actor) -> dict[str, int]:
     户主身份证号 or made; a person already in it is left as is, so that importing the same
     file again changes nothing. Returns {"created": n, "joined": n}. Reads the households
     and the archives named once."""
-    from .services import create_record, snapshot, update_record
-
     numbers = list(dict.fromkeys(idnumber.normalise(n) for _, n, _ in rows if n))
     if not numbers:
         return {"created": 0, "joined": 0}
@@ -289,83 +284,3 @@ def check_import_value(number: str | None, relation: str | None) -> list[str]:
     if relation and not number:
         problems.append("填写了“与户主关系”时请同时填写“户主身份证号”。")
     return problems
-
-
-# ---------------------------------------------------------------- the household's page
-
-
-def due_members(household: Household, townships: list | None = None) -> dict:
-    """{member id: [(policy, period key), ...]} of the current members due a visit in the
-    current period of each visit policy (the schedule's own ``due_filter``): one count-free
-    read per policy, limited to the members."""
-    from .visits import current_key, due_filter, policies
-
-    ids = list(household.member_ids or [])
-    if not ids:
-        return {}
-    found: dict = {}
-    collection = Archive._get_collection()
-    for item in policies():
-        key = current_key(item["period"])
-        raw = {**due_filter(item, key, townships), "_id": {"$in": ids}}
-        for row in collection.find(raw, {"_id": 1}):
-            found.setdefault(row["_id"], []).append((item, key))
-    return found
-
-
-def household_events(household: Household, limit: int = 100) -> list[dict]:
-    """The household's timeline: every member's records of every kind (one query per kind
-    for all members, and one read of their summaries) and the household's own changes,
-    newest first; each event names the member it is about."""
-    from .audit import ACTION_LABELS
-    from .summaries import RecordSummary
-    from .timeline import PER_KIND_LIMIT, SOURCES, load_references
-
-    ids = [ref_id(m._data.get("person")) for m in household.members or []]
-    names = {pid: row.get("name", "") for pid, row in member_archives(ids).items()}
-    summaries = {row["_id"]: row for row in RecordSummary._get_collection().find(
-        {"_id": {"$in": [*ids, household.pk]}})}
-    events = []
-    for line in (summaries.get(household.pk) or {}).get("change_log") or []:
-        events.append({"at": line["at"], "kind": "本户" + ACTION_LABELS.get(line["action"], line["action"]),
-                       "text": line.get("text") or "",
-                       "who": line.get("who"), "member": ""})
-    for source in SOURCES:
-        if source.kept_in_summary:
-            for pid in ids:
-                for event in (summaries.get(pid) or {}).get(source.kept_in_summary) or ():
-                    events.append({**event, "endpoint": source.endpoint, "member": names.get(pid, "")})
-            continue
-        field = source.person_field
-        query = source.document.objects(**{f"{field}__in": ids}, voided=False)
-        records = list(query.order_by(source.order_by, "-id").limit(PER_KIND_LIMIT).batch_size(PER_KIND_LIMIT))
-        load_references(records)
-        for record in records:
-            for pid in ids:
-                if not _names(record, field, pid):
-                    continue
-                for event in record.timeline_events(pid):
-                    events.append({**event, "endpoint": source.endpoint, "record_id": record.pk,
-                                   "document": source.document, "member": names.get(pid, "")})
-    merged: dict = {}
-    for event in events:  # one visit of several members is one event, naming them all
-        key = (event.get("endpoint"), event.get("record_id"), event.get("at"), event.get("kind"))
-        if event.get("record_id") is not None and key in merged:
-            if event["member"] and event["member"] not in merged[key]["member"]:
-                merged[key]["member"] += f"、{event['member']}"
-            continue
-        merged[key if event.get("record_id") is not None else (id(event),)] = event
-    return sorted(merged.values(), key=lambda e: e["at"] or dt.datetime.min, reverse=True)[:limit]
-
-
-def _names(record, field: str, pid) -> bool:
-    """Whether ``record`` names the person ``pid`` in ``field`` (a path such as "encounters__person")."""
-    parts = field.split("__")
-    values = [record]
-    for part in parts:
-        nxt = []
-        for value in values:
-            inner = value._data.get(part) if hasattr(value, "_data") else None
-            nxt.extend(inner if isinstance(inner, list) else [inner])
-        values = nxt
-    return any(ref_id(v) == pid for v in values if v is not None)

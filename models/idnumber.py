@@ -6,6 +6,10 @@ Written here rather than taken from python-stdnum, whose check rejects every
 import datetime as dt
 import re
 
+from .clock import local_today
+from .inputs import ID_NUMBER
+from .inputs import normalise as plain
+
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
 # Patterns for Python-side checks only (never sent to the database).
@@ -19,9 +23,6 @@ class IdNumberError(ValueError):
 
 def normalise(number: str | None) -> str:
     """As typed, made plain: full-width digits and X, spaces (models.inputs)."""
-    from .inputs import ID_NUMBER
-    from .inputs import normalise as plain
-
     return plain(ID_NUMBER, number or "")
 
 
@@ -64,6 +65,4 @@ def mask(number: str | None) -> str:
 
 
 def _today() -> dt.date:
-    from .clock import local_today
-
     return local_today()

@@ -9,20 +9,20 @@ name ending in ``phone``. A new field declared that way is normalised without mo
 
 import re
 
+from mongoengine import DateField, DateTimeField, EmbeddedDocumentField
+
+from .dates import parse_datetime
+from .text import one_line, plain
+
+#: The kinds. ID_NUMBER is also the ``sensitive=`` marker of an ID-number field (models.sensitivity).
 ID_NUMBER = "id_number"
 PHONE = "phone"
 DATE = "date"
 TEXT = "text"  # declared free text, e.g. "紧急联系人及电话": only full-width characters made plain
 KINDS = (ID_NUMBER, PHONE, DATE, TEXT)
 
-#: U+FF01..U+FF5E are the full-width forms of U+0021..U+007E; U+3000 is the ideographic space.
-_FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
 _SPACES = re.compile(r"\s+")
-
-
-def plain(text: str) -> str:
-    """Full-width ASCII characters and the ideographic space as their ASCII selves."""
-    return text.translate(_FULL_WIDTH)
+__all__ = ["DATE", "ID_NUMBER", "KINDS", "PHONE", "TEXT", "input_kind", "normalise", "normalise_document", "plain"]
 
 
 def normalise(kind: str | None, value):
@@ -35,22 +35,18 @@ def normalise(kind: str | None, value):
     if kind == PHONE:
         return _SPACES.sub("", text)
     if kind == DATE:  # one space may part a date from its time
-        return _SPACES.sub(" ", text).strip()
+        return one_line(text)
     return text.strip()
 
 
 def input_kind(field, name: str | None = None) -> str | None:
     """The kind of a (mongoengine) field, from its declaration; None for other fields."""
-    from mongoengine import DateField, DateTimeField
-
-    from .sensitivity import ID_NUMBER as SENSITIVE_ID
-
     declared = getattr(field, "input_kind", None)
     if declared:
         return declared
     if isinstance(field, (DateTimeField, DateField)):
         return DATE
-    if getattr(field, "sensitive", None) == SENSITIVE_ID:
+    if getattr(field, "sensitive", None) == ID_NUMBER:
         return ID_NUMBER
     if (name or getattr(field, "name", None) or "").endswith("phone"):
         return PHONE
@@ -59,10 +55,6 @@ def input_kind(field, name: str | None = None) -> str | None:
 
 def normalise_document(doc) -> None:
     """Normalise every typed field of ``doc`` and of the documents embedded in it, in place."""
-    from mongoengine import EmbeddedDocumentField
-
-    from .dates import parse_datetime
-
     for name, field in doc._fields.items():
         value = doc._data.get(name)
         if value is None:

@@ -113,7 +113,7 @@ def check_encounter(encounter: Encounter, index: int, rules: list[dict] | None =
         raise DomainError(f"{label}：已录入救助系统时请填写系统编号。", field="encounters")
 
 
-@on_timeline("encounters__person", "patrol", "-patrol_date")
+@on_timeline("encounters__person", "-patrol_date")
 class Patrol(TrackedDocument):
     patrol_date = DateTimeField(required=True, verbose_name="巡查日期")
     start_time = StringField(required=True, regex=r"^\d{1,2}:\d{2}$", max_length=5, verbose_name="开始时间")

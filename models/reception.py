@@ -29,7 +29,7 @@ CATEGORIES = (("policy", "政策咨询"), ("assistance", "救助申请"), ("chil
 STATES = (("open", "处理中"), ("closed", "已办结"))
 
 
-@on_timeline("person", "reception", "-received_at")
+@on_timeline("person", "-received_at")
 class ReceptionContact(TrackedDocument):
     received_at = DateTimeField(required=True, verbose_name="接待时间")
     place = StringField(required=True, choices=PLACES, default="station", verbose_name="接待地点")

@@ -6,8 +6,9 @@ it the monthly tallies, the archives' visit marks and their recent-visit summari
 deadlines of a child-protection concern (``visit_policy.concern_deadlines_hours``), an
 archive's completeness and missing items (``archive_rules.completeness``), the hours a
 volunteer is credited for a visit (``service_rules.visit_volunteer_hours``, and from them
-the volunteers' totals). Each recomputer below is declared with the rule sets it reads;
-a rule-set save (``models.services.recompute_for_rule_set``) runs those of its key.
+the volunteers' totals). models.derived declares each recomputer below with its figure
+and the rule sets it reads, and a rule-set save
+(``models.services.recompute_for_rule_set``) runs those of its key.
 
 Each reads what it needs in one query, computes with the same function a save uses, and
 writes only the records whose stored value differs: records that take the same new value
@@ -15,22 +16,20 @@ are written together (one command per distinct value), so the commands stay boun
 whatever the number of records, except one write per record whose value is its own
 (a concern's deadline, a person's visit marks)."""
 
+from .archives import Archive
 from .base import WHOLE_RESULT
+from .concerns import Concern
+from .rules import get_rules
+from .visits import (
+    Visit,
+    counts_as_home_visit,
+    rebuild_visit_tallies,
+    refresh_visit_marks,
+    visit_ledger_entries,
+)
+from .volunteers import VolunteerHourEntry, ledger_rows, refresh_totals
 
 BATCH = 1000
-
-
-def __getattr__(name: str):
-    if name == "RECOMPUTERS":  # {rule-set key: [recomputers]}, as models.derived declares them
-        from .derived import FIGURES
-
-        found: dict = {}
-        for item in FIGURES:
-            if item.recompute:
-                for key in item.rule_sets:
-                    found.setdefault(key, []).append(item.recompute)
-        return found
-    raise AttributeError(name)
 
 
 def _set_grouped(collection, changed: dict) -> None:
@@ -45,9 +44,6 @@ def _set_grouped(collection, changed: dict) -> None:
 
 
 def home_visit_counting() -> dict:
-    from .rules import get_rules
-    from .visits import Visit, counts_as_home_visit, rebuild_visit_tallies, refresh_visit_marks
-
     modes = get_rules("visit_policy")["counting_modes"]
     collection = Visit._get_collection()
     changed, people = {}, set()
@@ -66,8 +62,6 @@ def home_visit_counting() -> dict:
 
 
 def concern_deadlines() -> dict:
-    from .concerns import Concern
-
     collection = Concern._get_collection()
     fields = Concern.DEADLINE_FIELDS
     changed = {}
@@ -83,8 +77,6 @@ def concern_deadlines() -> dict:
 
 
 def archive_completeness() -> dict:
-    from .archives import Archive
-
     collection = Archive._get_collection()
     changed = {}
     for row in collection.find({}, {"visited_periods": 0}, batch_size=WHOLE_RESULT):
@@ -99,9 +91,6 @@ def archive_completeness() -> dict:
 
 
 def visit_volunteer_hours() -> dict:
-    from .visits import Visit, visit_ledger_entries
-    from .volunteers import VolunteerHourEntry, ledger_rows, refresh_totals
-
     ledger = VolunteerHourEntry._get_collection()
     wanted = []
     for row in Visit._get_collection().find({"voided": False}, {"visited_at": 1, "mode": 1, "volunteer_members": 1},
@@ -130,9 +119,3 @@ def visit_volunteer_hours() -> dict:
         refresh_totals(list({line[0] for source in changed for line in stored.get(source, set()) | fresh.get(source, set())}))
     return {"志愿服务时数（探访）": len(changed)}
 
-
-def recompute(key: str) -> dict:
-    """Run every recomputer of the rule set ``key``: {what: records changed}."""
-    from .derived import recompute as run
-
-    return run(key)

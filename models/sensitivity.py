@@ -17,8 +17,8 @@ from mongoengine import Document, EmbeddedDocumentField, ListField
 from mongoengine.base import _document_registry
 
 from . import idnumber
+from .inputs import ID_NUMBER  # one marker: an ID-number field is sensitive and typed as one
 
-ID_NUMBER = "id_number"
 CONTENT = "content"
 #: An embedded document with an ID number among its fields (a parent): its text is
 #: shown with every ID number in it masked.

@@ -3,211 +3,30 @@ functions, which check the rules, write with the version check, and append the
 audit entry. Views, CLI commands, importers and tests all call these."""
 
 import contextlib
-import contextvars
-import datetime as dt
 
 from bson import ObjectId
-from mongoengine import (
-    DictField,
-    EmbeddedDocumentField,
-    FileField,
-    ListField,
-    NotUniqueError,
-    OperationError,
-    ReferenceField,
-    ValidationError,
-)
+from mongoengine import NotUniqueError, OperationError, ValidationError
 from mongoengine.base import BaseDocument
 from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
-from .audit import FieldChange, audit_entry
-from .base import WHOLE_RESULT, TrackedDocument, referenced_ids
+from . import write_hooks
+from .audit import AuditEntry, FieldChange, audit_entry
+from .base import TrackedDocument
+from .change_log import change_line, change_logs_from_trail
 from .clock import local_now
-from .derived import forget_pending, keep, mark_pending
+from .display import diff, display_value, field_label, labels_read_once
 from .errors import DomainError, DuplicateRecordError, StaleRecordError
 from .inputs import normalise_document
-from .money import FenField, format_yuan
-from .summaries import SUMMARY_LENGTH, insert_change_logs, replace_change_logs
+from .summaries import insert_change_logs, replace_change_logs
+from .write_hooks import forget_pending, keep, mark_pending
 
-MAX_AUDIT_VALUE = 500
+__all__ = ["check_record", "create_record", "create_records", "diff", "display_value", "recompute_for_rule_set",
+           "rebuild_change_logs", "restore_record", "snapshot", "update_record", "void_record"]
 
 
 def snapshot(doc: BaseDocument) -> dict:
     """The stored form of a document, to compare before and after a change."""
     return doc.to_mongo().to_dict()
-
-
-def _field_label(doc, name: str) -> str:
-    field = doc._fields.get(name) if hasattr(doc, "_fields") else None
-    db_to_name = getattr(doc, "_reverse_db_field_map", {}) or {}
-    if field is None and name in db_to_name:
-        field = doc._fields.get(db_to_name[name])
-    return (getattr(field, "verbose_name", None) or name) if field else name
-
-
-#: Labels of referenced records already read, while many records are written at once.
-_known_labels: contextvars.ContextVar[dict | None] = contextvars.ContextVar("known_labels", default=None)
-
-
-def _labels_of_references(docs: list) -> dict:
-    """The labels of every record the documents refer to, read with one query per referenced kind."""
-    return {(target, record.pk): str(record) for target, ids in referenced_ids(docs).items()
-            for record in target.objects(pk__in=list(ids)).batch_size(WHOLE_RESULT)}
-
-
-def _field_of(doc, name: str):
-    fields = getattr(doc, "_fields", None) or {}
-    field = fields.get(name)
-    if field is None:
-        reverse = getattr(doc, "_reverse_db_field_map", {}) or {}
-        field = fields.get(reverse.get(name, ""))
-    return field
-
-
-def _labels_of(target, ids: list) -> dict:
-    """{id: label} of records of ``target`` (from the labels already read while many records are written)."""
-    known = _known_labels.get()
-    if known is None:
-        return {d.pk: str(d) for d in target.objects(pk__in=ids)}
-    missing = [i for i in ids if (target, i) not in known]
-    if missing:
-        known.update({(target, d.pk): str(d) for d in target.objects(pk__in=missing)})
-    return {i: known[(target, i)] for i in ids if (target, i) in known}
-
-
-def _reference_label(doc, name: str, value) -> str | None:
-    field = _field_of(doc, name)
-    target = getattr(field, "document_type", None) if field is not None else None
-    if target is None and field is not None:
-        target = getattr(getattr(field, "field", None), "document_type", None)
-    if target is None:
-        return None
-    ids = value if isinstance(value, list) else [value]
-    found = _labels_of(target, ids)
-    return "、".join(found.get(i, "（已删除的记录）") for i in ids)
-
-
-def _choice_label(doc, name: str, value) -> str | None:
-    field = _field_of(doc, name)
-    choices = getattr(field, "choices", None) if field is not None else None
-    if not choices:
-        return None
-    pairs = {c[0]: c[1] for c in choices if isinstance(c, (tuple, list))}
-    return pairs.get(value)
-
-
-def display_value(doc, name: str, value) -> str:
-    """A value as a person reads it in the audit trail: choice labels, the names of the
-    records referred to, dates, lists joined with 、, an embedded record as its labelled
-    fields, a stored file by its name (never a code, an id or a checksum)."""
-    field = _field_of(doc, name)
-    if isinstance(field, DictField) and isinstance(value, dict) and hasattr(doc, "dict_key_labels"):
-        labels = doc.dict_key_labels(name)  # an archive's custom fields by their names, not their keys
-        value = {labels.get(k, k): v for k, v in value.items()}
-    text = _text(field, value) if field is not None else _plain(value)
-    if len(text) > MAX_AUDIT_VALUE:
-        text = text[: MAX_AUDIT_VALUE - 1] + "…"
-    return text
-
-
-def _text(field, value) -> str:
-    """``value`` as stored for ``field``, as a person reads it."""
-    if value is None or value == "" or value == [] or value == {}:
-        return ""
-    if isinstance(field, FenField):
-        return format_yuan(value)
-    if isinstance(field, ListField):
-        inner = field.field
-        if isinstance(inner, ReferenceField) and all(isinstance(v, ObjectId) for v in value):
-            found = _labels_of(inner.document_type, list(value))
-            return "、".join(found.get(v, "（已删除的记录）") for v in value)
-        parts = [_text(inner, v) for v in value]
-        joiner = "；" if isinstance(inner, EmbeddedDocumentField) else "、"
-        return joiner.join(p for p in parts if p)
-    if isinstance(field, EmbeddedDocumentField) and isinstance(value, dict):
-        return _embedded_text(field.document_type, value)
-    if isinstance(field, FileField):
-        return _file_name(field, value)
-    if isinstance(field, ReferenceField) and isinstance(value, ObjectId):
-        return _labels_of(field.document_type, [value]).get(value, "（已删除的记录）")
-    if isinstance(field, DictField) and isinstance(value, dict):
-        return "，".join(f"{k}：{_plain(v)}" for k, v in value.items() if not _blank(v))
-    pairs = {c[0]: c[1] for c in getattr(field, "choices", None) or () if isinstance(c, (tuple, list))}
-    if not isinstance(value, (list, dict)) and value in pairs:
-        return pairs[value]
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d %H:%M") if (value.hour or value.minute) else value.strftime("%Y-%m-%d")
-    return _plain(value)
-
-
-def _embedded_text(document_type, value: dict) -> str:
-    """An embedded record as "label：value" of each field a person fills in (fields without
-    a label, files, checksums and other bookkeeping declared ``audited=False`` left out)."""
-    parts = []
-    for name, inner in document_type._fields.items():
-        if name.startswith("_") or not getattr(inner, "verbose_name", None) or getattr(inner, "audited", True) is False \
-                or isinstance(inner, FileField):
-            continue
-        text = _text(inner, value.get(inner.db_field))
-        if text:
-            parts.append(f"{inner.verbose_name}：{text}")
-    return "，".join(parts)
-
-
-def _file_name(field, value) -> str:
-    """A stored file by its name."""
-    file_id = getattr(value, "grid_id", value)
-    if not isinstance(file_id, ObjectId):
-        return "文件"
-    from mongoengine.connection import get_db
-
-    found = get_db()[f"{field.collection_name}.files"].find_one({"_id": file_id}, {"filename": 1})
-    return (found or {}).get("filename") or "文件"
-
-
-def _plain(value) -> str:
-    if isinstance(value, dict):
-        return "，".join(f"{k}：{_plain(v)}" for k, v in value.items() if k != "_cls" and not _blank(v))
-    if isinstance(value, list):
-        return "、".join(_plain(v) for v in value if not _blank(v))
-    if isinstance(value, dt.datetime):
-        return value.strftime("%Y-%m-%d")
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-def _blank(value) -> bool:
-    return value is None or value is False or value == "" or value == [] or value == {}
-
-
-#: Fields every kind that has them derives from its other fields on each save.
-DERIVED_FIELDS = frozenset({"photo_hashes"})
-
-
-def diff(doc, before: dict, after: dict) -> list[FieldChange]:
-    """Field-by-field changes between two snapshots, bookkeeping left out."""
-    ignored = getattr(doc, "bookkeeping_fields", frozenset({"_id", "_cls"})) | getattr(
-        doc, "unaudited_fields", frozenset()) | DERIVED_FIELDS
-    changes = []
-    keys = list(after.keys()) + [k for k in before if k not in after]
-    for key in keys:
-        if key in ignored:
-            continue
-        old, new = before.get(key), after.get(key)
-        if old == new or (_blank(old) and _blank(new)):
-            continue
-        changes.append(
-            FieldChange(
-                field=key,
-                label=_field_label(doc, key),
-                old=display_value(doc, key, old),
-                new=display_value(doc, key, new),
-            )
-        )
-    return changes
 
 
 def _validate(doc: TrackedDocument) -> None:
@@ -222,7 +41,7 @@ def _validate(doc: TrackedDocument) -> None:
         errors = exc.errors or {}
         if errors:
             name, err = next(iter(errors.items()))
-            label = _field_label(doc, name)
+            label = field_label(doc, name)
             raise DomainError(f"{label}：{_validation_text(err)}", field=name) from exc
         raise DomainError(f"数据不合法：{exc.message}") from exc
     doc.check_rules()
@@ -269,26 +88,6 @@ def create_record(doc: TrackedDocument, actor, detail: str | None = None) -> Tra
     return doc
 
 
-def change_logs_from_trail(document_class, record_ids: list | None = None) -> dict:
-    """{record id: its short history, newest first} of the records of ``document_class``
-    (those of ``record_ids`` when given), from the audit trail: one read of the entries."""
-    from .audit import AuditEntry
-    from .users import display_names
-
-    lines: dict = {record_id: [] for record_id in record_ids or ()}
-    entries = AuditEntry.objects(collection=document_class._get_collection_name())
-    if record_ids is not None:
-        entries = entries.filter(record_id__in=[str(i) for i in record_ids])
-    entries = list(entries.order_by("-at", "-id").batch_size(WHOLE_RESULT))
-    names = display_names({entry.actor_name for entry in entries})
-    for entry in entries:
-        if entry.record_id and ObjectId.is_valid(entry.record_id):
-            kept = lines.setdefault(ObjectId(entry.record_id), [])
-            if len(kept) < SUMMARY_LENGTH:
-                kept.append(change_line(entry, names))
-    return lines
-
-
 def rebuild_change_logs(document_class) -> int:
     """Fill the short history of every record of ``document_class`` from the audit
     trail (an upgrade from records written before they kept one): one read of the
@@ -314,15 +113,6 @@ def save_entry(doc: TrackedDocument, entry) -> None:
     entry.save(force_insert=True)
 
 
-def change_line(entry, names: dict | None = None) -> dict:
-    """One audit entry as a record's short history shows it (who by name: the one the entry
-    carries when written, else from ``names``, login name -> name)."""
-    changed = "、".join(c.label or c.field for c in entry.changes[:8])
-    who = getattr(entry, "actor_display", None) or (names or {}).get(entry.actor_name) or entry.actor_name
-    return {"at": entry.at, "action": entry.action, "who": who,
-            "text": (changed and f"修改了：{changed}") or entry.detail or ""}
-
-
 BULK_BATCH = 1000
 
 
@@ -332,8 +122,6 @@ def create_records(docs: list[TrackedDocument], actor, checked: bool = False) ->
     All are checked before any is written (``checked``: by ``check_record`` just before,
     so not again); if the database refuses a batch, the records of this call already
     written are taken out again."""
-    from .audit import AuditEntry
-
     now = local_now()
     who = getattr(actor, "username", None) or "系统"
     for doc in docs:
@@ -345,11 +133,8 @@ def create_records(docs: list[TrackedDocument], actor, checked: bool = False) ->
     if not docs:
         return 0
     stored = [snapshot(doc) for doc in docs]  # what is inserted is what the audit entry describes
-    token = _known_labels.set(_labels_of_references(docs))  # one query per referenced kind, not per record
-    try:
+    with labels_read_once(docs):  # one query per referenced kind, not per record
         entries = [record_entry(doc, "create", actor, diff(doc, {}, son)) for doc, son in zip(docs, stored, strict=True)]
-    finally:
-        _known_labels.reset(token)
     collection = type(docs[0])._get_collection()
     note = mark_pending(collection.name, [doc.pk for doc in docs])
     try:
@@ -416,11 +201,9 @@ def update_record(doc: TrackedDocument, before: dict, expected_version: int, act
 
 
 def recompute_for_rule_set(rule_set) -> dict:
-    """Recompute every figure stored from ``rule_set`` (models.recompute) after it was saved,
-    and record it in the audit trail as the system's recomputation: {what: records changed}."""
-    from .recompute import recompute
-
-    changed = recompute(rule_set.key)
+    """Recompute every figure stored from ``rule_set`` (models.derived declares them) after it was
+    saved, and record it in the audit trail as the system's recomputation: {what: records changed}."""
+    changed = write_hooks.recompute(rule_set.key)
     summary = "、".join(f"{label} {count} 条" for label, count in changed.items()) or "没有依赖它的数据"
     audit_entry("recompute", None, collection=rule_set._get_collection_name(), record_id=rule_set.pk,
                 record_label=rule_set.audit_label(), detail=f"规则修改后重新计算已保存的数据：{summary}。"

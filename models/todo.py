@@ -218,10 +218,10 @@ def _entrustment(user, townships, rules) -> list[TodoItem]:
     """Children of the categories that need a 委托监护确认书 with none signed, or with one
     that expires within the lead time (its signing date plus its validity)."""
     from .assessments import add_months
-    from .visits import _category_ids
+    from .visits import category_ids
 
     today = local_today()
-    categories = _category_ids(list(rules["entrustment_categories"]))
+    categories = category_ids(list(rules["entrustment_categories"]))
     if not categories:
         return []
     months = int(rules["entrustment_valid_months"])

@@ -14,6 +14,7 @@ from mongoengine import (
 )
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .audit import FieldChange, write_audit
 from .base import DISTRICT_WIDE, TrackedDocument
 from .clock import local_now
 from .errors import DomainError
@@ -202,8 +203,6 @@ def record_login_attempt(user: User | LoginThrottle, success: bool, max_failures
 
 def set_user_password(user: User, password: str, actor) -> None:
     """Change a password (hashed), with an audit entry that says so but holds no secret."""
-    from .audit import FieldChange, write_audit
-
     user.set_password(password)
     result = User._get_collection().update_one(
         {"_id": user.pk}, {"$set": {"password_hash": user.password_hash}, "$inc": {"version": 1}}
@@ -222,3 +221,30 @@ def display_names(usernames) -> dict[str, str]:
         return {}
     return {u.username: u.display_name or u.username
             for u in User.objects(username__in=wanted).only("username", "display_name")}
+
+
+# ---------------------------------------------------------------- the audit trail by people's names
+
+#: Actions the start page's "recent activity" leaves out: opening a file is no change
+#: (the trail keeps them; a page of photos would push every change off the list).
+NOT_RECENT = ("download",)
+
+
+def people_names(entries) -> dict[str, str]:
+    """{login name: the person's name} for the entries' actors, with one query."""
+    return display_names(e.actor_name for e in entries)
+
+
+def actor_label(entry, names: dict[str, str]) -> str:
+    """Who made an entry, by name (an account that is gone, or the name typed in a
+    failed login, by the login name the entry keeps)."""
+    return names.get(entry.actor_name or "") or entry.actor_name or "系统"
+
+
+def recent_entries(query, limit: int = 10) -> list:
+    """The latest entries of ``query`` for the start page, each with ``who`` (a name)."""
+    entries = list(query.filter(action__nin=NOT_RECENT).order_by("-at", "-id").limit(limit))
+    names = people_names(entries)
+    for entry in entries:
+        entry.who = actor_label(entry, names)
+    return entries

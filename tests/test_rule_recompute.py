@@ -13,8 +13,8 @@ from models.archives import Archive
 from models.audit import AuditEntry
 from models.concerns import Concern
 from models.contracts import current_contract
+from models.derived import RECOMPUTERS, recompute
 from models.indicators import Indicator, Scope, measure
-from models.recompute import RECOMPUTERS, recompute
 from models.rules import RuleSet
 from models.services import create_record, snapshot, update_record
 from models.visits import (

@@ -56,6 +56,7 @@ from .base import (
     user_townships,
 )
 from .forms import DateOnlyField, HiddenFieldRule, PlainDateField, SecureForm, csrf_failed
+from .links import details_url
 from .uploads import PendingFileInput
 
 AGE_BANDS = (("0-5", "0–5岁"), ("6-15", "6–15岁"), ("16-17", "16–17岁"), ("18-59", "18–59岁"),
@@ -613,7 +614,7 @@ def timeline(record, summary: dict, risk_assessments=(), capability_assessments=
     for event in person_events(record.pk, summary):
         if event.get("field") and event.get("document"):
             event["text"] = visible_value(event["document"]._fields.get(event["field"]), event["text"], role)
-        events.append({**event, "url": url_for(f"{event['endpoint']}.details_view", id=event["record_id"])})
+        events.append({**event, "url": details_url(event["document"], event["record_id"])})
     events.sort(key=lambda e: e["at"], reverse=True)
     return events
 

@@ -4,14 +4,14 @@ import datetime as dt
 
 from flask import current_app, url_for
 
-from models.audit import ACTION_LABELS, AuditEntry, recent_entries
+from models.audit import ACTION_LABELS, AuditEntry
 from models.casework import GroupSeries
 from models.clock import local_today
 from models.contracts import current_contract
 from models.indicators import Indicator
 from models.named_lists import HOME_CARDS, named_list
 from models.reference import Township
-from models.users import ROLE_LABELS, User
+from models.users import ROLE_LABELS, User, recent_entries
 from models.visits import due_soon
 
 from .base import scope_query

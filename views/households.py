@@ -15,22 +15,23 @@ from models import idnumber
 from models.archives import KIND_LABELS, RISK_LABELS, STATUS_LABELS, Archive
 from models.base import ref_id
 from models.errors import DomainError
+from models.household_page import due_members, household_events
 from models.households import (
     HEAD,
     RELATION_LABELS,
     RELATIONS,
     add_member,
-    due_members,
-    household_events,
     member_archives,
     record_leaving,
 )
 from models.reference import Township
 from models.sensitivity import visible_value
 from models.users import User
+from models.visits import Visit
 
 from .base import SecureModelView, scope_query, user_townships
 from .forms import SecureForm, csrf_failed
+from .links import details_url
 
 
 def _member_count(view, context, model, name):
@@ -127,14 +128,14 @@ class HouseholdView(SecureModelView):
         events = household_events(household)
         services: dict = {}
         for event in events:
-            if event.get("endpoint") not in (None, "visit") and event.get("member"):
+            if event.get("document") not in (None, Visit) and event.get("member"):
                 for name in event["member"].split("、"):
                     services[name] = services.get(name, 0) + 1
         for event in events:
             if event.get("field") and event.get("document"):
                 event["text"] = visible_value(event["document"]._fields.get(event["field"]), event["text"], role)
-            if event.get("record_id") is not None and event.get("endpoint"):
-                event["url"] = url_for(f"{event['endpoint']}.details_view", id=event["record_id"])
+            if event.get("record_id") is not None and event.get("document"):
+                event["url"] = details_url(event["document"], event["record_id"])
         rows = []
         for member in household.members or []:
             pid = ref_id(member._data.get("person"))
