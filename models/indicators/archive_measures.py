@@ -18,7 +18,7 @@ from .engine import Evidence, Measurement, Scope, count_measure, entry, measures
 def scope_archives(scope: Scope) -> list[dict]:
     """Every archive in scope, with the fields the measures use: one read for all of them."""
     fields = {"_cls": 1, "name": 1, "township": 1, "categories": 1, "risk_level": 1, "archive_date": 1,
-              "complete": 1, "missing_items": 1, "status": 1, "worker": 1}
+              "complete": 1, "missing_items": 1, "status": 1, "worker": 1, "voided": 1}
     return scope.remembered("archives", lambda: list(Archive._get_collection().find(
         scope.scoped({}), fields, batch_size=WHOLE_RESULT)))
 
