@@ -16,7 +16,20 @@ CODE_CHECKS: list = []
 CATEGORY_DOMAINS = (("child", "儿童"), ("elderly", "老年人"), ("homeless", "流浪乞讨人员"), ("other", "其他"))
 
 
-class Township(TrackedDocument):
+class Coded:
+    """What the reference data share: shown by name; a second record with a code already
+    taken is refused naming the code (``code_label``: what the code is called)."""
+
+    code_label = "代码"
+
+    def __str__(self):
+        return self.name or ""
+
+    def duplicate_message(self, actor=None):
+        return f"{self.code_label} {self.code} 已存在。"
+
+
+class Township(Coded, TrackedDocument):
     """A township-level division (街道/乡镇): the unit of scoping."""
 
     code = StringField(required=True, unique=True, max_length=9, regex=r"^\d{9}$", verbose_name="区划代码")
@@ -28,15 +41,10 @@ class Township(TrackedDocument):
     meta = {"collection": "townships", "ordering": ["sort_order", "code"], "indexes": [("sort_order", "id")]}
     #: A township is scoped by itself: a user limited to some townships sees only those.
     scope_field = "id"
-
-    def __str__(self):
-        return self.name or ""
-
-    def duplicate_message(self, actor=None):
-        return f"区划代码 {self.code} 已存在。"
+    code_label = "区划代码"
 
 
-class Community(TrackedDocument):
+class Community(Coded, TrackedDocument):
     """A 社区 or 村委 under a township."""
 
     township = ReferenceField(Township, required=True, verbose_name="街道/乡镇")
@@ -50,9 +58,7 @@ class Community(TrackedDocument):
         "indexes": ["kind", ("township", "name")],
     }
     scope_field = "township"
-
-    def __str__(self):
-        return self.name or ""
+    code_label = "区划代码"
 
     def check_rules(self):
         if self.code and self.township and not self.code.startswith(self.township.code):
@@ -60,21 +66,10 @@ class Community(TrackedDocument):
                 f"社区/村委代码应以所属街道/乡镇代码 {self.township.code} 开头。", field="code"
             )
 
-    def duplicate_message(self, actor=None):
-        return f"区划代码 {self.code} 已存在。"
 
-
-class ReferredByCode:
-    """What a person category and a theme share: shown by name; a code others refer to
-    (rules, indicators) stays while they do, checked on save and on void (CODE_CHECKS)."""
-
-    code_label = "代码"
-
-    def __str__(self):
-        return self.name or ""
-
-    def duplicate_message(self, actor=None):
-        return f"{self.code_label} {self.code} 已存在。"
+class ReferredByCode(Coded):
+    """A person category or a theme: a code others refer to (rules, indicators) stays while
+    they do, checked on save and on void (CODE_CHECKS)."""
 
     def check_rules(self):
         for check in CODE_CHECKS:
