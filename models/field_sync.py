@@ -28,7 +28,16 @@ from .patrols import ACTIONS, CAMPAIGNS, Encounter, Patrol
 from .periods import period_bounds
 from .reference import Community, PersonCategory, Township
 from .services import create_record
-from .visits import CONTACT, VISIT_MODES, Visit, add_photo, discard_photos, due_filter, policies
+from .visits import (
+    CONTACT,
+    VISIT_MODES,
+    Visit,
+    add_photo,
+    discard_photos,
+    due_filter,
+    policies,
+    request_risk_review,
+)
 from .visits import current_key as current_period_key
 
 #: At most this many people and groups are kept on a phone (a worker's own caseload is far smaller).
@@ -287,8 +296,6 @@ def _sync_record(item, data, receipt, user, townships, max_bytes) -> dict:
         discard_photos(record, set())
         raise
     if receipt.kind == "visit":
-        from .visits import request_risk_review
-
         request_risk_review(record, user)
     _mark_synced(user, item_id)
     return answer(item_id, "saved", f"已保存：{record}", record=str(record.pk))

@@ -14,8 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .archives import Archive
+from .assessments import add_months
 from .clock import local_now, local_today
+from .concerns import Concern
+from .periods import period_bounds, previous_period
+from .reception import ReceptionContact
 from .rules import get_rules
+from .subsidy import SpotCheck
+from .visits import category_ids, current_key, due_filter, policies, tag_for
 
 
 @dataclass
@@ -80,9 +86,6 @@ def _visits(user, townships, rules) -> list[TodoItem]:
     """People due a visit in a current period that ends within the lead time, or who were
     missed in the previous period and are still not visited (each person once, by the
     soonest end)."""
-    from .periods import period_bounds, previous_period
-    from .visits import current_key, due_filter, policies, tag_for
-
     today = local_today()
     soon = today + dt.timedelta(days=int(rules["visit_due_soon_days"]))
     found: dict = {}
@@ -119,8 +122,6 @@ STEP_FIELDS = (("discovered", "report_due", "报告"), ("reported", "handle_due"
 @todo_kind("concerns", "儿童保护处置环节期限")
 def _concerns(user, townships, rules) -> list[TodoItem]:
     """Open protection responses whose current step's deadline is near or past."""
-    from .concerns import Concern
-
     now = local_now()
     warn = now + dt.timedelta(hours=int(rules["concern_warning_hours"]))
     raw = {"voided": False, "$or": [{"stage": stage, deadline: {"$lte": warn}} for stage, deadline, _ in STEP_FIELDS]}
@@ -173,8 +174,6 @@ def _reassessments(user, townships, rules) -> list[TodoItem]:
 
 @todo_kind("reception", "来访来电待跟进")
 def _reception(user, townships, rules) -> list[TodoItem]:
-    from .reception import ReceptionContact
-
     today = local_today()
     lead = dt.datetime.combine(today + dt.timedelta(days=int(rules["reception_lead_days"])), dt.time.max)
     raw = {"status": "open", "voided": False, "follow_up_due": {"$lte": lead}}
@@ -195,8 +194,6 @@ def _reception(user, townships, rules) -> list[TodoItem]:
 
 @todo_kind("rectification", "补贴抽查整改期限")
 def _rectification(user, townships, rules) -> list[TodoItem]:
-    from .subsidy import SpotCheck
-
     today = local_today()
     lead = dt.datetime.combine(today + dt.timedelta(days=int(rules["rectification_lead_days"])), dt.time.max)
     raw = {"status": "rectifying", "voided": False, "rectification_due": {"$lte": lead}}
@@ -217,9 +214,6 @@ def _rectification(user, townships, rules) -> list[TodoItem]:
 def _entrustment(user, townships, rules) -> list[TodoItem]:
     """Children of the categories that need a 委托监护确认书 with none signed, or with one
     that expires within the lead time (its signing date plus its validity)."""
-    from .assessments import add_months
-    from .visits import category_ids
-
     today = local_today()
     categories = category_ids(list(rules["entrustment_categories"]))
     if not categories:
