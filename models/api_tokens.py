@@ -17,6 +17,7 @@ from .base import DISTRICT_WIDE, TrackedDocument
 from .clock import local_now
 from .errors import DomainError
 from .reference import Township
+from .services import create_record
 from .users import ROLES, allowed
 
 TOKEN_PREFIX = "mzapi_"
@@ -80,8 +81,6 @@ def issue(token: ApiToken) -> str:
 
 
 def create_token(name: str, role: str, townships: list, actor, note: str = "") -> tuple[ApiToken, str]:
-    from .services import create_record
-
     token = ApiToken(name=(name or "").strip(), role=role, townships=list(townships or []), note=note or None)
     secret = issue(token)
     return create_record(token, actor), secret

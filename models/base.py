@@ -1,6 +1,7 @@
 """The base of every editable record: a version for optimistic locking, who
 created and changed it, and voiding instead of deleting."""
 
+from bson import DBRef, ObjectId
 from mongoengine import (
     BooleanField,
     DateTimeField,
@@ -9,6 +10,8 @@ from mongoengine import (
     IntField,
     StringField,
 )
+from mongoengine.base import _document_registry
+from mongoengine.connection import get_connection
 
 #: Cursor batch size for reads that need the whole result at once: one reply up
 #: to this many rows instead of a getMore per default batch of 101, so a page's
@@ -27,8 +30,6 @@ def server_scans_collections() -> bool:
     count it, rather than asking a count and a page. MongoDB answers both from its
     indexes, and so does the local database (its planner sends the count and the
     sorted, limited page to PostgreSQL, where the GIN twins of the indexes serve them)."""
-    from mongoengine.connection import get_connection
-
     client = get_connection()
     key = id(client)
     if key not in _scanning_servers:
@@ -57,8 +58,6 @@ def by_id(document_class, pk):
 def referenced_ids(records: list, skip: tuple = ()) -> dict:
     """{referenced document class: ids} of every reference the records hold (lists
     included), so that each kind can be read once; kinds in ``skip`` are left out."""
-    from bson import DBRef, ObjectId
-
     wanted: dict = {}
     for record in records:
         for name, field in record._fields.items():
@@ -165,8 +164,6 @@ class FollowUp(EmbeddedDocument):
 
 def _root_classes() -> dict:
     """{collection name: the root document class stored in it}."""
-    from mongoengine.base import _document_registry
-
     roots = {}
     for document_class in _document_registry.values():
         if document_class._meta.get("abstract") or not issubclass(document_class, Document):

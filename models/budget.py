@@ -13,10 +13,12 @@ from mongoengine import (
 )
 
 from .base import DISTRICT_WIDE, TrackedDocument, ref_id
+from .clock import local_today
 from .contracts import Contract
 from .errors import DomainError
 from .money import FenField, format_yuan, yuan_decimal
-from .periods import period_keys
+from .periods import period_keys, period_label
+from .spreadsheets import DATE, PERCENT, YUAN, Column, Row, Sheet, TitleBlock, write_workbook
 
 LINE_KINDS = (("staff", "人员经费"), ("activities", "活动经费"), ("materials", "物资费用"), ("publicity", "宣传费用"),
               ("adoption", "收养评估（据实结算）"), ("training", "培训督导"), ("office", "办公运营"), ("other", "其他"))
@@ -212,10 +214,6 @@ def budget_workbook(contract: Contract, made_by: str = "", today: dt.date | None
     month, the expense ledger (streamed) and the transfers. Amounts in yuan as
     exact decimals with the ¥ format; the execution rate ((paid + committed) /
     budget, as on the budget page) as a share."""
-    from .clock import local_today
-    from .periods import period_label
-    from .spreadsheets import DATE, PERCENT, YUAN, Column, Row, Sheet, TitleBlock, write_workbook
-
     summary = budget_summary(contract)
     state_labels = dict(EXPENSE_STATES)
     amounts = ("planned", "transfer_in", "transfer_out", "budget", "paid", "committed", "remaining")

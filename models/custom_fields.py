@@ -6,6 +6,7 @@ import secrets
 from mongoengine import BooleanField, IntField, StringField
 
 from .base import DISTRICT_WIDE, TrackedDocument
+from .dates import parse_date
 from .errors import DomainError
 
 FIELD_KINDS = (("text", "文本"), ("number", "数字"), ("date", "日期"), ("choice", "单选"), ("bool", "是/否"))
@@ -56,7 +57,6 @@ class CustomField(TrackedDocument):
         if self.kind == "date":
             if isinstance(raw, (dt.date, dt.datetime)):
                 return raw.strftime("%Y-%m-%d")
-            from .dates import parse_date
 
             day = parse_date(str(raw))
             if day is None:

@@ -14,12 +14,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import idnumber
-from .archives import Archive, age_on
+from .archives import KIND_KEYS, Archive, age_on
+from .assessments import add_months
 from .base import WHOLE_RESULT
 from .clock import local_today
 from .errors import DomainError
 from .named_lists import named
 from .reference import PersonCategory
+from .rules import get_rules, seed_rules
+from .visits import Visit
 
 #: What the checks read of an archive.
 FIELDS = ("_cls", "name", "name_pinyin", "sex", "birth_date", "id_number", "township", "categories", "worker",
@@ -28,8 +31,6 @@ FIELDS = ("_cls", "name", "name_pinyin", "sex", "birth_date", "id_number", "town
 
 def settings() -> dict:
     """The thresholds in force (an admin's stored copy of the rules that predates them: the seed's)."""
-    from .rules import get_rules, seed_rules
-
     return get_rules("archive_rules").get("data_quality") or seed_rules("archive_rules")["data_quality"]
 
 
@@ -139,8 +140,6 @@ def _archive():
 
 
 def _visit():
-    from .visits import Visit
-
     return Visit
 
 
@@ -234,9 +233,6 @@ def _no_worker(snap: Snapshot) -> Finding:
 
 @check("not_visited", "长期未探访", help="超过规定月数没有计入的入户探访（从最近一次探访或建档日期算起）。")
 def _not_visited(snap: Snapshot) -> Finding:
-    from .archives import KIND_KEYS
-    from .assessments import add_months
-
     months = int(snap.settings["not_visited_months"])
     kinds = set(snap.settings["not_visited_kinds"])
     cutoff = add_months(dt.datetime.combine(snap.today, dt.time()), -months)
@@ -251,8 +247,6 @@ def _not_visited(snap: Snapshot) -> Finding:
 
 @check("photo_reused", "照片在多次探访中重复使用", document=_visit, help="同一张照片（内容摘要相同）出现在不止一次探访中。")
 def _photo_reused(snap: Snapshot) -> Finding:
-    from .visits import Visit
-
     rows = list(Visit._get_collection().find({"voided": False}, {"photo_hashes": 1, "township": 1},
                                              batch_size=WHOLE_RESULT))
     used = defaultdict(set)

@@ -5,6 +5,7 @@ import os
 import warnings
 
 from mongoengine.fields import GridFSProxy
+from PIL import Image, UnidentifiedImageError
 
 from .errors import DomainError
 
@@ -57,8 +58,6 @@ def _too_large(field: str | None) -> DomainError:
 def sniff_image(data: bytes, field: str | None = None) -> str | None:
     """The MIME type of an image, read from its content (not its name), or None.
     A picture over the pixel limit is refused (DomainError) before it is decoded."""
-    from PIL import Image, UnidentifiedImageError
-
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the limit below is ours

@@ -5,6 +5,7 @@ the photo again. Files nobody came back for are removed after a while."""
 
 import datetime as dt
 
+from bson import ObjectId
 from mongoengine import DateTimeField, Document, FileField, IntField, ObjectIdField, StringField
 
 from .base import DISTRICT_WIDE
@@ -85,6 +86,4 @@ def clean_stale(max_age_hours: int) -> int:
 
 
 def _is_id(value) -> bool:
-    from bson import ObjectId
-
     return isinstance(value, str) and ObjectId.is_valid(value)

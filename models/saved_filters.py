@@ -8,6 +8,7 @@ from mongoengine import ReferenceField, StringField
 
 from .base import DISTRICT_WIDE, TrackedDocument
 from .errors import DomainError
+from .services import create_record, snapshot, update_record, void_record
 from .users import User
 
 #: The arguments of a list address that a saved filter keeps (not the page it was on).
@@ -47,8 +48,6 @@ def saved_filters(user, view: str) -> list[SavedFilter]:
 
 def save_filter(user, view: str, name: str, pairs) -> SavedFilter:
     """Keep the filters of ``pairs`` under ``name`` for ``user`` on list ``view`` (replacing a filter of that name)."""
-    from .services import create_record, snapshot, update_record
-
     name = (name or "").strip()
     query = filter_query(pairs)
     same = SavedFilter.objects(owner=user.pk, view=view, name=name, voided=False).first() if name else None
@@ -64,8 +63,6 @@ def save_filter(user, view: str, name: str, pairs) -> SavedFilter:
 
 def remove_filter(user, pk) -> SavedFilter:
     """Put away one of the user's saved filters (voided, kept in the audit trail)."""
-    from .services import void_record
-
     saved = SavedFilter.objects(pk=pk, owner=user.pk, voided=False).first()
     if saved is None:
         raise DomainError("该常用筛选不存在或已删除。")

@@ -14,10 +14,11 @@ from .audit import AuditEntry, FieldChange, audit_entry
 from .base import TrackedDocument
 from .change_log import change_line, change_logs_from_trail
 from .clock import local_now
-from .display import diff, display_value, field_label, labels_read_once
+from .display import diff, display_value, labels_read_once
 from .errors import DomainError, DuplicateRecordError, StaleRecordError
 from .inputs import normalise_document
 from .summaries import insert_change_logs, replace_change_logs
+from .validation import refusal
 from .write_hooks import forget_pending, keep, mark_pending
 
 __all__ = ["check_record", "create_record", "create_records", "diff", "display_value", "recompute_for_rule_set",
@@ -38,12 +39,10 @@ def _validate(doc: TrackedDocument) -> None:
     try:
         doc.validate()
     except ValidationError as exc:
-        errors = exc.errors or {}
-        if errors:
-            name, err = next(iter(errors.items()))
-            label = field_label(doc, name)
-            raise DomainError(f"{label}：{_validation_text(err)}", field=name) from exc
-        raise DomainError(f"数据不合法：{exc.message}") from exc
+        name = next(iter(exc.errors or {}), None)
+        if name is None:
+            raise DomainError("数据不合法，请检查填写的内容。") from exc
+        raise DomainError(refusal(doc, name), field=name) from exc
     doc.check_rules()
 
 
@@ -51,17 +50,6 @@ def check_record(doc: TrackedDocument) -> None:
     """Run every check saving ``doc`` runs (derived fields, field validation, domain rules)
     without writing anything: a preview then refuses exactly what a save would."""
     _validate(doc)
-
-
-def _validation_text(err) -> str:
-    message = getattr(err, "message", None) or str(err)
-    if "required" in message.lower():
-        return "必填"
-    if "not a valid" in message.lower() or "invalid" in message.lower() or "regex" in message.lower():
-        return "格式不正确"
-    if "choice" in message.lower():
-        return "不在可选范围内"
-    return message
 
 
 def create_record(doc: TrackedDocument, actor, detail: str | None = None) -> TrackedDocument:

@@ -14,8 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from .archives import Archive
+from .assessments import add_months
 from .clock import local_now, local_today
+from .concerns import Concern
+from .periods import period_bounds, previous_period
+from .reception import ReceptionContact
 from .rules import get_rules
+from .subsidy import SpotCheck
+from .visits import category_ids, current_key, due_filter, policies, tag_for
 
 
 @dataclass
@@ -71,6 +77,36 @@ def _day(value) -> dt.date | None:
     return value.date() if isinstance(value, dt.datetime) else value
 
 
+def _lead(rules, days: str) -> dt.datetime:
+    """The end of the day the lead time ``rules[days]`` reaches from today."""
+    return dt.datetime.combine(local_today() + dt.timedelta(days=int(rules[days])), dt.time.max)
+
+
+def _for_record(kind: str, row: dict, title: str, detail: str, endpoint: str, due=None, overdue=None,
+                owner: str = "worker") -> TodoItem:
+    """An item about one stored record (``row``), opened on its page ``endpoint``; overdue when
+    ``due`` is past (unless said)."""
+    if overdue is None:
+        overdue = due is not None and due < local_today()
+    return TodoItem(kind, title, detail, endpoint, {"id": str(row["_id"])}, due, overdue, row.get(owner), row["_id"])
+
+
+def _rows_due(document, raw: dict, due_field: str, fields: tuple, user, townships, rules, lead_days: str,
+              owner: str | None = None):
+    """(row, due day) of the records of ``document`` matching ``raw`` whose ``due_field`` is past
+    or within the lead time ``rules[lead_days]``, soonest first, in the user's townships (and, for
+    a worker, their own by ``owner``): one read, at most the listed number."""
+    raw = {**raw, due_field: {"$lte": _lead(rules, lead_days)}}
+    if townships is not None and "township" not in raw:
+        raw["township"] = {"$in": list(townships)}
+    if owner and _mine(user):
+        raw[owner] = user.pk
+    rows = document._get_collection().find(raw, {**dict.fromkeys(fields, 1), due_field: 1}).sort(
+        [(due_field, 1), ("_id", 1)]).limit(_limit(rules))
+    for row in rows:
+        yield row, row[due_field].date()
+
+
 EDIT_ENDPOINTS = {"Archive.ChildArchive": "childarchive", "Archive.ElderlyArchive": "elderlyarchive",
                   "Archive.HomelessArchive": "homelessarchive"}
 
@@ -80,9 +116,6 @@ def _visits(user, townships, rules) -> list[TodoItem]:
     """People due a visit in a current period that ends within the lead time, or who were
     missed in the previous period and are still not visited (each person once, by the
     soonest end)."""
-    from .periods import period_bounds, previous_period
-    from .visits import current_key, due_filter, policies, tag_for
-
     today = local_today()
     soon = today + dt.timedelta(days=int(rules["visit_due_soon_days"]))
     found: dict = {}
@@ -119,8 +152,6 @@ STEP_FIELDS = (("discovered", "report_due", "报告"), ("reported", "handle_due"
 @todo_kind("concerns", "儿童保护处置环节期限")
 def _concerns(user, townships, rules) -> list[TodoItem]:
     """Open protection responses whose current step's deadline is near or past."""
-    from .concerns import Concern
-
     now = local_now()
     warn = now + dt.timedelta(hours=int(rules["concern_warning_hours"]))
     raw = {"voided": False, "$or": [{"stage": stage, deadline: {"$lte": warn}} for stage, deadline, _ in STEP_FIELDS]}
@@ -149,77 +180,42 @@ def _concerns(user, townships, rules) -> list[TodoItem]:
 def _reassessments(user, townships, rules) -> list[TodoItem]:
     """Elderly people whose capability reassessment is due (the standard's months after the
     last), and children a visit suggested another risk level for."""
-    today = local_today()
-    lead = dt.datetime.combine(today + dt.timedelta(days=int(rules["reassessment_lead_days"])), dt.time.max)
-    collection = Archive._get_collection()
-    elderly = {**_archive_scope(user, townships), "_cls": "Archive.ElderlyArchive",
-               "next_assessment_due": {"$lte": lead}}
-    items = []
-    for row in collection.find(elderly, {"name": 1, "worker": 1, "next_assessment_due": 1}).sort(
-            [("next_assessment_due", 1), ("_id", 1)]).limit(_limit(rules)):
-        due = row["next_assessment_due"].date()
-        items.append(TodoItem("reassessments", row.get("name") or "", f"能力评估复评：{due:%Y-%m-%d} 前",
-                              "elderlyarchive.capability_view", {"id": str(row["_id"])}, due, due < today,
-                              row.get("worker"), row["_id"]))
+    elderly = {**_archive_scope(user, townships), "_cls": "Archive.ElderlyArchive"}
+    items = [_for_record("reassessments", row, row.get("name") or "", f"能力评估复评：{due:%Y-%m-%d} 前",
+                         "elderlyarchive.capability_view", due)
+             for row, due in _rows_due(Archive, elderly, "next_assessment_due", ("name", "worker"), user, townships,
+                                       rules, "reassessment_lead_days")]
     children = {**_archive_scope(user, townships), "_cls": "Archive.ChildArchive",
                 "risk_review_requested": {"$nin": [None, ""]}}
-    for row in collection.find(children, {"name": 1, "worker": 1, "risk_review_requested": 1}).sort(
+    for row in Archive._get_collection().find(children, {"name": 1, "worker": 1, "risk_review_requested": 1}).sort(
             [("name", 1), ("_id", 1)]).limit(_limit(rules)):
-        items.append(TodoItem("reassessments", row.get("name") or "", f"风险等级重新评估：{row['risk_review_requested']}",
-                              "childarchive.risk_view", {"id": str(row["_id"])}, None, False, row.get("worker"),
-                              row["_id"]))
+        items.append(_for_record("reassessments", row, row.get("name") or "",
+                                 f"风险等级重新评估：{row['risk_review_requested']}", "childarchive.risk_view"))
     return items
 
 
 @todo_kind("reception", "来访来电待跟进")
 def _reception(user, townships, rules) -> list[TodoItem]:
-    from .reception import ReceptionContact
-
-    today = local_today()
-    lead = dt.datetime.combine(today + dt.timedelta(days=int(rules["reception_lead_days"])), dt.time.max)
-    raw = {"status": "open", "voided": False, "follow_up_due": {"$lte": lead}}
-    if townships is not None:
-        raw["township"] = {"$in": list(townships)}
-    if _mine(user):
-        raw["handled_by"] = user.pk
-    items = []
-    for row in ReceptionContact._get_collection().find(raw, {"caller_name": 1, "matter": 1, "follow_up_due": 1,
-                                                             "handled_by": 1}).sort(
-            [("follow_up_due", 1), ("_id", 1)]).limit(_limit(rules)):
-        due = row["follow_up_due"].date()
-        items.append(TodoItem("reception", row.get("caller_name") or "", f"跟进期限 {due:%Y-%m-%d}："
-                              f"{(row.get('matter') or '')[:30]}", "reception.edit_view", {"id": str(row["_id"])},
-                              due, due < today, row.get("handled_by"), row["_id"]))
-    return items
+    rows = _rows_due(ReceptionContact, {"status": "open", "voided": False}, "follow_up_due",
+                     ("caller_name", "matter", "handled_by"), user, townships, rules, "reception_lead_days",
+                     owner="handled_by")
+    return [_for_record("reception", row, row.get("caller_name") or "",
+                        f"跟进期限 {due:%Y-%m-%d}：{(row.get('matter') or '')[:30]}", "reception.edit_view", due,
+                        owner="handled_by") for row, due in rows]
 
 
 @todo_kind("rectification", "补贴抽查整改期限")
 def _rectification(user, townships, rules) -> list[TodoItem]:
-    from .subsidy import SpotCheck
-
-    today = local_today()
-    lead = dt.datetime.combine(today + dt.timedelta(days=int(rules["rectification_lead_days"])), dt.time.max)
-    raw = {"status": "rectifying", "voided": False, "rectification_due": {"$lte": lead}}
-    if townships is not None:
-        raw["township"] = {"$in": list(townships)}
-    if _mine(user):
-        raw["assigned_to"] = user.pk
-    items = []
-    for row in SpotCheck._get_collection().find(raw, {"rectification_due": 1, "assigned_to": 1, "kind": 1}).sort(
-            [("rectification_due", 1), ("_id", 1)]).limit(_limit(rules)):
-        due = row["rectification_due"].date()
-        items.append(TodoItem("rectification", "补贴抽查", f"整改期限 {due:%Y-%m-%d}", "spotcheck.edit_view",
-                              {"id": str(row["_id"])}, due, due < today, row.get("assigned_to"), row["_id"]))
-    return items
+    rows = _rows_due(SpotCheck, {"status": "rectifying", "voided": False}, "rectification_due",
+                     ("assigned_to", "kind"), user, townships, rules, "rectification_lead_days", owner="assigned_to")
+    return [_for_record("rectification", row, "补贴抽查", f"整改期限 {due:%Y-%m-%d}", "spotcheck.edit_view", due,
+                        owner="assigned_to") for row, due in rows]
 
 
 @todo_kind("entrustment", "委托监护确认书缺失或到期")
 def _entrustment(user, townships, rules) -> list[TodoItem]:
     """Children of the categories that need a 委托监护确认书 with none signed, or with one
     that expires within the lead time (its signing date plus its validity)."""
-    from .assessments import add_months
-    from .visits import category_ids
-
     today = local_today()
     categories = category_ids(list(rules["entrustment_categories"]))
     if not categories:
@@ -241,8 +237,8 @@ def _entrustment(user, townships, rules) -> list[TodoItem]:
         else:
             due = add_months(signed, months).date()
             what, overdue = f"委托监护确认书 {due:%Y-%m-%d} 到期，请续签", due < today
-        items.append(TodoItem("entrustment", row.get("name") or "", what, "childarchive.edit_view",
-                              {"id": str(row["_id"])}, due, overdue, row.get("worker"), row["_id"]))
+        items.append(_for_record("entrustment", row, row.get("name") or "", what, "childarchive.edit_view", due,
+                                 overdue))
     return items
 
 
@@ -253,9 +249,8 @@ def _incomplete(user, townships, rules) -> list[TodoItem]:
     for row in Archive._get_collection().find(raw, {"_cls": 1, "name": 1, "worker": 1, "missing_items": 1}).sort(
             [("name", 1), ("_id", 1)]).limit(_limit(rules)):
         endpoint = EDIT_ENDPOINTS.get(row.get("_cls"), "archive")
-        items.append(TodoItem("incomplete", row.get("name") or "", "缺：" + "、".join(row.get("missing_items") or []),
-                              f"{endpoint}.edit_view", {"id": str(row["_id"])}, None, False, row.get("worker"),
-                              row["_id"]))
+        items.append(_for_record("incomplete", row, row.get("name") or "",
+                                 "缺：" + "、".join(row.get("missing_items") or []), f"{endpoint}.edit_view"))
     return items
 
 

@@ -6,12 +6,35 @@ import datetime as dt
 import random
 
 from models import idnumber
+from models.activities import Attendee, CommunityEvent, EventVolunteer, Training
 from models.archives import ChildArchive, ElderlyArchive, HomelessArchive, ParentInfo
 from models.audit import write_audit
 from models.base import ref_id
+from models.budget import BudgetLine, Expense
+from models.casework import Case, CaseSession, GroupSeries, GroupSession, StageDocument
 from models.clock import local_now, local_today
-from models.reference import Community, PersonCategory, Township
+from models.contracts import current_contract
+from models.errors import DomainError
+from models.escorts import ReturneeEscort
+from models.money import parse_yuan
+from models.patrols import Encounter, Patrol
+from models.publicity import PublicityActivity
+from models.reception import DutyDay, ReceptionContact
+from models.reference import Community, PersonCategory, ThemeTag, Township
+from models.services import create_record, snapshot, update_record
+from models.staffing import StaffMember
+from models.subsidy import SubsidyItem, draw_sample
+from models.summaries import RecordSummary
 from models.users import User
+from models.visits import (
+    Visit,
+    last_counted_visits,
+    period_counts,
+    rebuild_visit_tallies,
+    recent_visit_events,
+    visit_tags,
+)
+from models.volunteers import Volunteer, VolunteerHourEntry, VolunteerTeam, refresh_totals
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董潘袁蔡蒋余于杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚华玉萍红娥玲芬燕彬鑫宇浩然子涵欣怡梓轩一诺思雨佳琪俊雨泽"
@@ -166,9 +189,6 @@ def _mark_visited(visits: list[dict]) -> None:
     """Set ``visited_periods`` on the archives just visited and their latest visits in
     their summaries, in bulk: the archives are read once and written back whole (a
     per-archive update is slow on the local database)."""
-    from models.summaries import RecordSummary
-    from models.visits import last_counted_visits, period_counts, recent_visit_events, visit_tags
-
     recent = recent_visit_events(visits)
     tallies = period_counts(visits, list(recent))
     collection = ChildArchive._get_collection()
@@ -210,14 +230,6 @@ MATTERS = [("policy", "咨询低保申请条件"), ("child", "反映邻居家孩
 def generate_operations(seed: int = 2026) -> dict[str, int]:
     """A budget split and expenses, a month of duty roster, reception contacts
     and escort requests, through the service layer (few records, all checked)."""
-    from models.budget import BudgetLine, Expense
-    from models.contracts import current_contract
-    from models.errors import DomainError
-    from models.escorts import ReturneeEscort
-    from models.money import parse_yuan
-    from models.reception import DutyDay, ReceptionContact
-    from models.services import create_record, snapshot, update_record
-
     rng = random.Random(seed)
     contract = current_contract()
     counts = {"expenses": 0, "duty_days": 0, "reception": 0, "escorts": 0}
@@ -292,9 +304,6 @@ def generate_operations(seed: int = 2026) -> dict[str, int]:
 def generate_visits_and_patrols(seed: int = 2026, weeks: int = 12, visits_per_person: tuple = (1, 3),
                                 share_visited: float = 2 / 3) -> dict[str, int]:
     """Visits to part of the due people and about two patrols a week, over the last weeks."""
-    from models.patrols import Encounter, Patrol
-    from models.visits import Visit, rebuild_visit_tallies
-
     rng = random.Random(seed)
     staff = list(User.objects(role="staff", active=True, voided=False)) or list(User.objects(active=True))
     people = list(ChildArchive._get_collection().find(
@@ -349,13 +358,6 @@ def _stamp(document, now):
 def generate_services(size: int = 200, seed: int = 2026) -> dict[str, int]:
     """Service records in bulk (cases, groups, events, trainings, volunteers,
     publicity): about ``size`` records over the past months, written in batches."""
-    from models.activities import Attendee, CommunityEvent, EventVolunteer, Training
-    from models.casework import Case, CaseSession, GroupSeries, GroupSession, StageDocument
-    from models.publicity import PublicityActivity
-    from models.reference import ThemeTag
-    from models.staffing import StaffMember
-    from models.volunteers import Volunteer, VolunteerHourEntry, VolunteerTeam, refresh_totals
-
     rng = random.Random(seed)
     now = local_now()
     today = local_today()
@@ -457,8 +459,6 @@ def generate_services(size: int = 200, seed: int = 2026) -> dict[str, int]:
 
 def _generate_subsidy(rng, townships, staff, now) -> dict[str, int]:
     """Subsidy results and services, and one sample of each drawn from them."""
-    from models.subsidy import SubsidyItem, draw_sample
-
     if SubsidyItem.objects.first() is not None:
         return {}
     today = local_today()

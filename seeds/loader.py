@@ -3,10 +3,16 @@
 Idempotent: a record that exists (by its code) is left as it is, so an
 admin's edits in the app are never overwritten; only missing rows are added."""
 
+import datetime as dt
 import json
 from pathlib import Path
 
-from models.reference import Community, PersonCategory, Township
+from models.budget import BudgetLine
+from models.contracts import Contract
+from models.indicators import Indicator
+from models.money import parse_yuan
+from models.reference import Community, PersonCategory, ThemeTag, Township
+from models.rules import RULE_SETS, SEED_FILES, RuleSet
 from models.services import create_record
 
 SEED_DIR = Path(__file__).resolve().parent
@@ -48,8 +54,6 @@ def load_categories() -> int:
 
 
 def load_themes() -> int:
-    from models.reference import ThemeTag
-
     known = {t.code for t in ThemeTag.objects.only("code")}
     added = 0
     for order, row in enumerate(read_seed("themes.json")["themes"], start=1):
@@ -60,8 +64,6 @@ def load_themes() -> int:
 
 
 def load_rule_sets() -> int:
-    from models.rules import RULE_SETS, SEED_FILES, RuleSet
-
     known = {r.key for r in RuleSet.objects.only("key")}
     added = 0
     for key in RULE_SETS:
@@ -74,12 +76,6 @@ def load_rule_sets() -> int:
 
 def load_contract() -> int:
     """The default contract and its budget lines (by name; edits are kept)."""
-    import datetime as dt
-
-    from models.budget import BudgetLine
-    from models.contracts import Contract
-    from models.money import parse_yuan
-
     data = read_seed("contract.json")
     fields = dict(data["contract"])
     added = 0
@@ -99,9 +95,6 @@ def load_contract() -> int:
 
 def load_indicators() -> int:
     """The contract's indicators (by code; an admin's edits are kept)."""
-    from models.contracts import Contract
-    from models.indicators import Indicator
-
     data = read_seed("indicators.json")
     contract = Contract.objects(name=data["contract"]).first()
     if contract is None:

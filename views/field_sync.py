@@ -9,7 +9,8 @@ from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
 from models.errors import DomainError
-from models.field_sync import KINDS, phone_data, sync_items
+from models.field_sync import KINDS, sync_items
+from models.phone_data import phone_data
 
 from .base import SecureView, user_townships
 from .drafts import draft_owner
