@@ -13,7 +13,8 @@ from markupsafe import Markup, escape
 from mongoengine.base import BaseList
 from wtforms.validators import Optional
 
-from models.money import FenField, format_yuan
+from models.display import bool_text, date_text, display_value, list_text
+from models.money import FenField
 from models.sensitivity import ID_NUMBER, sensitivity, visible_value
 from models.users import display_names
 
@@ -21,23 +22,15 @@ from ..forms import DateOnlyField, YuanField
 from .scoping import current_role
 
 
-def format_datetime(value):
-    if value is None:
-        return ""
-    if isinstance(value, dt.datetime) and (value.hour or value.minute or value.second):
-        return value.strftime("%Y-%m-%d %H:%M")
-    return value.strftime("%Y-%m-%d")
-
-
 def format_bool(view, value, name=None):
-    return "是" if value else "否"
+    return bool_text(value)
 
 
 def format_list(view, value, name=None):
     items = [v for v in value if v is not None]
     if items and all(isinstance(v, mongoengine.EmbeddedDocument) for v in items):
         return Markup("<br>".join(str(escape(str(v))) for v in items))  # one line per session, encounter, ...
-    return "、".join(str(v) for v in items)
+    return list_text(items)
 
 
 def format_embedded(view, value, name=None):
@@ -48,8 +41,8 @@ def format_embedded(view, value, name=None):
 def _type_formatters():
     formatters = dict(DEFAULT_FORMATTERS)
     formatters[bool] = format_bool
-    formatters[dt.datetime] = lambda view, value, name=None: format_datetime(value)
-    formatters[dt.date] = lambda view, value, name=None: format_datetime(value)
+    formatters[dt.datetime] = lambda view, value, name=None: date_text(value)
+    formatters[dt.date] = lambda view, value, name=None: date_text(value)
     formatters[list] = format_list
     formatters[BaseList] = format_list
     formatters[mongoengine.EmbeddedDocument] = format_embedded
@@ -113,21 +106,15 @@ def person_name(view, context, model, name):
     return names.get(login) or login or ""
 
 
-def _choice_labels(labels: dict):
-    @reads_its_column_only
-    def format_choices(view, context, model, name):
-        return "、".join(labels.get(v, v) for v in getattr(model, name, None) or [])
-
-    return format_choices
-
-
-def _yuan_formatter(view, context, model, name):
-    return format_yuan(getattr(model, name, None))
+def displayed(view, context, model, name):
+    """A column shown as ``models.display`` writes it (a list of choices by their labels, money in 元)."""
+    return display_value(type(model), name, getattr(model, name, None))
 
 
 @reads_its_column_only
-def _yuan_export_formatter(view, context, model, name):
-    return format_yuan(getattr(model, name, None), symbol=False)
+def exported(view, context, model, name):
+    """A column exported as ``models.display`` writes it (money without the ¥: the column says 元)."""
+    return display_value(type(model), name, getattr(model, name, None), symbol=False)
 
 
 class Columns:
@@ -146,9 +133,9 @@ class Columns:
             inner_choices = getattr(getattr(field, "field", None), "choices", None)
             if isinstance(field, mongoengine.ListField) and inner_choices:
                 # Flask-Admin's choice lookup cannot take a list: label each item instead.
-                labels_of = _choice_labels(dict(inner_choices))
-                for group in (list_formatters, detail_formatters, export_formatters):
-                    group.setdefault(name, labels_of)
+                for group, formatter in ((list_formatters, displayed), (detail_formatters, displayed),
+                                         (export_formatters, exported)):
+                    group.setdefault(name, formatter)
                 continue
             field_choices = getattr(field, "choices", None)
             if field_choices and name not in choices and all(isinstance(c, (tuple, list)) for c in field_choices):
@@ -168,9 +155,9 @@ class Columns:
             if isinstance(field, FenField):
                 overrides.setdefault(name, YuanField)
                 args.setdefault(name, {}).setdefault("allow_zero", field.allow_zero)
-                list_formatters.setdefault(name, _yuan_formatter)
-                detail_formatters.setdefault(name, _yuan_formatter)
-                export_formatters.setdefault(name, _yuan_export_formatter)
+                list_formatters.setdefault(name, displayed)
+                detail_formatters.setdefault(name, displayed)
+                export_formatters.setdefault(name, exported)
         self.column_formatters, self.column_formatters_detail = list_formatters, detail_formatters
         self.column_formatters_export = export_formatters
         for name in self.date_fields:

@@ -141,7 +141,7 @@ class Uploads:
 
     def kept_upload_fields(self) -> dict[str, tuple[bool, bool]]:
         """The form's file inputs: name -> (images only, one file). Their files are kept
-        across a refused save (views.uploads). Views with an upload of their own add it."""
+        across a refused save (see above). Views with an upload of their own add it."""
         fields = {"photo_upload": (True, False)} if self.accepts_photos else {}
         for field_name, (_label, images_only) in self.file_uploads.items():
             fields[f"{field_name}_upload"] = (images_only, True)
