@@ -1,15 +1,26 @@
 """Application wiring: ``create_app()`` builds the Flask app."""
 
+import time
+
 from bson.errors import InvalidId
 from flask import Flask, current_app, flash, g, redirect, render_template, request
 from flask_login import current_user
 from mongoengine.errors import ValidationError
 from pymongo.errors import AutoReconnect, ConnectionFailure, ServerSelectionTimeoutError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from models.derived import repair_quietly, repair_wanted
 from models.errors import DomainError, PermissionDenied
+from models.files import set_max_image_pixels
+from models.rules import forget_cached_rules, set_cache_seconds
+from views.drafts import draft_owner, saved_forms
+from views.i18n import stale_catalogs, use_project_admin_catalog
+from views.registry import build_admin
 
+from . import auth, cli
 from .config import ConfigError, load_settings
 from .database import command_counter, connect_database
+from .demo import prepare_demo
 from .extensions import babel, login_manager
 from .requests import CleanRequest
 
@@ -33,33 +44,23 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["settings"] = settings
     app.json.ensure_ascii = False
     if settings["TRUSTED_PROXIES"]:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         # Only what the trusted proxies add is believed: the address they saw, the scheme.
         count = settings["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
     check_catalogs()
-    from views.i18n import use_project_admin_catalog
-
     use_project_admin_catalog()
     activate(app)
     babel.init_app(app, locale_selector=_locale, timezone_selector=_timezone)
     login_manager.init_app(app)
 
-    from . import auth, cli
-
     app.register_blueprint(auth.bp)
     cli.register(app)
-
-    from views.registry import build_admin
 
     build_admin(app)
     _keep_derived_data(app)
     _register_error_pages(app)
     app.after_request(_security_headers)
-
-    from views.drafts import draft_owner, saved_forms
 
     @app.context_processor
     def _globals():
@@ -67,8 +68,6 @@ def create_app(config: dict | None = None) -> Flask:
                 "draft_owner": draft_owner, "saved_forms": saved_forms}
 
     if settings["APP_MODE"] == "demo":
-        from .demo import prepare_demo
-
         prepare_demo(app)
     return app
 
@@ -76,8 +75,6 @@ def create_app(config: dict | None = None) -> Flask:
 def check_catalogs() -> None:
     """Fail fast when the compiled message catalogs are missing or out of date
     (they are compiled at build time, never by the running app)."""
-    from views.i18n import stale_catalogs
-
     stale = stale_catalogs()
     if stale:
         raise ConfigError("界面翻译文件未编译或已过期（" + "、".join(p.name for p in stale)
@@ -94,9 +91,6 @@ def activate(app: Flask) -> None:
     global _active
     settings = app.extensions["settings"]
     connect_database(settings)
-    from models.files import set_max_image_pixels
-    from models.rules import forget_cached_rules, set_cache_seconds
-
     set_max_image_pixels(settings["MAX_IMAGE_PIXELS"])
     set_cache_seconds(settings["RULES_CACHE_SECONDS"])
     forget_cached_rules()
@@ -204,10 +198,6 @@ def _keep_derived_data(app: Flask) -> None:
     """Derived data left pending by a write that failed or stopped half-way is repaired
     without a person: at start-up, on the next request after a failure in this process,
     and every DERIVED_CHECK_SECONDS (models.derived)."""
-    import time
-
-    from models.derived import repair_quietly, repair_wanted
-
     age, every = app.config["DERIVED_REPAIR_AGE"], app.config["DERIVED_CHECK_SECONDS"]
     repair_quietly(age)
     last = [time.monotonic()]

@@ -2,8 +2,12 @@
 
 import click
 
+from models.archives import Archive
+from models.base import fill_missing_photo_hashes, fill_missing_voided, sync_indexes
 from models.errors import DomainError
+from models.services import rebuild_change_logs
 from models.users import ROLE_LABELS
+from models.visits import drop_retired_fields, rebuild_visit_tallies, refresh_visit_marks
 from seeds.loader import load_reference_data
 
 from .accounts import create_user, ensure_first_admin
@@ -34,10 +38,6 @@ def register(app):
     @app.cli.command("rebuild-summaries")
     def rebuild_summaries_command():
         """重算保存的摘要（档案上的已探访周期、最近探访、最近修改，及按月入户探访计数），升级或数据迁入后执行一次。"""
-        from models.archives import Archive
-        from models.services import rebuild_change_logs
-        from models.visits import rebuild_visit_tallies, refresh_visit_marks
-
         visited = refresh_visit_marks()
         logged = rebuild_change_logs(Archive)
         counted = rebuild_visit_tallies()
@@ -46,14 +46,10 @@ def register(app):
     @app.cli.command("sync-indexes")
     def sync_indexes_command():
         """升级后执行一次：旧记录补上“未作废”标记，建立各数据表声明的索引，删除不再声明的旧索引（旧索引只会拖慢写入）。"""
-        from models.base import fill_missing_photo_hashes, fill_missing_voided, sync_indexes
-
         for collection, count in fill_missing_voided().items():
             click.echo(f"{collection}：{count} 条旧记录补上“未作废”标记")
         for collection, count in fill_missing_photo_hashes().items():
             click.echo(f"{collection}：{count} 条旧记录补上照片摘要")
-        from models.visits import drop_retired_fields
-
         retired = drop_retired_fields()
         if retired:
             click.echo(f"visits：{retired} 条旧记录删去不再需要的按期分组字段")

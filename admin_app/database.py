@@ -4,6 +4,8 @@ FerretDB, and in-memory mongomock (demo and tests)."""
 import threading
 
 import mongoengine
+import mongomock
+import mongomock.gridfs
 from mongoengine.connection import disconnect_all
 from pymongo import monitoring
 
@@ -65,9 +67,6 @@ def connect_database(settings: dict) -> None:
     uri = settings.get("MONGODB_URI")
     mode = settings["APP_MODE"]
     if mode == "demo" or (mode == "test" and not uri):
-        import mongomock
-        import mongomock.gridfs
-
         mongomock.gridfs.enable_gridfs_integration()
         mongoengine.connect(
             db=settings["MONGODB_DB"],

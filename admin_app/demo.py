@@ -16,6 +16,6 @@ def prepare_demo(app) -> None:
         create_user("zhuguan", "coordinator", "李主管", DEMO_PASSWORD)
         create_user("shegong", "staff", "张社工", DEMO_PASSWORD, townships=[dongjiang])
         create_user("guanli", "manager", "赵局长", DEMO_PASSWORD)
-        from seeds.demo import generate_demo_data
+        from seeds.demo import generate_demo_data  # a large data set: demo mode only
 
         generate_demo_data(app.config["DEMO_SIZE"])

@@ -16,6 +16,9 @@ import subprocess
 import time
 from pathlib import Path
 
+from pymongo import MongoClient
+from pymongo.errors import PyMongoError
+
 from .config import PROJECT_ROOT
 
 SOURCE_DIR = PROJECT_ROOT / "tools" / "localdb"
@@ -60,9 +63,6 @@ def free_port() -> int:
 
 
 def _answers_ping(address: str) -> bool:
-    from pymongo import MongoClient
-    from pymongo.errors import PyMongoError
-
     client = MongoClient(f"mongodb://{address}/", serverSelectionTimeoutMS=500, connectTimeoutMS=500)
     try:
         client.admin.command("ping")

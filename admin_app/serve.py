@@ -12,7 +12,13 @@ import signal
 import sys
 from pathlib import Path
 
-from . import check_catalogs
+from mongoengine.connection import disconnect_all
+from waitress import serve
+
+from seeds.loader import load_reference_data
+
+from . import check_catalogs, create_app
+from .accounts import ensure_first_admin
 from .config import ConfigError, load_settings
 from .localdb import LocalDatabase, LocalDatabaseError
 
@@ -56,14 +62,9 @@ def main(argv=None) -> int:
 
 
 def _serve(args, overrides) -> int:
-    from . import create_app
-    from .accounts import ensure_first_admin
-
     app = create_app(overrides)
     if app.config["APP_MODE"] != "demo":
         with app.app_context():
-            from seeds.loader import load_reference_data
-
             load_reference_data()
             password = ensure_first_admin()
             if password:
@@ -76,13 +77,9 @@ def _serve(args, overrides) -> int:
     print(f"民政服务站管理系统已启动：http://{args.host}:{args.port}/  （{workers} 个进程 × {threads} 个线程；"
           "按 Ctrl+C 停止）", flush=True)
     if workers == 1:
-        from waitress import serve
-
         with contextlib.suppress(KeyboardInterrupt):
             serve(app, host=args.host, port=args.port, threads=threads, ident="minzheng")
         return 0
-    from mongoengine.connection import disconnect_all
-
     disconnect_all()  # each worker opens its own connections: a connection pool does not survive a fork
     _run_gunicorn(lambda: create_app(overrides), {
         "bind": f"{args.host}:{args.port}", "workers": workers, "threads": threads, "worker_class": "gthread",
@@ -93,7 +90,7 @@ def _serve(args, overrides) -> int:
 
 def _run_gunicorn(factory, options: dict) -> None:
     """Serve the app ``factory`` makes in each of gunicorn's worker processes."""
-    from gunicorn.app.base import BaseApplication
+    from gunicorn.app.base import BaseApplication  # POSIX only; only for several workers
 
     class Application(BaseApplication):
         def load_config(self):

@@ -249,14 +249,14 @@ def test_sample_draw_cost_does_not_grow_with_the_sample_and_audits_each_check(ap
 def test_archive_list_on_a_server_with_indexes_counts_and_reads_one_page(app, login_as, townships, monkeypatch):
     """On MongoDB the list asks a count and one page; where every query scans (the local
     database), it reads the matching rows once. Both give the same page and total."""
-    import views.base
     from seeds.demo import generate_archives
+    from views.base import admin_fixes
 
     generate_archives(60, seed=3)
     client = login_as("coordinator")
     url = "/archive/?page_size=20&page=1&sort=0"
     scanning = client.get(url).get_data(as_text=True)
-    monkeypatch.setattr(views.base, "server_scans_collections", lambda: False)
+    monkeypatch.setattr(admin_fixes, "server_scans_collections", lambda: False)
     indexed = client.get(url).get_data(as_text=True)
 
     def rows(page):

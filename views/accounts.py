@@ -5,7 +5,7 @@ from flask_login import current_user
 from wtforms import PasswordField
 
 from models.errors import DomainError
-from models.users import generate_password, set_user_password
+from models.users import check_password_strength, generate_password, set_user_password
 
 from .base import SecureModelView
 
@@ -34,8 +34,6 @@ class UserView(SecureModelView):
             self._new_password = password or generate_password()
             model.set_password(self._new_password)
         elif password:
-            from models.users import check_password_strength
-
             check_password_strength(password)
         if not is_created and model.pk == current_user.pk and (model.role != "admin" or not model.active):
             raise DomainError("不能停用自己的账户或取消自己的系统管理员角色。", field="role")

@@ -49,6 +49,7 @@ from models.visits import not_visited_filter
 
 from .base import (
     EXCEL,
+    PendingFileInput,
     SecureModelView,
     me_filters,
     portable_regex,
@@ -57,7 +58,6 @@ from .base import (
 )
 from .forms import DateOnlyField, HiddenFieldRule, PlainDateField, SecureForm, csrf_failed
 from .links import details_url
-from .uploads import PendingFileInput
 
 AGE_BANDS = (("0-5", "0–5岁"), ("6-15", "6–15岁"), ("16-17", "16–17岁"), ("18-59", "18–59岁"),
              ("60-79", "60–79岁"), ("80-150", "80岁及以上"))

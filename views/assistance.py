@@ -3,7 +3,7 @@ importing results and services, drawing samples, recording spot checks."""
 
 import datetime as dt
 
-from flask import abort, flash, redirect, request, url_for
+from flask import Response, abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_login import current_user
 from markupsafe import Markup
@@ -151,8 +151,6 @@ class SubsidyView(SecureView):
     def template_view(self, kind):
         if kind not in dict(KINDS):
             abort(404)
-        from flask import Response
-
         return Response(template(kind), mimetype=XLSX_MIMETYPE,
                         headers={"Content-Disposition": content_disposition(f"{dict(KINDS)[kind]}导入模板.xlsx")})
 

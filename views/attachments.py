@@ -7,8 +7,7 @@ from wtforms import FileField
 
 from models.attachments import discard_new_file, store_file
 
-from .base import SecureModelView
-from .uploads import PendingFileInput
+from .base import PendingFileInput, SecureModelView
 
 
 def _file_link(view, context, model, name):

@@ -5,7 +5,7 @@ from markupsafe import Markup, escape
 from models.audit import AuditEntry
 from models.sensitivity import visible_change
 
-from .base import SecureModelView, current_role, people
+from .base import SecureModelView, current_role, people, scope_query
 
 
 def _visible_changes(model):
@@ -93,6 +93,4 @@ class AuditView(SecureModelView):
         return endpoints
 
     def get_query(self):
-        from .base import scope_query
-
         return scope_query(AuditEntry.objects, AuditEntry)

@@ -3,6 +3,7 @@ and Chinese messages when the token is missing or expired."""
 
 import datetime as dt
 
+from flask_admin.babel import Translations
 from flask_admin.form import BaseForm as AdminBaseForm
 from flask_admin.form import SecureForm as AdminSecureForm
 from flask_admin.form import rules
@@ -16,6 +17,8 @@ from models.dates import parse_date, parse_datetime
 from models.errors import DomainError
 from models.inputs import DATE, normalise
 from models.money import format_yuan, parse_yuan
+
+from .i18n import project_translations
 
 CSRF_MESSAGE = "页面已过期或安全校验失败，请重新提交（您填写的内容已保留）。"
 
@@ -32,13 +35,9 @@ class ProjectTranslations:
     """The project's catalog first, then WTForms' own (through Flask-Admin)."""
 
     def __init__(self):
-        from flask_admin.babel import Translations
-
         self.fallback = Translations()
 
     def gettext(self, string):
-        from .i18n import project_translations
-
         translated = project_translations().gettext(string)
         return translated if translated != string else self.fallback.gettext(string)
 

@@ -2,7 +2,9 @@
 
 import datetime as dt
 
-from flask import current_app, url_for
+from flask import current_app, redirect, request, url_for
+from flask_admin import AdminIndexView, expose
+from flask_login import current_user
 
 from models.audit import ACTION_LABELS, AuditEntry
 from models.casework import GroupSeries
@@ -14,7 +16,7 @@ from models.reference import Township
 from models.users import ROLE_LABELS, User, recent_entries
 from models.visits import due_soon
 
-from .base import scope_query
+from .base.scoping import scope_query
 
 ROLE_INTRO = {
     "staff": "记录探访、巡查和服务，上传照片与签到表。以下是您最近的工作。",
@@ -99,3 +101,17 @@ def start_page_context(user) -> dict:
         context.update(_visits_due(user, townships))
         context.update(_quick_records(user, townships))
     return context
+
+
+class HomeView(AdminIndexView):
+    """The start page: each role lands on its own."""
+
+    def is_accessible(self):
+        return current_user.is_authenticated
+
+    def inaccessible_callback(self, name, **kwargs):
+        return redirect(url_for("auth.login", next=request.full_path))
+
+    @expose("/")
+    def index(self):
+        return self.render("admin/home.html", **start_page_context(current_user._get_current_object()))

@@ -5,11 +5,15 @@ project's corrections). The app only reads them: ``stale_catalogs`` names the
 ones missing or older than their source, and the factory refuses to start
 without them."""
 
+import os
+import tempfile
 from pathlib import Path
 
+import flask_admin
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
+from flask_admin.babel import domain
 
 CATALOG_DIR = Path(__file__).resolve().parent.parent / "admin_app" / "translations"
 LOCALE = "zh_Hans_CN"
@@ -18,8 +22,6 @@ DOMAIN = "forms"
 
 def catalog_sources() -> dict[Path, list[Path]]:
     """Each compiled catalog and the files it is compiled from."""
-    import flask_admin
-
     shipped = Path(flask_admin.__file__).parent / "translations" / LOCALE / "LC_MESSAGES" / "admin.po"
     folder = CATALOG_DIR / LOCALE / "LC_MESSAGES"
     sources = {folder / "admin.mo": [p for p in (shipped, folder / "admin-extra.po") if p.exists()]}
@@ -59,8 +61,6 @@ def project_translations() -> Translations:
 def compile_admin_catalog() -> None:
     """Compile Flask-Admin's Chinese catalog (its shipped .mo lags its .po)
     together with the project's additions into the project's admin.mo."""
-    import flask_admin
-
     shipped = Path(flask_admin.__file__).parent / "translations" / LOCALE / "LC_MESSAGES" / "admin.po"
     extra = CATALOG_DIR / LOCALE / "LC_MESSAGES" / "admin-extra.po"
     target = CATALOG_DIR / LOCALE / "LC_MESSAGES" / "admin.mo"
@@ -82,9 +82,6 @@ def compile_admin_catalog() -> None:
 def _write(path: Path, catalog) -> None:
     """Write the compiled catalog beside its place, then move it there: a process reading it
     at that moment sees the old file or the new one, never half of one."""
-    import os
-    import tempfile
-
     with tempfile.NamedTemporaryFile("wb", dir=path.parent, suffix=".tmp", delete=False) as handle:
         write_mo(handle, catalog)
     os.replace(handle.name, path)
@@ -96,8 +93,6 @@ def use_project_admin_catalog() -> None:
     Flask-Admin puts its own shipped catalog last: every text the project corrects
     (选中的 → 批量操作) came back. The project's admin.mo holds Flask-Admin's whole catalog
     with the corrections (``compile_admin_catalog``)."""
-    from flask_admin.babel import domain
-
     domain._translation_directories = [str(CATALOG_DIR)]
 
 

@@ -1,5 +1,8 @@
 """Reference data: townships, communities, person categories (admin-editable)."""
 
+from models.rule_tables import rule_tables
+from models.rules import forget_cached_rules
+
 from .base import SecureModelView
 
 
@@ -58,11 +61,7 @@ class RuleSetView(SecureModelView):
 
     def sections(self, model):
         """The rules as tables with Chinese headings (the JSON is only in the edit form)."""
-        from models.rule_tables import rule_tables
-
         return rule_tables(model)
 
     def after_model_change(self, form, model, is_created):
-        from models.rules import forget_cached_rules
-
         forget_cached_rules()

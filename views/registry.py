@@ -11,7 +11,10 @@ import models.rule_checks  # noqa: F401  (registers what saving a rule set, cate
 from models.accompaniment import Accompaniment
 from models.activities import CommunityEvent, Training
 from models.api_tokens import ApiToken
-from models.archive_import import ImportBatch  # noqa: F401  (registers the document)
+from models.archive_import import (
+    KIND_NAMES,
+    ImportBatch,  # noqa: F401  (registers the document)
+)
 from models.archives import Archive, ChildArchive, ElderlyArchive, HomelessArchive
 from models.attachments import Attachment
 from models.audit import AuditEntry
@@ -32,9 +35,9 @@ from models.reception import DutyDay, ReceptionContact
 from models.reference import Community, PersonCategory, ThemeTag, Township
 from models.rules import RuleSet
 from models.staffing import StaffMember
-from models.subsidy import SpotCheck, SubsidyItem
+from models.subsidy import KINDS, SpotCheck, SubsidyItem
 from models.users import User
-from models.visits import Visit
+from models.visits import Visit, policies
 from models.volunteers import Volunteer, VolunteerTeam
 
 from .accounts import UserView
@@ -53,12 +56,13 @@ from .archives import AllArchivesView, ChildArchiveView, ElderlyArchiveView, Hom
 from .assistance import AccompanimentView, SpotCheckView, SubsidyItemView, SubsidyView
 from .attachments import AttachmentView
 from .audit import AuditView
-from .base import HomeView
+from .base import PendingFileView
 from .casework import CaseView, GroupSeriesView
 from .data_quality import DataQualityView
 from .field_sync import FieldView
 from .field_sync import register as register_field_files
 from .finance import BudgetLineView, BudgetTransferView, BudgetView, ContractView, ExpenseView
+from .home import HomeView
 from .households import HouseholdView
 from .indicators import IndicatorsView, IndicatorView
 from .operations import DutyDayView, EscortView, ReceptionView
@@ -74,7 +78,6 @@ from .reference import (
 from .reports import BriefView, IssuedReportView, YearSummaryView
 from .resources import DonationView, PairingView, PartnerView, PublicityView
 from .todo import TodoView
-from .uploads import PendingFileView
 from .visits import ElderlyRegisterView, ScheduleView, VisitView
 
 TRANSLATIONS = Path(__file__).resolve().parent.parent / "admin_app" / "translations"
@@ -228,10 +231,6 @@ def workbook_routes() -> list[tuple[str, dict, str]]:
     """Every route that hands out a workbook besides the list exports (``/<endpoint>/export/xlsx/``
     of each view whose ``export_types`` holds xlsx): endpoint, arguments and a role that may
     download it. Each is written by models.spreadsheets.write_workbook; tests read them all back."""
-    from models.archive_import import KIND_NAMES
-    from models.subsidy import KINDS
-    from models.visits import policies
-
     return [
         ("indicators.report", {}, "coordinator"),
         ("budget.export", {}, "coordinator"),
