@@ -276,15 +276,17 @@ def preview_import(data: bytes, kind: str, allowed_townships: list | None) -> Pr
         preview.rows.append(result)
     if not preview.rows and not preview.file_problems:
         preview.file_problems.append("文件中没有数据行。")
-    lookups.match_existing(preview.rows, allowed_townships)
-    _check_as_saved(preview.rows, kind)
+    people = lookups.match_existing(preview.rows, allowed_townships)
+    _check_as_saved(preview.rows, kind, people)
     return preview
 
 
-def _check_as_saved(rows: list[RowResult], kind: str) -> None:
+def _check_as_saved(rows: list[RowResult], kind: str, people: list) -> None:
     """Run on every clean row each rule that saving it runs (the archive built as the
     import will build it: new, or the existing one with the row's values), so that the
-    import can never refuse a row the preview passed. One read of the archives updated."""
+    import can never refuse a row the preview passed. One read of the archives updated;
+    the duplicate-person check looks among ``people``, the archives on file that may be
+    the rows' people (read once by match_existing)."""
     model = ARCHIVE_KINDS[kind]
     updated = [r.existing_id for r in rows if r.action == "update" and not r.problems]
     existing = {a.pk: a for a in model.objects(pk__in=updated).batch_size(len(updated) or 1)} if updated else {}
@@ -297,6 +299,7 @@ def _check_as_saved(rows: list[RowResult], kind: str) -> None:
             row.action = "error"
             continue
         _assign(archive, row.values)
+        archive.people_on_file = people
         try:
             check_record(archive)
         except DomainError as exc:
@@ -405,14 +408,17 @@ class _Lookups:
             return definition.clean_value(raw)
         return str(raw)[:500]
 
-    def match_existing(self, rows: list[RowResult], allowed_townships: list | None = None) -> None:
-        """One query for the ID numbers, one for name+birth: which rows update what."""
+    def match_existing(self, rows: list[RowResult], allowed_townships: list | None = None) -> list:
+        """One query for the ID numbers, one for the names: which rows update what. Returns
+        the archives read (those that may be the rows' people, for the duplicate check)."""
         ids = [r.values["id_number"] for r in rows if r.values.get("id_number") and not r.problems]
         by_id = {a.id_number: a for a in Archive.objects(id_number__in=ids)} if ids else {}
-        names = list({r.values["name"] for r in rows if r.values.get("name") and not r.values.get("id_number")})
-        by_key = {}
+        names = list({r.values["name"] for r in rows if r.values.get("name")})
+        by_key, people = {}, list(by_id.values())
         if names:
-            for archive in Archive.objects(name__in=names, voided=False).only("name", "birth_date", "township"):
+            for archive in Archive.objects(name__in=names, voided=False).only(
+                    "name", "birth_date", "township", "id_number", "voided"):
+                people.append(archive)
                 by_key[(archive.name, archive.birth_date, ref_id(archive._data.get("township")))] = archive
         for row in rows:
             if row.problems:
@@ -436,6 +442,7 @@ class _Lookups:
             row.existing_id = existing.pk
             row.action = "update"
             row.notes.append(f"将更新已有档案“{existing.name}”")
+        return people
 
 
 def _check_row(result: RowResult, lookups: _Lookups, allowed_townships) -> None:

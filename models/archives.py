@@ -166,6 +166,10 @@ class Archive(TrackedDocument):
                                   "visited_periods", "last_visited_at"})
     #: Its latest changes are kept in its summary (models.summaries) for the person's file.
     keeps_change_log = True
+    # Not stored: what the one saving it says of this save (read by check_duplicate_person).
+    saved_by = None  # the user saving it (None: the system): an archive on file is named only to one who may see it
+    confirm_not_duplicate = False  # they checked that a same-name, same-birth-date archive is another person
+    people_on_file = None  # the archives that may be this person, read once for many (an import): no query each
 
     def __str__(self):
         return self.name or ""
@@ -246,6 +250,7 @@ class Archive(TrackedDocument):
         if self.status != "active" and not (self.status_reason or "").strip():
             raise DomainError("档案状态不是“在档”时，须填写状态原因。", field="status_reason")
         self.check_kind_rules()
+        check_duplicate_person(self, self.saved_by)
 
     def check_kind_rules(self) -> None:
         """Rules of one kind of archive."""
@@ -280,6 +285,43 @@ class Archive(TrackedDocument):
         if self.pk:
             query = query.filter(pk__ne=self.pk)
         return query.only("name", "township", "birth_date")
+
+
+IDENTITY_FIELDS = ("name", "birth_date", "township")
+
+
+def check_duplicate_person(archive: Archive, actor) -> None:
+    """Refuse a second archive of one person, wherever it is saved from (the form, an
+    import, the command line): an ID number already on file (named only to ``actor`` if
+    they may see it), or, for a new archive or one whose name, birth date or township
+    changed, an archive of the same name and birth date in the township, unless the one
+    saving it confirmed (``confirm_not_duplicate``) that it is another person."""
+    new = archive._created
+    changed = set(getattr(archive, "_changed_fields", None) or ())  # none kept on a new document
+    if archive.id_number and (new or "id_number" in changed):
+        if archive.people_on_file is None:
+            other = Archive.objects(id_number=archive.id_number, pk__ne=archive.pk).only("id").first()
+        else:
+            other = next((a for a in archive.people_on_file
+                          if a.id_number == archive.id_number and a.pk != archive.pk), None)
+        if other is not None:
+            raise DomainError(archive.duplicate_message(actor), field="id_number")
+    if archive.confirm_not_duplicate or not (new or changed & set(IDENTITY_FIELDS)):
+        return
+    if archive.people_on_file is None:
+        similar = archive.similar_archives().first()
+    else:
+        key = _identity(archive)
+        similar = next((a for a in archive.people_on_file
+                        if a.pk != archive.pk and not a.voided and _identity(a) == key), None) if all(key) else None
+    if similar is not None:
+        raise DomainError(
+            f"可能重复：{similar.township}已有同名、同出生日期的档案“{similar.name}”（编号 {similar.pk}）。"
+            "请先核对；确认不是同一人时，勾选“确认不是重复档案”后再保存。", field="confirm_not_duplicate")
+
+
+def _identity(archive: Archive) -> tuple:
+    return ((archive.name or "").strip(), archive.birth_date, ref_id(archive._data.get("township")))
 
 
 class ChildArchive(Archive):

@@ -355,12 +355,9 @@ class ArchiveBaseView(SecureModelView):
         model.custom = custom
 
     def on_model_change(self, form, model, is_created):
-        if not form.confirm_not_duplicate.data:
-            similar = model.similar_archives().first()
-            if similar is not None:
-                raise DomainError(
-                    f"可能重复：{similar.township}已有同名、同出生日期的档案“{similar.name}”（编号 {similar.pk}）。"
-                    "请先核对；确认不是同一人时，勾选“确认不是重复档案”后再保存。", field="confirm_not_duplicate")
+        # the duplicate-person check (models.archives) runs when the record is saved
+        model.saved_by = current_user._get_current_object()
+        model.confirm_not_duplicate = bool(form.confirm_not_duplicate.data)
         for name, field_name in ((n, n.replace("_upload", "")) for n in self.upload_fields):
             for data, filename in self.form_files(form, name)[-1:]:
                 from models.files import store_upload
@@ -377,11 +374,6 @@ class ArchiveBaseView(SecureModelView):
         from models.files import discard_new_files
 
         discard_new_files(model, before)
-
-    def _report(self, form, exc):
-        if "已有档案" in exc.message and exc.field is None:
-            exc.field = "id_number"
-        super()._report(form, exc)
 
     # -- details: the whole file on one page --------------------------------
 
