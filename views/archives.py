@@ -17,7 +17,7 @@ from mongoengine import errors as mongoengine_errors
 from wtforms import BooleanField, FileField, IntegerField, SelectField, StringField
 from wtforms.validators import InputRequired, Optional
 
-from models.archive_operations import assign_worker, change_status
+from models.archive_operations import assign_worker, bulk_selection, change_status
 from models.archives import (
     RISK_LABELS,
     RISK_LEVELS,
@@ -636,7 +636,7 @@ class AllArchivesView(ArchiveBaseView):
         if op not in ("assign", "status"):
             abort(404)
         return_url = get_redirect_target() or self.get_url(".index_view")
-        ids = [i for i in (request.values.get("ids") or "").split(",") if i][:500]
+        ids, cut = bulk_selection([i for i in (request.values.get("ids") or "").split(",") if i])
         records = [r for r in (self.get_one(pk) for pk in ids) if r is not None]
         form = BulkForm(request.form if request.method == "POST" else None)
         workers = scope_query(User.objects(role__in=["staff", "coordinator"], active=True, voided=False), User)
@@ -654,9 +654,9 @@ class AllArchivesView(ArchiveBaseView):
                 except DomainError as exc:
                     error = exc.message
                 else:
-                    flash(outcome.summary(), "warning" if outcome.refused else "success")
+                    flash(outcome.summary() + (cut or ""), "warning" if outcome.refused or cut else "success")
                     return redirect(return_url)
-        return self.render("admin/archive_bulk.html", op=op, form=form, records=records, error=error,
+        return self.render("admin/archive_bulk.html", op=op, form=form, records=records, error=error, cut=cut,
                            ids=",".join(ids), return_url=return_url)
 
 
