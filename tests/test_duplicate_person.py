@@ -32,10 +32,12 @@ def _archive(kind, township, name="重复对象", sequence=24, with_number=True)
                                id_number=idnumber.make("450305", birth, sequence) if with_number else None)
 
 
-def _second(kind, township, shape):
+def _second(kind, township, shape, with_number=False):
+    """A second archive of the first one's person (whose number, if the first has one, it lacks:
+    where both carry one, different numbers are different people)."""
     if shape == "id_number":
         return _archive(kind, township, name="另一个名字")
-    return _archive(kind, township, sequence=26)
+    return _archive(kind, township, sequence=26, with_number=with_number)
 
 
 def _refusal(archive) -> DomainError:
@@ -70,8 +72,8 @@ def test_the_service_layer_refuses_a_second_archive_of_one_person(app, townships
 def test_the_import_and_the_form_give_the_message_the_service_layer_gives(app, login_as, townships, shape):
     dongjiang = townships["东江街道"]
     create_record(_archive("child", dongjiang, with_number=shape == "id_number"), None)
-    expected = _refusal(_second("child", dongjiang, shape)).message
-    second = _second("child", dongjiang, shape)
+    expected = _refusal(_second("child", dongjiang, shape, with_number=True)).message
+    second = _second("child", dongjiang, shape, with_number=True)  # a row without one would update the first
     row = [second.name, second.id_number, None, f"{BIRTHS['child']:%Y-%m-%d}", "东江街道", None, None, None, None]
     preview = preview_import(workbook_bytes([row]), "child", None)
     if shape == "id_number":  # the import's own rule: a number on file is that archive, updated
@@ -87,10 +89,11 @@ def test_the_import_and_the_form_give_the_message_the_service_layer_gives(app, l
 def test_changing_other_things_of_a_confirmed_twin_is_not_refused(app, townships, accounts):
     dongjiang = townships["东江街道"]
     create_record(_archive("child", dongjiang), None)
-    twin = _archive("child", dongjiang, sequence=26)
+    twin = _archive("child", dongjiang, with_number=False)
     twin.confirm_not_duplicate = True
     create_record(twin, None)
     outcome = change_status(Archive.objects(pk=twin.pk), "closed", dt.date(2026, 3, 1), "迁出本区",
                             accounts["coordinator"])
     assert [record.pk for record in outcome.changed] == [twin.pk] and not outcome.refused
     assert _refusal(_archive("child", dongjiang, sequence=28)).field == "confirm_not_duplicate"  # a new one still is
+    assert create_record(_archive("child", townships["穿山街道"], sequence=30), None)  # another township: another person

@@ -1,6 +1,5 @@
-"""一人一档: one archive per person, in one collection, of three kinds
-(children, elderly people, homeless people), each able to carry several
-categories, organised by 街道/乡镇 and 社区/村委."""
+"""The part every archive shares: the person's identity, place and status, the fields
+derived from them, the checks of every kind, and the duplicate-person check."""
 
 import datetime as dt
 import functools
@@ -10,54 +9,23 @@ from mongoengine import (
     DateTimeField,
     DictField,
     EmbeddedDocument,
-    EmbeddedDocumentField,
-    FileField,
     IntField,
     ListField,
     ReferenceField,
     StringField,
 )
 
-from . import idnumber
-from .base import TrackedDocument, ref_id
-from .clock import local_today
-from .errors import DomainError
-from .inputs import TEXT
-from .reference import Community, PersonCategory, Township
-from .sensitivity import CONTENT, ID_NUMBER
-from .users import User
-
-SEXES = (("男", "男"), ("女", "女"))
-STATUSES = (("active", "在档"), ("closed", "结案"), ("moved", "转出"), ("deceased", "死亡"), ("other", "其他"))
-STATUS_LABELS = dict(STATUSES)
-HOUSEHOLD_TYPES = (("农业", "农业户口"), ("非农业", "非农业户口"), ("居民", "居民户口"), ("不详", "不详"))
-RISK_LEVELS = (("1", "一级（高）"), ("2", "二级（中）"), ("3", "三级（低）"))
-RISK_LABELS = dict(RISK_LEVELS)
-GUARDIANSHIP = (("missing", "监护缺失"), ("improper", "监护失当"), ("insufficient", "监护不足"), ("normal", "监护正常"))
-PARENT_SITUATIONS = (
-    ("home", "在家"), ("migrant", "外出务工"), ("prison", "服刑"), ("rehab", "强制隔离戒毒"),
-    ("missing", "失联"), ("dead", "死亡"), ("severe_disability", "重残"), ("severe_illness", "重病"),
-    ("custody_revoked", "被撤销监护资格"), ("deported", "被遣送出境"), ("other", "其他"),
-)
-HEALTH = (("healthy", "健康"), ("disabled", "残疾"), ("severe_illness", "重病"), ("chronic", "慢性病"))
-ASSISTANCE = (
-    ("dibao", "低保"), ("destitute_support", "特困供养"), ("orphan_allowance", "孤儿基本生活费"),
-    ("defacto_allowance", "事实无人抚养儿童基本生活补贴"), ("disability_allowance", "残疾人两项补贴"),
-    ("temporary", "临时救助"), ("other", "其他"),
-)
-LIVING = (("alone", "独居"), ("spouse", "与配偶居住"), ("children", "与子女居住"), ("relatives", "与其他亲属居住"),
-          ("institution", "养老机构"), ("other", "其他"))
-SUPPORT_MODES = (("centralised", "集中供养"), ("dispersed", "分散供养"))
-SELF_CARE_ITEMS = (("eat", "自主吃饭"), ("dress", "自主穿衣"), ("bed", "自主上下床"), ("toilet", "自主如厕"),
-                   ("walk", "室内行走"), ("bath", "自主洗澡"))
-INCOME = (("pension", "养老金"), ("children", "子女供养"), ("dibao", "低保"), ("destitute", "特困供养金"),
-          ("labour", "劳动收入"), ("subsidy", "高龄补贴"), ("other", "其他"))
-ORIGINS = (("province", "本省"), ("other_province", "外省"), ("unknown", "无法查明"))
-HOMELESS_HEALTH = (("healthy", "健康"), ("critical", "危重病人"), ("mental", "精神病人"), ("dementia", "痴呆傻"),
-                   ("limb_disability", "肢体残疾"), ("infectious", "传染病人"))
-
-KIND_LABELS = {"ChildArchive": "儿童", "ElderlyArchive": "老年人", "HomelessArchive": "流浪乞讨人员"}
-KIND_KEYS = {"ChildArchive": "child", "ElderlyArchive": "elderly", "HomelessArchive": "homeless"}
+from .. import idnumber
+from ..base import TrackedDocument, ref_id
+from ..clock import local_today
+from ..custom_fields import CustomField
+from ..errors import DomainError
+from ..inputs import TEXT
+from ..reference import Community, PersonCategory, Township
+from ..rules import get_rules
+from ..sensitivity import ID_NUMBER
+from ..users import User
+from .choices import HEALTH, HOUSEHOLD_TYPES, KIND_LABELS, PARENT_SITUATIONS, SEXES, STATUSES
 
 
 class ParentInfo(EmbeddedDocument):
@@ -79,6 +47,11 @@ class ParentInfo(EmbeddedDocument):
         if self.is_guardian:
             parts.append("监护人")
         return "，".join(parts)
+
+
+#: What follows a write of an archive elsewhere, ``follow(archive, before)``: registered by the
+#: module that keeps such data (models.households: the household follows its member's move).
+FOLLOWERS: list = []
 
 
 def may_open(actor, township_id) -> bool:
@@ -110,7 +83,7 @@ def pinyin_keys(name: str) -> tuple[str, str]:
     """(initials, full pinyin) of a Chinese name: 张三 -> ('zs', 'zhangsan'). One conversion
     gives both, and a name checked again (an import's preview, then its confirmation) is
     not converted twice."""
-    from pypinyin import lazy_pinyin
+    from pypinyin import lazy_pinyin  # slow to load (its dictionaries): not at start-up
 
     syllables = [s.lower() for s in lazy_pinyin(name or "", errors="ignore") if s]
     return "".join(s[0] for s in syllables), "".join(syllables)
@@ -178,8 +151,6 @@ class Archive(TrackedDocument):
         """The names of the custom fields kept under their keys in ``custom`` (for the audit trail)."""
         if name != "custom":
             return {}
-        from .custom_fields import CustomField
-
         return {d.key: d.label for d in CustomField.objects.only("key", "label")}
 
     @property
@@ -229,18 +200,15 @@ class Archive(TrackedDocument):
         self.compute_completeness()
 
     def check_rules(self) -> None:
+        """Only checks: the fields derived from the ID number are filled by prepare()."""
         if self.id_number:
             try:
                 birth, sex = idnumber.parse(self.id_number)
             except idnumber.IdNumberError as exc:
                 raise DomainError(str(exc), field="id_number") from exc
-            if self.birth_date is None:
-                self.birth_date = dt.datetime.combine(birth, dt.time())
-            elif self.birth_date.date() != birth:
+            if self.birth_date is not None and self.birth_date.date() != birth:  # prepare() filled a blank one
                 raise DomainError(f"出生日期与身份证号不一致：身份证号显示为 {birth:%Y-%m-%d}。", field="birth_date")
-            if not self.sex:
-                self.sex = sex
-            elif self.sex != sex:
+            if self.sex and self.sex != sex:
                 raise DomainError(f"性别与身份证号不一致：身份证号显示为{sex}。", field="sex")
         if self.birth_date and self.birth_date.date() > local_today():
             raise DomainError("出生日期不能晚于今天。", field="birth_date")
@@ -256,13 +224,10 @@ class Archive(TrackedDocument):
         """Rules of one kind of archive."""
 
     def after_write(self, before: dict | None) -> None:
-        from .households import follow_member
-
-        follow_member(self, before)  # the person's household follows a move to another township
+        for follow in FOLLOWERS:
+            follow(self, before)
 
     def compute_completeness(self) -> None:
-        from .rules import get_rules
-
         rules = get_rules("archive_rules")["completeness"]
         required = dict(rules["common"])
         required.update(rules.get(self.kind_key, {}))
@@ -294,8 +259,9 @@ def check_duplicate_person(archive: Archive, actor) -> None:
     """Refuse a second archive of one person, wherever it is saved from (the form, an
     import, the command line): an ID number already on file (named only to ``actor`` if
     they may see it), or, for a new archive or one whose name, birth date or township
-    changed, an archive of the same name and birth date in the township, unless the one
-    saving it confirmed (``confirm_not_duplicate``) that it is another person."""
+    changed, an archive of the same name and birth date in the township (where both carry
+    an ID number, the numbers tell the two apart), unless the one saving it confirmed
+    (``confirm_not_duplicate``) that it is another person."""
     new = archive._created
     changed = set(getattr(archive, "_changed_fields", None) or ())  # none kept on a new document
     if archive.id_number and (new or "id_number" in changed):
@@ -309,11 +275,13 @@ def check_duplicate_person(archive: Archive, actor) -> None:
     if archive.confirm_not_duplicate or not (new or changed & set(IDENTITY_FIELDS)):
         return
     if archive.people_on_file is None:
-        similar = archive.similar_archives().first()
+        query = archive.similar_archives()
+        similar = (query.filter(id_number=None) if archive.id_number else query).first()
     else:
         key = _identity(archive)
         similar = next((a for a in archive.people_on_file
-                        if a.pk != archive.pk and not a.voided and _identity(a) == key), None) if all(key) else None
+                        if a.pk != archive.pk and not a.voided and _identity(a) == key
+                        and not (archive.id_number and a.id_number)), None) if all(key) else None
     if similar is not None:
         raise DomainError(
             f"可能重复：{similar.township}已有同名、同出生日期的档案“{similar.name}”（编号 {similar.pk}）。"
@@ -322,126 +290,3 @@ def check_duplicate_person(archive: Archive, actor) -> None:
 
 def _identity(archive: Archive) -> tuple:
     return ((archive.name or "").strip(), archive.birth_date, ref_id(archive._data.get("township")))
-
-
-class ChildArchive(Archive):
-    kind_key = "child"
-    school = StringField(max_length=60, verbose_name="就读学校")
-    grade = StringField(max_length=20, verbose_name="年级")
-    boarding = BooleanField(default=False, verbose_name="是否寄宿")
-    health = StringField(choices=HEALTH, verbose_name="健康状况")
-    disability = StringField(max_length=60, verbose_name="残疾类别及等级")
-    father = EmbeddedDocumentField(ParentInfo, verbose_name="父亲")
-    mother = EmbeddedDocumentField(ParentInfo, verbose_name="母亲")
-    carer_name = StringField(max_length=40, verbose_name="受委托监护人")
-    carer_id_number = StringField(max_length=18, verbose_name="监护人身份证号", sensitive=ID_NUMBER)
-    carer_phone = StringField(max_length=30, verbose_name="监护人电话")
-    carer_relation = StringField(max_length=20, verbose_name="与儿童关系")
-    carer_health = StringField(choices=HEALTH, verbose_name="监护人健康状况")
-    grandparents = StringField(max_length=200, verbose_name="祖父母情况")
-    entrustment_signed = BooleanField(default=False, verbose_name="已签委托监护确认书")
-    entrustment_date = DateTimeField(verbose_name="确认书签订日期")
-    entrustment_scan = FileField(collection_name="archive_files", verbose_name="确认书扫描件")
-    family_economy = StringField(verbose_name="家庭经济状况")
-    main_income = StringField(max_length=100, verbose_name="主要收入来源")
-    assistance = ListField(StringField(choices=ASSISTANCE), verbose_name="已享受救助")
-    child_director = StringField(max_length=60, input_kind=TEXT, verbose_name="儿童主任（姓名、电话）")
-    problems = StringField(verbose_name="存在问题", sensitive=CONTENT)  # the family's troubles, in the worker's words
-    needs = StringField(verbose_name="需求评估")
-    help_goals = StringField(verbose_name="帮扶目标")
-    guardianship = StringField(choices=GUARDIANSHIP, verbose_name="监护状况评估")
-    harm_details = StringField(verbose_name="侵害情况（敏感）", sensitive=CONTENT)
-    risk_level = StringField(choices=RISK_LEVELS, verbose_name="风险等级")
-    risk_assessed_at = DateTimeField(verbose_name="风险评估日期")
-    risk_review_requested = StringField(verbose_name="待重新评估（探访建议）")
-
-    file_fields = ("entrustment_scan",)
-    meta = {"indexes": ["risk_level", ("township", "risk_level"), "guardianship", "entrustment_signed"]}
-
-    def check_kind_rules(self):
-        if self.entrustment_signed and not self.entrustment_date:
-            raise DomainError("已签委托监护确认书时，请填写签订日期。", field="entrustment_date")
-        age = self.age
-        if age is not None and age >= 18:
-            raise DomainError(f"儿童档案的对象应未满 18 周岁（当前 {age} 岁）。", field="birth_date")
-        for code in self._category_codes():
-            if code == "left_behind_child" and age is not None and age >= 16:
-                raise DomainError("农村留守儿童应未满 16 周岁。", field="categories")
-
-    def _category_codes(self) -> list[str]:
-        return [getattr(c, "code", None) for c in (self.categories or [])]
-
-
-class ElderlyArchive(Archive):
-    kind_key = "elderly"
-    meta = {"indexes": ["capability_level", "next_assessment_due", "living_arrangement", "support_mode"]}
-    living_arrangement = StringField(choices=LIVING, verbose_name="居住情况")
-    children_whereabouts = StringField(max_length=200, verbose_name="子女情况及去向")
-    support_mode = StringField(choices=SUPPORT_MODES, verbose_name="特困供养方式")
-    self_care_met = ListField(StringField(choices=SELF_CARE_ITEMS), verbose_name="能自主完成的日常活动")
-    self_care_level = StringField(verbose_name="生活自理能力")
-    institution = StringField(max_length=80, verbose_name="所在养老机构")
-    income_sources = ListField(StringField(choices=INCOME), verbose_name="收入来源")
-    medical_insurance = StringField(max_length=40, verbose_name="医疗保险")
-    diseases = StringField(verbose_name="疾病诊断")
-    capability_level = StringField(verbose_name="能力评估等级")
-    capability_assessed_at = DateTimeField(verbose_name="能力评估日期")
-    next_assessment_due = DateTimeField(verbose_name="下次评估日期")
-
-    def prepare(self):
-        super().prepare()
-        self.self_care_level = self_care_level(self.self_care_met or [])
-
-    def check_kind_rules(self):
-        age = self.age
-        if age is not None and age < 60:
-            raise DomainError(f"老年人档案的对象应年满 60 周岁（当前 {age} 岁）。", field="birth_date")
-        codes = [getattr(c, "code", None) for c in (self.categories or [])]
-        if "oldest_old" in codes and age is not None and age < 80:
-            raise DomainError("高龄老人应年满 80 周岁。", field="categories")
-        if "institution_childless_elderly" in codes and not self.institution:
-            raise DomainError("养老机构孤寡老人请填写所在养老机构。", field="institution")
-
-
-def self_care_level(met: list[str]) -> str:
-    """特困人员生活自理能力 from the six daily activities (民发〔2021〕43号)."""
-    not_met = len(SELF_CARE_ITEMS) - len(set(met))
-    if not_met == 0:
-        return "具备生活自理能力"
-    if not_met <= 3:
-        return "部分丧失生活自理能力"
-    return "完全丧失生活自理能力"
-
-
-class HomelessArchive(Archive):
-    kind_key = "homeless"
-    meta = {"indexes": ["origin", "health_state", "rescue_system_entered", "anonymous"]}
-    anonymous = BooleanField(default=False, verbose_name="身份不明")
-    description = StringField(verbose_name="体貌特征")
-    photo = FileField(collection_name="archive_files", verbose_name="照片")
-    found_at = DateTimeField(verbose_name="发现时间")
-    found_place = StringField(max_length=120, verbose_name="发现地点")
-    origin = StringField(choices=ORIGINS, verbose_name="籍贯来源")
-    origin_detail = StringField(max_length=120, verbose_name="籍贯详情")
-    family_contact = StringField(max_length=120, verbose_name="家属联系方式")
-    health_state = StringField(choices=HOMELESS_HEALTH, verbose_name="健康状况")
-    begging_cause = StringField(verbose_name="流浪乞讨原因及经过")
-    belongings = StringField(max_length=200, verbose_name="随身物品")
-    rescue_system_entered = BooleanField(default=False, verbose_name="已录入全国救助管理信息系统")
-    rescue_system_number = StringField(max_length=40, verbose_name="救助系统编号")
-
-    file_fields = ("photo",)
-
-    def prepare(self):
-        if self.anonymous and not (self.name or "").strip():
-            self.name = "身份不明人员"
-        super().prepare()
-
-    def check_kind_rules(self):
-        if self.rescue_system_entered and not self.rescue_system_number:
-            raise DomainError("已录入全国救助管理信息系统时，请填写系统编号。", field="rescue_system_number")
-        if self.anonymous and not (self.description or "").strip():
-            raise DomainError("身份不明人员请填写体貌特征，便于辨认。", field="description")
-
-
-ARCHIVE_KINDS = {"child": ChildArchive, "elderly": ElderlyArchive, "homeless": HomelessArchive}
