@@ -22,6 +22,8 @@ DECLARATIONS = {
 # Issue 20 in progress: what still waits to be moved. Empty when it is done.
 STILL_IN_A_CIRCLE: set[str] = {
     "models.accompaniment", "models.activities", "models.archive_import", "models.archives",
+    "models.archive_import.checking", "models.archive_import.columns", "models.archive_import.reading",
+    "models.archive_import.template", "models.archive_import.writing",
     "models.archives.document", "models.archives.kinds",
     "models.assessments", "models.audit", "models.briefs", "models.casework", "models.charity",
     "models.concerns", "models.dates", "models.derived", "models.households", "models.idnumber",
@@ -32,13 +34,13 @@ STILL_IN_A_CIRCLE: set[str] = {
     "views.home", "views.uploads",
 }
 STILL_LONG: set[str] = {
-    "models.archive_import", "models.briefs", "models.derived",
+    "models.briefs", "models.derived",
     "models.field_sync", "models.indicators", "models.services", "models.visits", "views.api",
     "views.archives", "views.base", "views.indicators",
 }
 STILL_LAZY: set[str] = {
     "admin_app", "admin_app.cli", "admin_app.database", "admin_app.demo", "admin_app.localdb",
-    "admin_app.serve", "models.accompaniment", "models.api_tokens", "models.archive_import",
+    "admin_app.serve", "models.accompaniment", "models.api_tokens",
     "models.assessments", "models.audit", "models.base", "models.briefs",
     "models.budget", "models.casework", "models.custom_fields", "models.data_quality",
     "models.dates", "models.derived", "models.field_sync", "models.files", "models.households",
