@@ -36,7 +36,7 @@ STILL_IN_A_CIRCLE: set[str] = {
 STILL_LONG: set[str] = {
     "models.briefs", "models.derived",
     "models.field_sync", "models.indicators", "models.services", "models.visits", "views.api",
-    "views.archives", "views.base", "views.indicators",
+    "views.base", "views.indicators",
 }
 STILL_LAZY: set[str] = {
     "admin_app", "admin_app.cli", "admin_app.database", "admin_app.demo", "admin_app.localdb",
@@ -48,7 +48,7 @@ STILL_LAZY: set[str] = {
     "models.pending", "models.recompute", "models.reference", "models.rule_refs",
     "models.rule_tables", "models.rules", "models.saved_filters", "models.services",
     "models.subsidy", "models.timeline", "models.todo", "models.users", "models.visits",
-    "seeds.demo", "seeds.loader", "views.accounts", "views.archives", "views.assistance",
+    "seeds.demo", "seeds.loader", "views.accounts", "views.assistance",
     "views.audit", "views.base", "views.forms", "views.i18n",
     "views.reference", "views.registry",
 }
