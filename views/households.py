@@ -34,6 +34,7 @@ from models.users import User
 
 from .base import SecureModelView, scope_query, user_townships
 from .forms import SecureForm, csrf_failed
+from .person_filter import OnePersonList
 
 
 def _member_count(view, context, model, name):
@@ -50,8 +51,12 @@ class LeaveForm(SecureForm):
     reason = StringField("离开原因", validators=[Optional()])
 
 
-class HouseholdView(SecureModelView):
+class HouseholdView(OnePersonList, SecureModelView):
+    """``?person=`` lists the household of one person."""
+
     area = "archives"
+    person_field = "member_ids"
+    person_notice = "只显示“{name}”所在的家庭户。"
     column_list = ("head_name", "head_id_number", "township", "community", "address", "member_ids", "created_at")
     column_labels = {"member_ids": "当前成员"}
     column_formatters = {"member_ids": _member_count}
@@ -62,22 +67,6 @@ class HouseholdView(SecureModelView):
     column_details_exclude_list = ("version", "member_ids", "townships", "members")
     column_export_exclude_list = ("version", "member_ids", "members")
     details_template = "admin/household_details.html"
-
-    def get_query(self):
-        """``?person=<archive id>`` lists the household of one person (linked from the person's file)."""
-        query = super().get_query()
-        person = request.args.get("person", "")
-        if ObjectId.is_valid(person):
-            query = query.filter(member_ids=ObjectId(person))
-        return query
-
-    def list_notice(self):
-        person = request.args.get("person", "")
-        if not ObjectId.is_valid(person):
-            return super().list_notice()
-        archive = scope_query(Archive.objects(pk=ObjectId(person)), Archive).only("name").first()
-        name = archive.name if archive is not None else "所选对象"
-        return f"只显示“{name}”所在的家庭户。", url_for(".index_view")
 
     def create_form(self, obj=None):
         form = super().create_form(obj)

@@ -12,7 +12,7 @@ from flask_login import current_user
 from wtforms import MultipleFileField, SelectMultipleField
 
 from models.archives import Archive
-from models.base import WHOLE_RESULT, by_id, ref_id
+from models.base import WHOLE_RESULT, ref_id
 from models.clock import local_now, local_today
 from models.contracts import current_contract
 from models.errors import DomainError
@@ -45,7 +45,6 @@ from .base import (
     SecureView,
     audit,
     choosable,
-    in_scope,
     reads_its_column_only,
     scope_query,
     send_xlsx,
@@ -53,14 +52,18 @@ from .base import (
 )
 from .forms import HiddenFieldRule
 from .households import CheckboxList, OfferRule, household_offer
+from .person_filter import OnePersonList
 
 
 def _counts(view, context, model, name):
     return "是" if model.counts_as_home_visit == "yes" else "否"
 
 
-class VisitView(SecureModelView):
+class VisitView(OnePersonList, SecureModelView):
+    """``?person=`` lists the visits of one person."""
+
     area = "records"
+    person_notice = "只显示“{name}”的探访记录。"
     file_fields = ("photos.file", "photos.thumbnail")
     column_list = ("visited_at", "people", "township", "mode", "contact", "visitors", "counts_as_home_visit",
                    "photos", "findings")
@@ -104,22 +107,6 @@ class VisitView(SecureModelView):
     form_widget_args["notes"] = {"rows": 4}
     non_model_fields = ("record_version", "csrf_token", "photo_upload", "household_members")
     extra_css = None
-
-    def get_query(self):
-        """``?person=<archive id>`` lists one person's visits (linked from the person's file)."""
-        query = super().get_query()
-        person = request.args.get("person", "")
-        if ObjectId.is_valid(person):
-            query = query.filter(people=ObjectId(person))
-        return query
-
-    def list_notice(self):
-        person = request.args.get("person", "")
-        if not ObjectId.is_valid(person):
-            return super().list_notice()
-        archive = by_id(Archive, person)
-        name = archive.name if archive is not None and in_scope(archive) else "所选对象"
-        return f"只显示“{name}”的探访记录。", url_for(".index_view")
 
     def create_form(self, obj=None):
         form = super().create_form(obj)

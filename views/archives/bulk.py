@@ -1,6 +1,7 @@
 """The grid of all archives and its bulk operations (assign a worker, change the status):
 the view reads the form, models.archive_operations does the work, the view reports."""
 
+from bson import ObjectId
 from flask import abort, flash, redirect, request, url_for
 from flask_admin import expose
 from flask_admin.helpers import get_redirect_target
@@ -9,12 +10,12 @@ from wtforms import SelectField, StringField
 from wtforms.validators import Optional
 
 from models.archive_operations import assign_worker, bulk_selection, change_status
-from models.archives import STATUSES
+from models.archives import STATUSES, Archive
 from models.clock import local_today
 from models.errors import DomainError
 from models.users import User
 
-from ..base import scope_query, user_townships
+from ..base import in_scope, scope_query, user_townships
 from ..forms import PlainDateField, SecureForm, csrf_failed
 from .archive_view import ArchiveBaseView
 from .file_page import KIND_ENDPOINTS
@@ -44,7 +45,7 @@ class AllArchivesView(ArchiveBaseView):
             abort(404)
         return_url = get_redirect_target() or self.get_url(".index_view")
         ids, cut = bulk_selection([i for i in (request.values.get("ids") or "").split(",") if i])
-        records = [r for r in (self.get_one(pk) for pk in ids) if r is not None]
+        records = self.selected(ids)
         form = BulkForm(request.form if request.method == "POST" else None)
         workers = scope_query(User.objects(role__in=["staff", "coordinator"], active=True, voided=False), User)
         townships = user_townships()
@@ -65,6 +66,14 @@ class AllArchivesView(ArchiveBaseView):
                     return redirect(return_url)
         return self.render("admin/archive_bulk.html", op=op, form=form, records=records, error=error, cut=cut,
                            ids=",".join(ids), return_url=return_url)
+
+
+    def selected(self, ids: list) -> list:
+        """The selected archives the user may see, in the order chosen: one read, however many."""
+        object_ids = [ObjectId(i) for i in ids if ObjectId.is_valid(i)]
+        found = {son["_id"]: son for son in Archive._get_collection().find({"_id": {"$in": object_ids}})}
+        return [record for record in (Archive._from_son(found[i]) for i in object_ids if i in found)
+                if in_scope(record)]
 
 
 class BulkForm(SecureForm):

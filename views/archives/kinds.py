@@ -27,7 +27,18 @@ from .archive_view import ArchiveBaseView
 from .listing import CUSTOM_FIELDS, VERSION
 
 
-class ChildArchiveView(ArchiveBaseView):
+class AssessedArchiveView(ArchiveBaseView):
+    def record_to_assess(self):
+        """The archive an assessment page is for (``?id=``): 403 without edit rights, 404 if not found."""
+        if not self.can_edit:
+            abort(403)
+        record = self.get_one(request.args.get("id", ""))
+        if record is None:
+            abort(404)
+        return record
+
+
+class ChildArchiveView(AssessedArchiveView):
     kind_key = "child"
     upload_fields = {"scan_upload": "上传委托监护确认书扫描件"}
     file_fields = ("entrustment_scan",)
@@ -52,11 +63,7 @@ class ChildArchiveView(ArchiveBaseView):
     @expose("/risk/", methods=("GET", "POST"))
     def risk_view(self):
         """Record a risk assessment: tick the factors, see the suggested level."""
-        if not self.can_edit:
-            abort(403)
-        child = self.get_one(request.args.get("id", ""))
-        if child is None:
-            abort(404)
+        child = self.record_to_assess()
         risk_rules = get_rules("archive_rules")["risk"]
         form = RiskForm(request.form if request.method == "POST" else None)
         if request.method == "GET":
@@ -89,7 +96,7 @@ class RiskForm(SecureForm):
     assessor = StringField("评估人")
 
 
-class ElderlyArchiveView(ArchiveBaseView):
+class ElderlyArchiveView(AssessedArchiveView):
     kind_key = "elderly"
     column_list = ("name", "sex", "age", "id_number", "township", "community", "categories", "level",
                    "living_arrangement", "status", "worker", "completeness", "last_visited_at", "archive_date")
@@ -109,11 +116,7 @@ class ElderlyArchiveView(ArchiveBaseView):
     @expose("/capability/", methods=("GET", "POST"))
     def capability_view(self):
         """Record a GB/T 42195-2022 capability assessment (26 items)."""
-        if not self.can_edit:
-            abort(403)
-        person = self.get_one(request.args.get("id", ""))
-        if person is None:
-            abort(404)
+        person = self.record_to_assess()
         standard = get_rules("capability_standard")
         form = CapabilityForm(request.form if request.method == "POST" else None)
         if request.method == "GET":
