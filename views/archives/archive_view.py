@@ -27,17 +27,11 @@ from ..forms import DateOnlyField
 from ..uploads import PendingFileInput
 from .file_page import KIND_ENDPOINTS, archive_sections, timeline
 from .listing import (
+    COLUMN_FORMATTERS,
     AgeBandFilter,
     CustomFieldFilter,
     NotVisitedFilter,
     RawChoiceFilter,
-    _age,
-    _completeness,
-    _id_list,
-    _kind,
-    _last_visit,
-    _level,
-    _name_link,
 )
 from .saved_filters import SavedFiltersMixin
 
@@ -56,8 +50,7 @@ class ArchiveBaseView(SavedFiltersMixin, SecureModelView):
     column_default_sort = ("archive_date", True)
     column_searchable_list = ("name", "id_number", "phone")
     column_filters = ("township", "community", "categories", "status", "worker", "complete", "archive_date")
-    column_formatters = {"id_number": _id_list, "level": _level, "kind": _kind, "age": _age,
-                         "completeness": _completeness, "name": _name_link, "last_visited_at": _last_visit}
+    column_formatters = COLUMN_FORMATTERS
     column_export_list = ("name", "sex", "birth_date", "age", "id_number", "phone", "township", "community",
                           "categories", "status", "worker", "current_address", "completeness", "missing_items",
                           "archive_date")

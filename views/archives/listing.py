@@ -165,3 +165,8 @@ def _last_visit(view, context, model, name):
 def _name_link(view, context, model, name):
     url = view.get_url(".details_view", id=str(model.pk))
     return Markup(f'<a href="{escape(url)}">{escape(model.name)}</a>')
+
+
+#: The list's cells that are shown otherwise than stored.
+COLUMN_FORMATTERS = {"id_number": _id_list, "level": _level, "kind": _kind, "age": _age,
+                     "completeness": _completeness, "name": _name_link, "last_visited_at": _last_visit}
