@@ -13,6 +13,18 @@ from .services import snapshot, update_record
 
 #: How often one archive is read again when colleagues keep saving it meanwhile.
 STALE_RETRIES = 5
+#: The most archives one bulk operation takes (each is written on its own, with its check).
+BULK_LIMIT = 500
+
+
+def bulk_selection(ids: list) -> tuple[list, str | None]:
+    """The selected ids one bulk operation takes, and, when more were selected than it
+    takes, what the user is told (never a silent cut)."""
+    if len(ids) <= BULK_LIMIT:
+        return ids, None
+    left = len(ids) - BULK_LIMIT
+    return ids[:BULK_LIMIT], (f"一次最多处理 {BULK_LIMIT} 份档案：共选择了 {len(ids)} 份，本次只处理前 {BULK_LIMIT} 份；"
+                              f"其余 {left} 份请在完成后重新选择。")
 
 
 @dataclass

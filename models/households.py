@@ -22,7 +22,7 @@ from mongoengine import (
 )
 
 from . import idnumber
-from .archives import Archive
+from .archives import FOLLOWERS, Archive
 from .base import WHOLE_RESULT, TrackedDocument, ref_id
 from .clock import local_today
 from .errors import DomainError
@@ -210,7 +210,11 @@ def follow_member(archive, before: dict | None) -> None:
         collection.update_one({"_id": household.pk}, {"$set": {"townships": townships}})
 
 
+FOLLOWERS.append(follow_member)  # an archive written: its household follows a move
+
+
 # ---------------------------------------------------------------- import
+
 
 
 def link_imported(rows: list[tuple[object, str, str]], actor) -> dict[str, int]:

@@ -2,6 +2,7 @@ import datetime as dt
 import io
 import re
 
+import pytest
 from openpyxl import load_workbook
 
 from models.archives import Archive, ChildArchive
@@ -157,6 +158,27 @@ def test_bulk_assign_and_status_change(app, login_as, townships, accounts):
                          "status_date": "2026-06-01"})
     assert {a.status for a in ChildArchive.objects(pk__in=[first.pk, second.pk])} == {"moved"}
     assert AuditEntry.objects(record_id=str(first.pk), action="update").count() == 2
+
+
+@pytest.mark.parametrize("selected", [1, 2, 3, 5])
+def test_a_bulk_selection_past_the_limit_says_what_it_leaves(app, login_as, townships, monkeypatch, selected):
+    import models.archive_operations
+
+    limit = 2
+    monkeypatch.setattr(models.archive_operations, "BULK_LIMIT", limit)
+    children = [make_child(townships["东江街道"], name=f"批量{i}", sequence=101 + 2 * i) for i in range(selected)]
+    ids = ",".join(str(c.pk) for c in children)
+    client = login_as("coordinator")
+    page = client.get(f"/archive/bulk/?op=status&ids={ids}").get_data(as_text=True)
+    taken = min(selected, limit)
+    assert f"共 {taken} 份档案" in page
+    assert (f"共选择了 {selected} 份，本次只处理前 {limit} 份" in page) == (selected > limit)
+    response = submit(client, f"/archive/bulk/?op=status&ids={ids}",
+                      {"ids": ids, "op": "status", "status": "moved", "reason": "迁出", "status_date": "2026-06-01"})
+    assert response.status_code == 302
+    assert ChildArchive.objects(status="moved").count() == taken
+    shown = client.get("/archive/").get_data(as_text=True)
+    assert (f"其余 {selected - limit} 份请在完成后重新选择" in shown) == (selected > limit)
 
 
 def test_detail_page_and_print_view_hold_the_whole_file(app, login_as, townships, accounts):

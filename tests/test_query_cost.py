@@ -71,6 +71,19 @@ def test_archive_list_cost_is_constant_in_page_size_and_collection_size(app, log
     assert large_collection <= 14 and search <= 14
 
 
+def test_bulk_page_cost_does_not_grow_with_the_selection(app, login_as, townships):
+    from .archive_helpers import make_child
+
+    children = [make_child(townships["东江街道" if i % 2 else "穿山街道"], name=f"批量{i}", sequence=101 + 2 * i)
+                for i in range(24)]
+    client = login_as("staff")  # 东江街道 only: the others of the selection are left out
+    cost = {n: _commands(client, f"/archive/bulk/?op=assign&ids={','.join(str(c.pk) for c in children[:n])}")
+            for n in (4, 24)}
+    assert cost[4] == cost[24]
+    page = client.get(f"/archive/bulk/?op=assign&ids={','.join(str(c.pk) for c in children)}").get_data(as_text=True)
+    assert "共 12 份档案" in page and "批量1、" in page and "批量0" not in page
+
+
 def test_archive_detail_cost_is_bounded(app, login_as, townships, accounts):
     from models.casework import Case
     from models.visits import Visit

@@ -8,6 +8,7 @@ from flask_admin import expose
 from flask_admin.form import rules
 from flask_admin.helpers import get_redirect_target
 from flask_login import current_user
+from markupsafe import Markup, escape
 from wtforms import SelectField, StringField
 from wtforms.validators import Optional
 
@@ -20,7 +21,9 @@ from models.households import (
     HEAD,
     RELATION_LABELS,
     RELATIONS,
+    HouseholdMember,
     add_member,
+    households_of,
     member_archives,
     record_leaving,
 )
@@ -32,6 +35,7 @@ from models.visits import Visit
 from .base import SecureModelView, scope_query, user_townships
 from .forms import SecureForm, csrf_failed
 from .links import details_url
+from .person_filter import OnePersonList
 
 
 def _member_count(view, context, model, name):
@@ -48,8 +52,12 @@ class LeaveForm(SecureForm):
     reason = StringField("离开原因", validators=[Optional()])
 
 
-class HouseholdView(SecureModelView):
+class HouseholdView(OnePersonList, SecureModelView):
+    """``?person=`` lists the household of one person."""
+
     area = "archives"
+    person_field = "member_ids"
+    person_notice = "只显示“{name}”所在的家庭户。"
     column_list = ("head_name", "head_id_number", "township", "community", "address", "member_ids", "created_at")
     column_labels = {"member_ids": "当前成员"}
     column_formatters = {"member_ids": _member_count}
@@ -60,22 +68,6 @@ class HouseholdView(SecureModelView):
     column_details_exclude_list = ("version", "member_ids", "townships", "members")
     column_export_exclude_list = ("version", "member_ids", "members")
     details_template = "admin/household_details.html"
-
-    def get_query(self):
-        """``?person=<archive id>`` lists the household of one person (linked from the person's file)."""
-        query = super().get_query()
-        person = request.args.get("person", "")
-        if ObjectId.is_valid(person):
-            query = query.filter(member_ids=ObjectId(person))
-        return query
-
-    def list_notice(self):
-        person = request.args.get("person", "")
-        if not ObjectId.is_valid(person):
-            return super().list_notice()
-        archive = scope_query(Archive.objects(pk=ObjectId(person)), Archive).only("name").first()
-        name = archive.name if archive is not None else "所选对象"
-        return f"只显示“{name}”所在的家庭户。", url_for(".index_view")
 
     def create_form(self, obj=None):
         form = super().create_form(obj)
@@ -98,8 +90,6 @@ class HouseholdView(SecureModelView):
     def on_model_change(self, form, model, is_created):
         person = self._person_arg() if is_created else None
         if person is not None and not model.members:
-            from models.households import HouseholdMember
-
             relation = HEAD if (person.id_number and person.id_number == idnumber.normalise(model.head_id_number or "")) \
                 else "other"
             model.members = [HouseholdMember(person=person.pk, relation=relation)]
@@ -170,27 +160,36 @@ class HouseholdView(SecureModelView):
                                                  household.head_id_number, role) or "",
                 "can_edit": self.can_edit and not household.voided}
 
-    @expose("/member/", methods=("POST",))
-    def member_view(self):
-        """Add a member (by ID number, or a name that is unique in the user's townships)."""
+    def _change_members(self, form_class, change):
+        """A member handler: the household asked for, its form checked, then
+        ``change(household, form)`` (which returns what the user is told), and the household's page."""
         if not self.can_edit:
             abort(403)
         household = self.get_one(request.args.get("id", ""))
         if household is None:
             abort(404)
-        back = url_for(".details_view", id=household.pk)
-        form = MemberForm(request.form)
+        form = form_class(request.form)
         if not form.validate():
             flash(form.csrf_token.errors[0] if csrf_failed(form) else "请检查填写的内容。", "error")
-            return redirect(back)
-        try:
+        else:
+            try:
+                done = change(household, form)
+            except DomainError as exc:
+                flash(exc.message, "error")
+            else:
+                flash(done, "success")
+        return redirect(url_for(".details_view", id=household.pk))
+
+    @expose("/member/", methods=("POST",))
+    def member_view(self):
+        """Add a member (by ID number, or a name that is unique in the user's townships)."""
+
+        def add(household, form):
             person = self._find_person(form.person.data or "")
             add_member(household, person, form.relation.data, current_user._get_current_object())
-        except DomainError as exc:
-            flash(exc.message, "error")
-        else:
-            flash(f"已将“{person.name}”加入本户。", "success")
-        return redirect(back)
+            return f"已将“{person.name}”加入本户。"
+
+        return self._change_members(MemberForm, add)
 
     def _find_person(self, text: str):
         text = idnumber.normalise(text.strip()) if text.strip() else ""
@@ -207,26 +206,15 @@ class HouseholdView(SecureModelView):
     @expose("/leave/", methods=("POST",))
     def leave_view(self):
         """Record that a member left the household (the line and its history stay)."""
-        if not self.can_edit:
-            abort(403)
-        household = self.get_one(request.args.get("id", ""))
-        if household is None:
-            abort(404)
-        back = url_for(".details_view", id=household.pk)
-        form = LeaveForm(request.form)
-        if not form.validate():
-            flash(form.csrf_token.errors[0] if csrf_failed(form) else "请检查填写的内容。", "error")
-            return redirect(back)
-        person = form.person.data or ""
-        try:
+
+        def leave(household, form):
+            person = form.person.data or ""
             if not ObjectId.is_valid(person):
                 raise DomainError("请选择成员。", field="person")
             record_leaving(household, ObjectId(person), form.reason.data or "", current_user._get_current_object())
-        except DomainError as exc:
-            flash(exc.message, "error")
-        else:
-            flash("已登记该成员离开本户，原记录保留在本户历史中。", "success")
-        return redirect(back)
+            return "已登记该成员离开本户，原记录保留在本户历史中。"
+
+        return self._change_members(LeaveForm, leave)
 
 
 # ---------------------------------------------------------------- the visit form's offer
@@ -236,8 +224,6 @@ class CheckboxList:
     """A multiple choice as one Bootstrap check box per line (whatever class the form layout passes)."""
 
     def __call__(self, field, **kwargs):
-        from markupsafe import Markup, escape
-
         chosen = set(field.data or [])
         lines = []
         for index, (value, label, *_) in enumerate(field.iter_choices()):
@@ -264,8 +250,6 @@ def household_offer(people: list) -> list[tuple[str, str]]:
     who are due a visit in a current period (the schedule's ``due_filter``), in the first
     person's township (one visit is of one township) and the user's: the "同户待访成员"
     the visit form offers. Two queries per household plus one per visit policy."""
-    from models.households import households_of
-
     if not people:
         return []
     chosen = {ref_id(p) for p in people}

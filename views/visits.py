@@ -5,25 +5,33 @@ import datetime as dt
 
 from bson import ObjectId
 from bson.errors import InvalidId
-from flask import abort, request, url_for
+from flask import abort, flash, request, url_for
 from flask_admin import expose
 from flask_admin.form import rules
 from flask_login import current_user
 from wtforms import MultipleFileField, SelectMultipleField
 
 from models.archives import Archive
-from models.base import WHOLE_RESULT, by_id, ref_id
+from models.base import WHOLE_RESULT, ref_id
 from models.clock import local_now, local_today
+from models.contracts import current_contract
 from models.errors import DomainError
 from models.periods import PERIOD_LABELS, period_bounds, period_label
 from models.reference import Community, Township
+from models.spreadsheets import Column, Sheet, TitleBlock, write_workbook
 from models.users import User
+from models.visit_calendar import (
+    compliance_start,
+    month_calendar,
+    schedule_period,
+    schedule_townships,
+)
 from models.visits import (
     MODE_LABELS,
     UNASSIGNED,
     Visit,
+    cohort_filter,
     compliance,
-    current_key,
     due_query,
     policies,
     policy,
@@ -37,7 +45,6 @@ from .base import (
     SecureView,
     audit,
     choosable,
-    in_scope,
     reads_its_column_only,
     scope_query,
     send_xlsx,
@@ -45,14 +52,18 @@ from .base import (
 )
 from .forms import HiddenFieldRule
 from .households import CheckboxList, OfferRule, household_offer
+from .person_filter import OnePersonList
 
 
 def _counts(view, context, model, name):
     return "是" if model.counts_as_home_visit == "yes" else "否"
 
 
-class VisitView(SecureModelView):
+class VisitView(OnePersonList, SecureModelView):
+    """``?person=`` lists the visits of one person."""
+
     area = "records"
+    person_notice = "只显示“{name}”的探访记录。"
     file_fields = ("photos.file", "photos.thumbnail")
     column_list = ("visited_at", "people", "township", "mode", "contact", "visitors", "counts_as_home_visit",
                    "photos", "findings")
@@ -96,22 +107,6 @@ class VisitView(SecureModelView):
     form_widget_args["notes"] = {"rows": 4}
     non_model_fields = ("record_version", "csrf_token", "photo_upload", "household_members")
     extra_css = None
-
-    def get_query(self):
-        """``?person=<archive id>`` lists one person's visits (linked from the person's file)."""
-        query = super().get_query()
-        person = request.args.get("person", "")
-        if ObjectId.is_valid(person):
-            query = query.filter(people=ObjectId(person))
-        return query
-
-    def list_notice(self):
-        person = request.args.get("person", "")
-        if not ObjectId.is_valid(person):
-            return super().list_notice()
-        archive = by_id(Archive, person)
-        name = archive.name if archive is not None and in_scope(archive) else "所选对象"
-        return f"只显示“{name}”的探访记录。", url_for(".index_view")
 
     def create_form(self, obj=None):
         form = super().create_form(obj)
@@ -161,8 +156,6 @@ class VisitView(SecureModelView):
 
     def after_model_change(self, form, model, is_created):
         flagged = request_risk_review(model, current_user._get_current_object())
-        from flask import flash
-
         for child in flagged:
             flash(f"已为“{child.name}”开启重新评估任务（探访建议调整风险等级）。", "warning")
         if any(p.duplicate_of for p in model.photos or []):
@@ -198,21 +191,13 @@ class ScheduleView(SecureView):
             abort(404)
 
     def _period(self, item) -> tuple[str, dt.date, dt.date]:
-        """The period asked for (the current one when none is), with its first and last day."""
-        key = request.args.get("period") or current_key(item["period"])
         try:
-            start, end = period_bounds(item["period"], key)
+            return schedule_period(item, request.args.get("period"))
         except (ValueError, KeyError):
             abort(404)
-        return key, start, end
 
     def _townships(self) -> tuple[list | None, str | None]:
-        """The townships the schedule covers: the one chosen (``?township=``) within the user's, else all of theirs."""
-        scope = user_townships()
-        chosen = request.args.get("township") or ""
-        if ObjectId.is_valid(chosen) and (scope is None or ObjectId(chosen) in scope):
-            return [ObjectId(chosen)], chosen
-        return scope, None
+        return schedule_townships(user_townships(), request.args.get("township") or "")
 
     @expose("/")
     def index(self):
@@ -243,9 +228,6 @@ class ScheduleView(SecureView):
 
     @expose("/export")
     def export(self):
-        from models.contracts import current_contract
-        from models.spreadsheets import Column, Sheet, TitleBlock, write_workbook
-
         item = self._policy()
         key = self._period(item)[0]
         query = due_query(item, key, self._townships()[0]).order_by("township", "name").select_related()
@@ -269,38 +251,21 @@ class ScheduleView(SecureView):
         """A month of counted home visits, day by day."""
         month = request.args.get("month") or local_today().strftime("%Y-%m")
         try:
-            first, last = period_bounds("month", month)
+            calendar = month_calendar(month, user_townships())
         except ValueError:
             abort(404)
-        match = {"month": month, "voided": False}
-        townships = user_townships()
-        if townships is not None:
-            match["township"] = {"$in": townships}
-        per_day = {}
-        for counted in ("yes", "no"):
-            for row in Visit._get_collection().aggregate([
-                    {"$match": dict(match, counts_as_home_visit=counted)},
-                    {"$group": {"_id": "$day", "n": {"$sum": 1}}}]):
-                per_day.setdefault(row["_id"], {"yes": 0, "no": 0})[counted] = row["n"]
-        weeks, day = [], first - dt.timedelta(days=first.weekday())
-        while day <= last:
-            weeks.append([(day + dt.timedelta(days=i)) for i in range(7)])
-            day += dt.timedelta(days=7)
-        previous_month = (first - dt.timedelta(days=1)).strftime("%Y-%m")
-        next_month = (last + dt.timedelta(days=1)).strftime("%Y-%m")
-        return self.render("admin/visit_calendar.html", weeks=weeks, per_day=per_day, first=first, month=month,
-                           previous_month=previous_month, next_month=next_month, label=period_label("month", month))
+        return self.render("admin/visit_calendar.html", weeks=calendar["weeks"], per_day=calendar["per_day"],
+                           first=calendar["first"], month=month, previous_month=calendar["previous_month"],
+                           next_month=calendar["next_month"], label=period_label("month", month))
 
     @expose("/compliance")
     def compliance_view(self):
         item = self._policy()
         today = local_today()
-        start = dt.date(today.year, 1, 1)
-        if request.args.get("from"):
-            try:
-                start = dt.date.fromisoformat(request.args["from"])
-            except ValueError:
-                abort(404)
+        try:
+            start = compliance_start(request.args.get("from"), today)
+        except ValueError:
+            abort(404)
         rows = compliance(item, start, today, user_townships())
         for row in rows:
             row["label"] = period_label(item["period"], row["key"])
@@ -319,8 +284,6 @@ class ElderlyRegisterView(SecureView):
             period_bounds("month", month)
         except ValueError:
             abort(404)
-        from models.visits import cohort_filter
-
         try:
             item = register_policy()
         except DomainError as exc:  # the rule it prints is gone (stored before the integrity check)
