@@ -9,19 +9,10 @@
 
 Importing this package registers every measure; the names below are its public ones."""
 
+from ..indicator_terms import AREAS, KINDS, OPERATORS, PERCENT_KINDS, PERIODS, STATUS_LABELS
 from ..periods import month_end
 from . import affairs_measures, archive_measures, report_measures, service_measures  # noqa: F401  (register the measures)
-from .document import (
-    AREAS,
-    KINDS,
-    OPERATORS,
-    PERCENT_KINDS,
-    PERIODS,
-    STATUS_LABELS,
-    Indicator,
-    indicators_for,
-    unit_of,
-)
+from .document import Indicator, indicators_for, unit_of
 from .engine import (
     DEFAULT_LAGGING_SHARE,
     EVIDENCE_SHOWN,

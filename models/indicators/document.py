@@ -8,7 +8,7 @@ from mongoengine import FloatField, IntField, ReferenceField, StringField
 from ..base import DISTRICT_WIDE, TrackedDocument
 from ..contracts import Contract
 from ..errors import DomainError
-from ..indicator_terms import AREAS, KINDS, OPERATORS, PERCENT_KINDS, PERIODS, STATUS_LABELS  # noqa: F401  (its words)
+from ..indicator_terms import AREAS, KINDS, OPERATORS, PERCENT_KINDS, PERIODS
 from ..rules import COMPARISONS
 
 #: Checks an indicator passes before it is saved, registered by the modules that know the

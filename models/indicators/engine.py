@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from ..base import WHOLE_RESULT
 from ..contracts import Contract
 from ..errors import DomainError
+from ..indicator_terms import OPERATOR_SIGNS, STATUS_LABELS
 from ..periods import period_key, period_label, periods_between
 from ..reference import Township
 from ..rules import compare
-from .document import OPERATORS, STATUS_LABELS, Indicator, indicators_for, unit_of
+from .document import Indicator, indicators_for, unit_of
 
 DEFAULT_LAGGING_SHARE = 0.8
 
@@ -215,7 +216,7 @@ class Measurement:
         return self.quantity(self.forecast)
 
     def target_text(self) -> str:
-        return f"{dict(OPERATORS).get(self.indicator.op, '').split('（')[0]} {self.quantity(self.target)}"
+        return f"{OPERATOR_SIGNS.get(self.indicator.op, '')} {self.quantity(self.target)}"
 
 
 def whole(value) -> int:
