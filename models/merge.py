@@ -15,9 +15,8 @@ from mongoengine.base import _document_registry
 from .archives import Archive
 from .audit import audit_entry
 from .base import TrackedDocument, by_id, ref_id
-from .display import display_value
 from .errors import DomainError
-from .services import check_record, snapshot, update_record, void_record
+from .services import check_record, display_value, snapshot, update_record, void_record
 
 #: Fields the merge never offers: kept by the system or derived from other fields.
 NOT_CHOSEN = frozenset({"id", "status", "status_date", "status_reason", "custom", "archive_date"})

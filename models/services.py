@@ -11,10 +11,10 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from . import write_hooks
 from .audit import AuditEntry, FieldChange, audit_entry
+from .audit_changes import diff, display_value, labels_read_once
 from .base import TrackedDocument
 from .change_log import change_line, change_logs_from_trail
 from .clock import local_now
-from .display import diff, display_value, labels_read_once
 from .errors import DomainError, DuplicateRecordError, StaleRecordError
 from .inputs import normalise_document
 from .summaries import insert_change_logs, replace_change_logs
