@@ -108,7 +108,7 @@ class Scope:
         from .archives import Archive
 
         fields = {"_cls": 1, "name": 1, "township": 1, "categories": 1, "risk_level": 1, "archive_date": 1,
-                  "complete": 1, "missing_items": 1, "status": 1, "worker": 1}
+                  "complete": 1, "missing_items": 1, "status": 1, "worker": 1, "voided": 1}
         return self.remembered("archives", lambda: list(Archive._get_collection().find(
             self.scoped({}), fields, batch_size=WHOLE_RESULT)))
 
