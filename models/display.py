@@ -6,7 +6,6 @@ booleans 是/否, lists are joined with 、, money is in 元, references are the
 records' names (``str``), a stored file is its file name, an embedded record is its
 labelled fields. Nothing here knows the web layer."""
 
-import contextlib
 import contextvars
 import datetime as dt
 
@@ -14,7 +13,6 @@ from bson import ObjectId
 from mongoengine import DictField, EmbeddedDocumentField, FileField, ListField, ReferenceField
 from mongoengine.connection import get_db
 
-from .base import WHOLE_RESULT, referenced_ids
 from .money import FenField, format_yuan
 
 DATE_FORMAT = "%Y-%m-%d"
@@ -24,24 +22,6 @@ GONE = "（已删除的记录）"
 
 #: Labels of referenced records already read, while many records are written at once.
 known_labels: contextvars.ContextVar[dict | None] = contextvars.ContextVar("known_labels", default=None)
-
-
-@contextlib.contextmanager
-def labels_read_once(docs: list):
-    """While many records are written: the labels of every record they refer to, read with one
-    query per referenced kind (not one per record)."""
-    token = known_labels.set({(target, record.pk): str(record) for target, ids in referenced_ids(docs).items()
-                              for record in target.objects(pk__in=list(ids)).batch_size(WHOLE_RESULT)})
-    try:
-        yield
-    finally:
-        known_labels.reset(token)
-
-
-def field_label(document, name: str) -> str:
-    """The label a person reads for the field ``name`` (by its name or stored name)."""
-    field = field_of(document, name)
-    return (getattr(field, "verbose_name", None) or name) if field is not None else name
 
 
 def date_text(value) -> str:

@@ -7,6 +7,7 @@ filters use are supported (tests/test_matching.py holds them to the database's o
 answers, on both lanes); anything else is refused loudly rather than answered wrongly."""
 
 import operator
+from collections.abc import Callable
 
 _COMPARISONS = {"$gt": operator.gt, "$gte": operator.ge, "$lt": operator.lt, "$lte": operator.le}
 
@@ -19,14 +20,16 @@ def _values(stored) -> list:
 
 
 def _condition_holds(stored, condition) -> bool:
-    if not (isinstance(condition, dict) and condition and all(key.startswith("$") for key in condition)):
+    if not _is_operator(condition):
+        if not isinstance(stored, list):
+            return stored == condition  # equality (the common case, asked of every record read)
         return any(value == condition for value in _values(stored))  # equality
     for name, wanted in condition.items():
         if name == "$ne":
             if any(value == wanted for value in _values(stored)):
                 return False
         elif name == "$in":
-            if not any(value in wanted for value in _values(stored)):
+            if not (stored in wanted if not isinstance(stored, list) else any(v in wanted for v in _values(stored))):
                 return False
         elif name == "$nin":
             if any(value in wanted for value in _values(stored)):
@@ -50,23 +53,77 @@ def _comparable(value, wanted) -> bool:
 
 def matches(record: dict, query: dict) -> bool:
     """Whether a stored record (as read from the collection) matches ``query``."""
+    return matcher(query)(record)
+
+
+def matcher(query: dict) -> Callable[[dict], bool]:
+    """``matches`` with ``query`` read once: the test to ask of many records."""
+    tests = []
     for key, condition in query.items():
-        if key == "$or":
-            if not any(matches(record, branch) for branch in condition):
-                return False
-            continue
-        if key == "$and":
-            if not all(matches(record, branch) for branch in condition):
-                return False
-            continue
-        if key.startswith("$"):
+        if key in ("$or", "$and"):
+            branches = [matcher(branch) for branch in condition]
+            tests.append((lambda r, bs=branches: any(b(r) for b in bs)) if key == "$or"
+                         else (lambda r, bs=branches: all(b(r) for b in bs)))
+        elif key.startswith("$"):
             raise ValueError(f"unsupported query operator {key}")
-        if not _condition_holds(_lookup(record, key), condition):
-            return False
-    return True
+        else:
+            _check(condition)
+            tests.append(_field_test(key, condition))
+
+    def holds(record) -> bool:
+        for test in tests:  # noqa: SIM110 (a loop, not all(): this runs once per record read)
+            if not test(record):
+                return False
+        return True
+    return holds
+
+
+def _field_test(path: str, condition) -> Callable[[dict], bool]:
+    if "." in path:
+        return lambda record: _condition_holds(_lookup(record, path), condition)
+    if not _is_operator(condition):  # equality on a top-level field: the common case, made cheap
+        def equal(record) -> bool:
+            value = record.get(path)
+            return value == condition if not isinstance(value, list) else _condition_holds(value, condition)
+        return equal
+    if list(condition) == ["$in"]:
+        wanted = _lookup_table(condition["$in"])
+
+        def among(record) -> bool:
+            value = record.get(path)
+            if isinstance(value, list):
+                return any(_hashable(v) and v in wanted for v in value)
+            return _hashable(value) and value in wanted
+        return among
+    return lambda record: _condition_holds(record.get(path), condition)
+
+
+def _lookup_table(values) -> frozenset:
+    try:
+        return frozenset(values)
+    except TypeError:  # an array among the values: not in the subset the filters write
+        raise ValueError("unsupported $in of arrays") from None
+
+
+def _hashable(value) -> bool:
+    return not isinstance(value, (list, dict))
+
+
+def _is_operator(condition) -> bool:
+    return isinstance(condition, dict) and bool(condition) and all(key.startswith("$") for key in condition)
+
+
+def _check(condition) -> None:
+    """Refuse, when the query is read, an operator this evaluator does not know."""
+    if _is_operator(condition):
+        for name in condition:
+            if name not in ("$ne", "$in", "$nin", *_COMPARISONS):
+                raise ValueError(f"unsupported query operator {name}")
 
 
 def _lookup(record: dict, path: str):
+    if "." not in path:
+        return record.get(path)
     value = record
     for part in path.split("."):
         if isinstance(value, list):  # a path into an array's documents: not in the subset

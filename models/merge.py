@@ -15,9 +15,8 @@ from mongoengine.base import _document_registry
 from .archives import Archive
 from .audit import audit_entry
 from .base import TrackedDocument, by_id, ref_id
-from .changes import audit_text
 from .errors import DomainError
-from .services import check_record, snapshot, update_record, void_record
+from .services import check_record, display_value, snapshot, update_record, void_record
 
 #: Fields the merge never offers: kept by the system or derived from other fields.
 NOT_CHOSEN = frozenset({"id", "status", "status_date", "status_reason", "custom", "archive_date"})
@@ -48,8 +47,8 @@ def compare(kept: Archive, other: Archive) -> list[FieldChoice]:
         field = kept._fields[name]
         db = field.db_field
         a, b = kept_son.get(db), other_son.get(db)
-        rows.append(FieldChoice(name, field.verbose_name or name, audit_text(kept, db, a),
-                                audit_text(other, db, b), (a or None) != (b or None)))
+        rows.append(FieldChoice(name, field.verbose_name or name, display_value(kept, db, a),
+                                display_value(other, db, b), (a or None) != (b or None)))
     return rows
 
 

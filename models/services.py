@@ -11,18 +11,17 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 
 from . import write_hooks
 from .audit import AuditEntry, FieldChange, audit_entry
+from .audit_changes import diff, display_value, labels_read_once
 from .base import TrackedDocument
 from .change_log import change_line, change_logs_from_trail
-from .changes import diff
 from .clock import local_now
-from .display import labels_read_once
 from .errors import DomainError, DuplicateRecordError, StaleRecordError
 from .inputs import normalise_document
 from .summaries import insert_change_logs, replace_change_logs
 from .validation import refusal
 from .write_hooks import forget_pending, keep, mark_pending
 
-__all__ = ["check_record", "create_record", "create_records", "diff", "recompute_for_rule_set",
+__all__ = ["check_record", "create_record", "create_records", "diff", "display_value", "recompute_for_rule_set",
            "rebuild_change_logs", "restore_record", "snapshot", "update_record", "void_record"]
 
 

@@ -10,7 +10,7 @@ from ..assessments import RiskAssessment
 from ..base import WHOLE_RESULT
 from ..clock import local_today
 from ..errors import DomainError
-from ..matching import matches
+from ..matching import matcher, matches
 from ..periods import period_bounds, period_key, periods_between, previous_period
 from ..reference import PersonCategory
 from ..rules import cached, get_rules, seed_rules
@@ -166,7 +166,8 @@ def compliance(item: dict, start: dt.date, end: dt.date, townships: list | None 
         people = list(Archive._get_collection().find(raw, {"name": 1, "archive_date": 1, "risk_level": 1, "worker": 1,
                                                             "township": 1}, batch_size=WHOLE_RESULT))
     else:
-        people = [a for a in archives if in_cohort(a, raw)]
+        covered = matcher(raw)  # in_cohort, the filter read once for all the archives
+        people = [a for a in archives if covered(a)]
     if history is None:
         history = {}
         if levels and people:
