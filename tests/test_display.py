@@ -10,9 +10,9 @@ from hypothesis import strategies as st
 from mongoengine.base import _document_registry
 
 import views.registry  # noqa: F401  (every model the app registers)
-from models.services import display_value as audit_text
 from models.display import date_text, display_value
 from models.money import FenField, format_yuan
+from models.services import display_value as audit_text
 from views.base import SecureModelView
 
 
