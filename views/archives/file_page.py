@@ -1,12 +1,12 @@
 """The person's file on one page: the archive as labelled sections, each value as the
 role may see it, and the timeline of what happened to the person."""
 
-import datetime as dt
 
 from flask_login import current_user
 
 from models.archives import RISK_LABELS
 from models.audit import ACTION_LABELS
+from models.display import display_value
 from models.sensitivity import sensitivity, visible_value
 from models.timeline import person_events
 from models.users import display_names
@@ -23,21 +23,9 @@ def archive_sections(record, role: str | None) -> list[tuple[str, list[tuple[str
     def value(name):
         field = record._fields.get(name)
         raw = getattr(record, name, None)
-        if raw is None or raw == "" or raw == []:
-            return ""
-        if sensitivity(field):
+        if sensitivity(field) and raw not in (None, "", []):
             return str(visible_value(field, raw if isinstance(raw, str) else str(raw), role))
-        choices = getattr(field, "choices", None) or getattr(getattr(field, "field", None), "choices", None)
-        if isinstance(raw, list):
-            labels = dict(choices) if choices else {}
-            return "、".join(labels.get(v, str(v)) for v in raw)
-        if choices:
-            return dict(choices).get(raw, raw)
-        if isinstance(raw, bool):
-            return "是" if raw else "否"
-        if isinstance(raw, dt.datetime):
-            return raw.strftime("%Y-%m-%d") if not (raw.hour or raw.minute) else raw.strftime("%Y-%m-%d %H:%M")
-        return str(raw)
+        return display_value(type(record), name, raw)
 
     def section(title, names):
         rows = []
