@@ -387,12 +387,17 @@
     });
   }
 
-  /* After every other script has set up its widgets (select2, date pickers): jQuery runs
-     its ready handlers after the load event may already have fired, so wait for both. */
-  function afterWidgets() {
-    window.setTimeout(function () {
-      if (window.jQuery) { window.jQuery(function () { window.setTimeout(start, 0); }); } else { start(); }
-    }, 0);
+  /* Runs ``then`` after every other script has set up its widgets (select2, date pickers):
+     jQuery runs its ready handlers after the load event may already have fired, so wait for
+     both. The page scripts loaded after this one (visit_form.js) use it too. */
+  function whenWidgetsReady(then) {
+    function afterWidgets() {
+      window.setTimeout(function () {
+        if (window.jQuery) { window.jQuery(function () { window.setTimeout(then, 0); }); } else { then(); }
+      }, 0);
+    }
+    if (document.readyState === 'complete') { afterWidgets(); } else { window.addEventListener('load', afterWidgets); }
   }
-  if (document.readyState === 'complete') { afterWidgets(); } else { window.addEventListener('load', afterWidgets); }
+  window.whenWidgetsReady = whenWidgetsReady;
+  whenWidgetsReady(start);
 })();

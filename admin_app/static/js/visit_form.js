@@ -51,13 +51,6 @@
     });
   }
 
-  function start() { showPerson(); photoButton(); }
-  /* After every other script has set up its widgets (select2, date pickers): jQuery runs
-     its ready handlers after the load event may already have fired, so wait for both. */
-  function afterWidgets() {
-    window.setTimeout(function () {
-      if (window.jQuery) { window.jQuery(function () { window.setTimeout(start, 0); }); } else { start(); }
-    }, 0);
-  }
-  if (document.readyState === 'complete') { afterWidgets(); } else { window.addEventListener('load', afterWidgets); }
+  // after the widgets are set up (drafts.js, loaded on every page before this one)
+  window.whenWidgetsReady(function () { showPerson(); photoButton(); });
 })();
