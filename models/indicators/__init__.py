@@ -15,7 +15,6 @@ from . import affairs_measures, archive_measures, report_measures, service_measu
 from .document import Indicator, indicators_for, unit_of
 from .engine import (
     DEFAULT_LAGGING_SHARE,
-    EVIDENCE_SHOWN,
     MEASURES,
     Evidence,
     Measurement,
@@ -29,6 +28,6 @@ from .engine import (
     whole,
 )
 
-__all__ = ["AREAS", "DEFAULT_LAGGING_SHARE", "EVIDENCE_SHOWN", "KINDS", "MEASURES", "OPERATORS", "PERCENT_KINDS",
+__all__ = ["AREAS", "DEFAULT_LAGGING_SHARE", "KINDS", "MEASURES", "OPERATORS", "PERCENT_KINDS",
            "PERIODS", "STATUS_LABELS", "Evidence", "Indicator", "Measurement", "Scope", "entry", "evidence_records",
            "indicators_for", "measure", "measure_all", "measures", "month_end", "plain_number", "unit_of", "whole"]

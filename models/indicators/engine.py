@@ -224,10 +224,7 @@ def whole(value) -> int:
     return int(math.floor(float(value) + 0.5))
 
 
-EVIDENCE_SHOWN = 200
-
-
-def evidence_records(evidence: Evidence, limit: int = EVIDENCE_SHOWN, offset: int = 0) -> list:
+def evidence_records(evidence: Evidence, limit: int, offset: int = 0) -> list:
     """Records of the evidence in its order (then by id), as documents: from the rows the
     measure read when it has them, else one query for the page."""
     field_name = evidence.order_by.lstrip("-")
