@@ -15,7 +15,7 @@ from models.archives import Archive
 from models.base import WHOLE_RESULT, ref_id
 from models.clock import local_now, local_today
 from models.contracts import current_contract
-from models.errors import DomainError
+from models.errors import DomainError, PermissionDenied
 from models.periods import PERIOD_LABELS, period_bounds, period_label
 from models.reference import Community, Township
 from models.spreadsheets import Column, Sheet, TitleBlock, write_workbook
@@ -152,7 +152,7 @@ class VisitView(OnePersonList, SecureModelView):
         if townships is not None:
             for person in model.people or []:
                 if ref_id(person._data.get("township")) not in townships:
-                    raise DomainError(f"“{person.name}”不在您负责的街道/乡镇。", field="people")
+                    raise PermissionDenied(f"“{person.name}”不在您负责的街道/乡镇。", field="people")
 
     def after_model_change(self, form, model, is_created):
         flagged = request_risk_review(model, current_user._get_current_object())
