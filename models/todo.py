@@ -13,7 +13,9 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .archives import Archive
+from mongoengine.base import get_document
+
+from .archives import Archive, ChildArchive, ElderlyArchive
 from .assessments import add_months
 from .clock import local_now, local_today
 from .concerns import Concern
@@ -21,7 +23,7 @@ from .periods import period_bounds, previous_period
 from .reception import ReceptionContact
 from .rules import get_rules
 from .subsidy import SpotCheck
-from .visits import category_ids, current_key, due_filter, policies, tag_for
+from .visits import Visit, category_ids, current_key, due_filter, policies, tag_for
 
 
 @dataclass
@@ -29,7 +31,8 @@ class TodoItem:
     kind: str  # the code of the kind (TO_DO_KINDS)
     title: str  # who or what, as a person reads it
     detail: str  # what is asked, with its deadline
-    endpoint: str  # the page that does it (a record, or a prefilled form)
+    document: type  # the kind of record the item opens (views.links finds the view showing it)
+    page: str  # which of its pages does it: "create" (a prefilled form), "edit", "risk", "capability"
     args: dict = field(default_factory=dict)
     due: dt.date | None = None
     overdue: bool = False
@@ -82,13 +85,14 @@ def _lead(rules, days: str) -> dt.datetime:
     return dt.datetime.combine(local_today() + dt.timedelta(days=int(rules[days])), dt.time.max)
 
 
-def _for_record(kind: str, row: dict, title: str, detail: str, endpoint: str, due=None, overdue=None,
-                owner: str = "worker") -> TodoItem:
-    """An item about one stored record (``row``), opened on its page ``endpoint``; overdue when
-    ``due`` is past (unless said)."""
+def _for_record(kind: str, row: dict, title: str, detail: str, document: type, page: str, due=None,
+                overdue=None, owner: str = "worker") -> TodoItem:
+    """An item about one stored record (``row``) of ``document``, opened on its ``page``; overdue
+    when ``due`` is past (unless said)."""
     if overdue is None:
         overdue = due is not None and due < local_today()
-    return TodoItem(kind, title, detail, endpoint, {"id": str(row["_id"])}, due, overdue, row.get(owner), row["_id"])
+    return TodoItem(kind, title, detail, document, page, {"id": str(row["_id"])}, due, overdue, row.get(owner),
+                    row["_id"])
 
 
 def _rows_due(document, raw: dict, due_field: str, fields: tuple, user, townships, rules, lead_days: str,
@@ -105,10 +109,6 @@ def _rows_due(document, raw: dict, due_field: str, fields: tuple, user, township
         [(due_field, 1), ("_id", 1)]).limit(_limit(rules))
     for row in rows:
         yield row, row[due_field].date()
-
-
-EDIT_ENDPOINTS = {"Archive.ChildArchive": "childarchive", "Archive.ElderlyArchive": "elderlyarchive",
-                  "Archive.HomelessArchive": "homelessarchive"}
 
 
 @todo_kind("visits", "探访到期与逾期")
@@ -140,7 +140,7 @@ def _visits(user, townships, rules) -> list[TodoItem]:
             if listed is not None and (listed.overdue, -listed.due.toordinal()) >= (overdue, -end.toordinal()):
                 continue
             what = f"{item['name']}：本期 {end:%m月%d日} 前探访" + ("（上期未探访）" if overdue else "")
-            found[row["_id"]] = TodoItem("visits", row.get("name") or "", what, "visit.create_view",
+            found[row["_id"]] = TodoItem("visits", row.get("name") or "", what, Visit, "create",
                                          {"person": str(row["_id"])}, end, overdue, row.get("worker"), row["_id"])
     return list(found.values())
 
@@ -171,7 +171,7 @@ def _concerns(user, townships, rules) -> list[TodoItem]:
         _, deadline, step = next(s for s in STEP_FIELDS if s[0] == concern.get("stage"))
         due = concern[deadline]
         items.append(TodoItem("concerns", child.get("name") or concern.get("child_description") or "未建档儿童",
-                              f"须在 {due:%m月%d日 %H:%M} 前完成“{step}”", "concern.edit_view",
+                              f"须在 {due:%m月%d日 %H:%M} 前完成“{step}”", Concern, "edit",
                               {"id": str(concern["_id"])}, due.date(), due < now, worker, concern["_id"]))
     return items
 
@@ -182,7 +182,7 @@ def _reassessments(user, townships, rules) -> list[TodoItem]:
     last), and children a visit suggested another risk level for."""
     elderly = {**_archive_scope(user, townships), "_cls": "Archive.ElderlyArchive"}
     items = [_for_record("reassessments", row, row.get("name") or "", f"能力评估复评：{due:%Y-%m-%d} 前",
-                         "elderlyarchive.capability_view", due)
+                         ElderlyArchive, "capability", due)
              for row, due in _rows_due(Archive, elderly, "next_assessment_due", ("name", "worker"), user, townships,
                                        rules, "reassessment_lead_days")]
     children = {**_archive_scope(user, townships), "_cls": "Archive.ChildArchive",
@@ -190,7 +190,7 @@ def _reassessments(user, townships, rules) -> list[TodoItem]:
     for row in Archive._get_collection().find(children, {"name": 1, "worker": 1, "risk_review_requested": 1}).sort(
             [("name", 1), ("_id", 1)]).limit(_limit(rules)):
         items.append(_for_record("reassessments", row, row.get("name") or "",
-                                 f"风险等级重新评估：{row['risk_review_requested']}", "childarchive.risk_view"))
+                                 f"风险等级重新评估：{row['risk_review_requested']}", ChildArchive, "risk"))
     return items
 
 
@@ -200,7 +200,7 @@ def _reception(user, townships, rules) -> list[TodoItem]:
                      ("caller_name", "matter", "handled_by"), user, townships, rules, "reception_lead_days",
                      owner="handled_by")
     return [_for_record("reception", row, row.get("caller_name") or "",
-                        f"跟进期限 {due:%Y-%m-%d}：{(row.get('matter') or '')[:30]}", "reception.edit_view", due,
+                        f"跟进期限 {due:%Y-%m-%d}：{(row.get('matter') or '')[:30]}", ReceptionContact, "edit", due,
                         owner="handled_by") for row, due in rows]
 
 
@@ -208,7 +208,7 @@ def _reception(user, townships, rules) -> list[TodoItem]:
 def _rectification(user, townships, rules) -> list[TodoItem]:
     rows = _rows_due(SpotCheck, {"status": "rectifying", "voided": False}, "rectification_due",
                      ("assigned_to", "kind"), user, townships, rules, "rectification_lead_days", owner="assigned_to")
-    return [_for_record("rectification", row, "补贴抽查", f"整改期限 {due:%Y-%m-%d}", "spotcheck.edit_view", due,
+    return [_for_record("rectification", row, "补贴抽查", f"整改期限 {due:%Y-%m-%d}", SpotCheck, "edit", due,
                         owner="assigned_to") for row, due in rows]
 
 
@@ -237,7 +237,7 @@ def _entrustment(user, townships, rules) -> list[TodoItem]:
         else:
             due = add_months(signed, months).date()
             what, overdue = f"委托监护确认书 {due:%Y-%m-%d} 到期，请续签", due < today
-        items.append(_for_record("entrustment", row, row.get("name") or "", what, "childarchive.edit_view", due,
+        items.append(_for_record("entrustment", row, row.get("name") or "", what, ChildArchive, "edit", due,
                                  overdue))
     return items
 
@@ -248,9 +248,8 @@ def _incomplete(user, townships, rules) -> list[TodoItem]:
     items = []
     for row in Archive._get_collection().find(raw, {"_cls": 1, "name": 1, "worker": 1, "missing_items": 1}).sort(
             [("name", 1), ("_id", 1)]).limit(_limit(rules)):
-        endpoint = EDIT_ENDPOINTS.get(row.get("_cls"), "archive")
         items.append(_for_record("incomplete", row, row.get("name") or "",
-                                 "缺：" + "、".join(row.get("missing_items") or []), f"{endpoint}.edit_view"))
+                                 "缺：" + "、".join(row.get("missing_items") or []), get_document(row["_cls"]), "edit"))
     return items
 
 

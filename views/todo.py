@@ -10,6 +10,7 @@ from models.todo import TO_DO_KINDS, todo_list
 from models.users import User
 
 from .base import SecureView, user_townships
+from .links import page_url
 
 
 def _worker_arg():
@@ -31,7 +32,7 @@ class TodoView(SecureView):
     @expose("/")
     def index(self):
         todo, worker = self._list()
-        groups = [(kind, [(item, url_for(item.endpoint, **item.args, url=url_for(".index")))
+        groups = [(kind, [(item, page_url(item.document, item.page, **item.args, url=url_for(".index")))
                           for item in items], truncated) for kind, items, truncated in todo.groups]
         team = []
         if current_user.role != "staff" and worker is None:
