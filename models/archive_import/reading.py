@@ -140,10 +140,7 @@ class _Lookups:
                 return False
             raise DomainError(f"“{column.header}”应填“是”或“否”。")
         if column.kind == "township":
-            township = self.townships.get(str(raw))
-            if township is None:
-                raise DomainError(f"未知的街道/乡镇：“{raw}”。")
-            return township
+            return _known(self.townships, raw, f"未知的街道/乡镇：“{raw}”。")
         if column.kind == "community":
             return str(raw)  # resolved against the row's township in _check_row
         if column.kind == "categories":
@@ -153,10 +150,7 @@ class _Lookups:
                 raise DomainError(f"未知的对象类别：“{'、'.join(unknown)}”。")
             return [self.categories[n] for n in names]
         if column.kind == "worker":
-            worker = self.workers.get(str(raw))
-            if worker is None:
-                raise DomainError(f"找不到责任社工“{raw}”（请填用户名或姓名）。")
-            return worker
+            return _known(self.workers, raw, f"找不到责任社工“{raw}”（请填用户名或姓名）。")
         if column.kind == "custom":
             definition = self.customs[column.field.split(".", 1)[1]]
             return definition.clean_value(raw)
@@ -197,3 +191,11 @@ class _Lookups:
             row.action = "update"
             row.notes.append(f"将更新已有档案“{existing.name}”")
         return people
+
+
+def _known(table: dict, raw, refusal: str):
+    """The record a cell names (by its text in ``table``), or the Chinese ``refusal``."""
+    found = table.get(str(raw))
+    if found is None:
+        raise DomainError(refusal)
+    return found
