@@ -19,6 +19,8 @@ class RecordSummary(Document):
     recent_visits = ListField(DictField())  # timeline events of the latest visits (models.visits)
     change_log = ListField(DictField())  # the latest audit entries, as a timeline shows them
     logged = IntField(default=0)  # entries ever put in change_log: the guard of concurrent writers
+    # writes that changed what the record's visit marks derive from: the guard of concurrent recounts
+    marks_seq = IntField(default=0)
 
     meta = {"collection": "record_summaries"}
     scope_field = DISTRICT_WIDE  # read only by the id of the record it summarises, on that record's (scoped) page
@@ -28,11 +30,33 @@ def summary_of(record_id) -> dict:
     return RecordSummary._get_collection().find_one({"_id": record_id}) or {}
 
 
-def set_recent_visits(visits_by_record: dict) -> None:
-    """Replace the latest visits of each record named: one write per record."""
+def bump_marks(record_ids: list) -> None:
+    """Note that what the visit marks of ``record_ids`` derive from has changed (after the change,
+    before the recount): a recount that read the visits earlier then loses its race."""
     collection = RecordSummary._get_collection()
-    for record_id, events in visits_by_record.items():
-        collection.update_one({"_id": record_id}, {"$set": {"recent_visits": events[:SUMMARY_LENGTH]}}, upsert=True)
+    collection.update_many({"_id": {"$in": list(record_ids)}}, {"$inc": {"marks_seq": 1}})
+
+
+def marks_seqs(record_ids: list, bumped: bool) -> dict:
+    """{record id: its marks sequence}, read before the visits a recount counts; a record
+    without a summary gets one (with the sequence at 1 when ``bumped``: its first change)."""
+    collection = RecordSummary._get_collection()
+    seqs = {row["_id"]: row.get("marks_seq", 0)
+            for row in collection.find({"_id": {"$in": list(record_ids)}}, {"marks_seq": 1})}
+    missing = [record_id for record_id in record_ids if record_id not in seqs]
+    for record_id in missing:  # one update each, once per record ever
+        collection.update_one({"_id": record_id}, {"$inc": {"marks_seq": 1 if bumped else 0}}, upsert=True)
+    if missing:
+        seqs.update({row["_id"]: row.get("marks_seq", 0)
+                     for row in collection.find({"_id": {"$in": missing}}, {"marks_seq": 1})})
+    return seqs
+
+
+def set_recent_visits_at(record_id, events: list, seq: int) -> bool:
+    """Replace a record's latest visits, if its marks sequence is still ``seq`` (a compare-and-set:
+    False when a later change came in since the recount read it, which must then count again)."""
+    return bool(RecordSummary._get_collection().update_one(
+        {"_id": record_id, "marks_seq": seq}, {"$set": {"recent_visits": events[:SUMMARY_LENGTH]}}).matched_count)
 
 
 def prepend_change(record_id, line: dict, attempts: int = 5) -> None:

@@ -10,7 +10,7 @@ from ..archives import Archive
 from ..base import WHOLE_RESULT
 from ..matching import matches
 from ..periods import period_bounds
-from ..summaries import SUMMARY_LENGTH, set_recent_visits
+from ..summaries import SUMMARY_LENGTH, RecordSummary, bump_marks, marks_seqs, set_recent_visits_at
 from .document import VISIT_EVENT_FIELDS, Visit, visit_event
 
 
@@ -108,6 +108,8 @@ def recent_visit_events(visits) -> dict:
     newest_first = sorted(visits, key=lambda v: (v.get("visited_at") or dt.datetime.min, str(v.get("_id", ""))),
                           reverse=True)
     for stored in newest_first:
+        if stored.get("voided"):
+            continue
         for person in stored.get("people") or ():
             events = by_person.setdefault(person, [])
             if len(events) < SUMMARY_LENGTH:
@@ -129,7 +131,7 @@ def last_counted_visits(visits) -> dict:
     """{person id: the time of their latest counted home visit} from stored visits."""
     latest: dict = {}
     for visit in visits:
-        if visit.get("counts_as_home_visit") != "yes" or not visit.get("visited_at"):
+        if not is_counted(visit) or not visit.get("visited_at"):
             continue
         for person in visit.get("people") or ():
             if person not in latest or latest[person] < visit["visited_at"]:
@@ -139,36 +141,83 @@ def last_counted_visits(visits) -> dict:
 
 
 
-def refresh_visit_marks(person_ids: list | None = None) -> int:
+#: Recounts of one person's marks tried in a row when later changes keep coming in: then the
+#: write's pending note is left for the repair.
+MARK_ATTEMPTS = 5
+
+
+class MarksConflict(RuntimeError):
+    """The visits of a person kept changing while their marks were counted."""
+
+
+def refresh_visit_marks(person_ids: list | None = None, attempts: int = MARK_ATTEMPTS) -> int:
     """Recompute ``visited_periods`` and ``last_visited_at`` on archives and the latest visits in their
-    summaries from their visits (all archives with visits when ``person_ids`` is
-    None): one read of those visits and two writes per person (bulk_write is not
-    in mongomock's reach)."""
-    match = {"voided": False}
-    if person_ids is not None:
-        if not person_ids:
-            return 0
-        match["people"] = {"$in": list(person_ids)}
+    summaries from their visits (all archives with visits when ``person_ids`` is None).
+
+    Right across processes without a lock: the marks sequence of each person named is bumped
+    first (the visits changed), then read, then their visits; the marks are written, then the
+    latest visits only if the sequence is unchanged (models.summaries.set_recent_visits_at). A
+    person whose sequence moved meanwhile was changed by another write after this read: they are
+    counted again (up to ``attempts`` times, then MarksConflict leaves the write to the repair).
+    One bump, one read of the sequences, one of the visits and two writes per person."""
+    if person_ids is None:
+        return _refresh_all()
+    if not person_ids:
+        return 0
+    bump_marks(person_ids)
+    todo = list(person_ids)
+    for _ in range(attempts):
+        todo = _recount(todo, marks_seqs(todo, bumped=True))
+        if not todo:
+            return len(person_ids)
+    raise MarksConflict("探访标记更新冲突，将自动修复。")
+
+
+def _marks_read(match: dict) -> tuple[list, dict]:
+    """(the live visits ``match``, only the fields counted; {person: their latest visit events})."""
     fields = {**VISIT_EVENT_FIELDS, "week": 1, "month": 1, "quarter": 1, "year": 1}
-    visits = list(Visit._get_collection().find(match, fields, batch_size=WHOLE_RESULT))
-    recent = recent_visit_events(visits)
-    tallies = period_counts(visits, person_ids if person_ids is not None else list(recent))
+    visits = list(Visit._get_collection().find({**match, "voided": False}, fields, batch_size=WHOLE_RESULT))
+    return visits, recent_visit_events(visits)
+
+
+def _recount(people: list, seqs: dict) -> list:
+    """Count the marks of ``people`` (their sequences ``seqs`` read before): the people lost to a later write."""
+    visits, recent = _marks_read({"people": {"$in": list(people)}})
+    tallies = period_counts(visits, people)
     latest = last_counted_visits(visits)
     collection = Archive._get_collection()
-    stored = {}
-    if person_ids is None:  # recomputing everything: write only the marks that changed (one read of them)
-        stored = {row["_id"]: (row.get("visited_periods") or [], row.get("last_visited_at")) for row in
-                  collection.find({}, {"visited_periods": 1, "last_visited_at": 1}, batch_size=WHOLE_RESULT)}
-        tallies.update({pid: {} for pid, (tags, last) in stored.items() if (tags or last) and pid not in tallies})
-    for pid, counts in tallies.items():  # one per person: a visit holds one household
+    lost = []
+    for pid in people:  # one per person: a visit holds one household
+        collection.update_one({"_id": pid}, {"$set": {"visited_periods": visit_tags(tallies[pid]),
+                                                      "last_visited_at": latest.get(pid)}})
+        if not set_recent_visits_at(pid, recent.get(pid, []), seqs[pid]):
+            lost.append(pid)
+    return lost
+
+
+def _refresh_all() -> int:
+    """Every archive's marks again (after a load or a rule change): the marks that changed written,
+    the latest visits of every archive with visits or marks; those lost to a concurrent write
+    counted again one by one (``refresh_visit_marks``)."""
+    collection = Archive._get_collection()
+    stored = {row["_id"]: (row.get("visited_periods") or [], row.get("last_visited_at")) for row in
+              collection.find({}, {"visited_periods": 1, "last_visited_at": 1}, batch_size=WHOLE_RESULT)}
+    seqs = {row["_id"]: row.get("marks_seq", 0) for row in
+            RecordSummary._get_collection().find({}, {"marks_seq": 1}, batch_size=WHOLE_RESULT)}
+    visits, recent = _marks_read({})
+    tallies = period_counts(visits, list(recent))
+    tallies.update({pid: {} for pid, (tags, last) in stored.items() if (tags or last) and pid not in tallies})
+    latest = last_counted_visits(visits)
+    lost = [pid for pid in tallies if pid not in seqs]  # no summary yet: counted with one
+    for pid, counts in tallies.items():
         tags = visit_tags(counts)
-        if person_ids is None and stored.get(pid, ([], None)) == (tags, latest.get(pid)):
-            continue
-        collection.update_one({"_id": pid}, {"$set": {"visited_periods": tags, "last_visited_at": latest.get(pid)}})
-    set_recent_visits({pid: recent.get(pid, []) for pid in tallies})
+        if pid in seqs and stored.get(pid, ([], None)) != (tags, latest.get(pid)):
+            collection.update_one({"_id": pid}, {"$set": {"visited_periods": tags, "last_visited_at": latest.get(pid)}})
+        if pid in seqs and not set_recent_visits_at(pid, recent.get(pid, []), seqs[pid]):
+            lost.append(pid)
+    for start in range(0, len(lost), 100):  # a short "$in" each (the local database checks it per visit)
+        refresh_visit_marks(lost[start:start + 100])
     return len(tallies)
-
-
 
 
 def visit_counts(period: str, keys: list[str] | None = None, person_ids: list | None = None) -> dict[tuple, int]:
