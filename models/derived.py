@@ -34,7 +34,7 @@ from .recompute import (
     home_visit_counting,
     visit_volunteer_hours,
 )
-from .summaries import RecordSummary, replace_change_logs
+from .summaries import RecordSummary
 from .visits import (
     COUNTED,
     VISIT_EVENT_FIELDS,
@@ -292,7 +292,7 @@ def _prepend_change(doc, before, entry=None) -> None:
 
 def _rebuild_change_log(doc, before) -> None:
     if getattr(doc, "keeps_change_log", False):
-        replace_change_logs(change_logs_from_trail(type(doc), [doc.pk]))
+        summaries.rebuild_change_log(doc.pk, lambda: change_logs_from_trail(type(doc), [doc.pk]).get(doc.pk, []))
 
 
 def _expected_change_logs() -> dict:

@@ -5,6 +5,8 @@ Beside it, not in it: on the local database every query that is not by ``_id``
 decodes each whole record of the collection, so the archives stay lean, and a
 summary is read by ``_id`` alone (no scan)."""
 
+from collections.abc import Callable
+
 from mongoengine import DictField, Document, IntField, ListField, ObjectIdField
 from pymongo.errors import DuplicateKeyError
 
@@ -55,8 +57,10 @@ def marks_seqs(record_ids: list, bumped: bool) -> dict:
 def set_recent_visits_at(record_id, events: list, seq: int) -> bool:
     """Replace a record's latest visits, if its marks sequence is still ``seq`` (a compare-and-set:
     False when a later change came in since the recount read it, which must then count again)."""
+    guard = {"_id": record_id, "marks_seq": seq} if seq else {
+        "_id": record_id, "$or": [{"marks_seq": 0}, {"marks_seq": {"$exists": False}}]}  # never changed yet
     return bool(RecordSummary._get_collection().update_one(
-        {"_id": record_id, "marks_seq": seq}, {"$set": {"recent_visits": events[:SUMMARY_LENGTH]}}).matched_count)
+        guard, {"$set": {"recent_visits": events[:SUMMARY_LENGTH]}}).matched_count)
 
 
 def prepend_change(record_id, line: dict, attempts: int = 5) -> None:
@@ -76,6 +80,29 @@ def prepend_change(record_id, line: dict, attempts: int = 5) -> None:
         guard = {"_id": record_id, "logged": logged} if "logged" in current else {"_id": record_id,
                                                                                    "logged": {"$exists": False}}
         if collection.update_one(guard, {"$set": {"change_log": kept, "logged": logged + 1}}).matched_count:
+            return
+    raise RuntimeError("记录摘要更新冲突，请重试。")
+
+
+def rebuild_change_log(record_id, read_lines: Callable[[], list], attempts: int = 5) -> None:
+    """Replace one record's change log by ``read_lines()`` (newest first, from the audit trail),
+    read after its guard: a change prepended meanwhile (its entry perhaps not read) makes it read
+    again. The guard only grows, so a writer that read before this one loses its race too."""
+    collection = RecordSummary._get_collection()
+    for _ in range(attempts):
+        current = collection.find_one({"_id": record_id}, {"logged": 1})
+        lines = read_lines()[:SUMMARY_LENGTH]
+        if current is None:
+            try:
+                collection.insert_one({"_id": record_id, "change_log": lines, "logged": len(lines), "recent_visits": []})
+                return
+            except DuplicateKeyError:
+                continue
+        logged = current.get("logged", 0)
+        guard = {"_id": record_id, "logged": logged} if "logged" in current else {"_id": record_id,
+                                                                                   "logged": {"$exists": False}}
+        if collection.update_one(guard, {"$set": {"change_log": lines,
+                                                  "logged": max(logged + 1, len(lines))}}).matched_count:
             return
     raise RuntimeError("记录摘要更新冲突，请重试。")
 

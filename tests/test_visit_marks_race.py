@@ -162,3 +162,29 @@ def test_only_a_counted_visit_makes_the_latest_visit(app, townships, accounts, m
     refresh_visit_marks()
     assert _marks(child) == (periods, last, recent)
     assert_every_figure_fresh()
+
+
+def test_a_change_log_rebuilt_from_a_trail_read_before_another_change_keeps_that_change(app, townships, accounts,
+                                                                                          monkeypatch):
+    """The change log's repair (read the audit trail, write the log) raced by an edit saved after its read."""
+    import models.derived
+    from models.change_log import change_logs_from_trail
+    from models.services import snapshot, update_record
+
+    child = make_child(townships["东江街道"], sequence=66)
+    edits = []
+
+    def read_then_edit(document_class, record_ids=None):
+        lines = change_logs_from_trail(document_class, record_ids)
+        if not edits:  # the edit is saved after this read, before the rebuild writes
+            before = snapshot(child)
+            child.school = "朝阳乡中心小学"
+            edits.append(update_record(child, before, child.version, accounts["staff"]))
+        return lines
+
+    monkeypatch.setattr(models.derived, "change_logs_from_trail", read_then_edit)
+    models.derived.figure("change_log").repair(child, None)
+    log = summary_of(child.pk)["change_log"]
+    assert [line["action"] for line in log] == ["update", "create"] and "就读学校" in log[0]["text"], log
+    monkeypatch.undo()
+    assert_every_figure_fresh()
