@@ -127,8 +127,8 @@ def resume_jobs() -> int:
     collection = RecomputeJob._get_collection()
     query = {"$or": [{"state": "failed"}, {"state": "running", "heartbeat": {"$lte": cutoff}}]}
     resumed = 0
+    _failed.clear()  # the stored states say which jobs to run again
     for row in collection.find(query, {"_id": 1}):
-        _failed.discard(row["_id"])
         collection.update_one({"_id": row["_id"]}, {"$set": {"state": "running", "heartbeat": local_now()}})
         runner[0](row["_id"])
         resumed += 1

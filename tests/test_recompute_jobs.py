@@ -71,6 +71,17 @@ def test_a_small_rule_edit_is_recomputed_in_the_request_with_no_job(app, townshi
     assert_stored_equals_fresh()
 
 
+@pytest.mark.parametrize("recomputer", sorted({f for fs in RECOMPUTERS.values() for f in fs}, key=lambda f: f.__name__),
+                         ids=lambda f: f.__name__)
+def test_every_recomputer_has_its_estimate_of_the_records_it_reads(app, townships, accounts, recomputer):
+    """A recomputer without one would make every edit of its rule set fail before it starts."""
+    make_records(townships, accounts, households=2)
+    import models.recompute  # the estimates beside the recomputers
+
+    assert recomputer in models.recompute.RECORDS_READ
+    assert models.recompute.records_read(recomputer) > 0
+
+
 def test_the_threshold_is_rule_data_read_from_the_seed():
     assert jobs.settings()["records_over"] >= 0 and jobs.settings()["stalled_after_seconds"] > 0
 
