@@ -6,12 +6,18 @@ from bson.errors import InvalidId
 from flask import Flask, current_app, flash, g, redirect, render_template, request
 from flask_login import current_user
 from mongoengine.errors import ValidationError
-from pymongo.errors import AutoReconnect, ConnectionFailure, ServerSelectionTimeoutError
+from pymongo.errors import (
+    AutoReconnect,
+    ConnectionFailure,
+    PyMongoError,
+    ServerSelectionTimeoutError,
+)
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from models.derived import repair_quietly, repair_wanted
 from models.errors import DomainError, PermissionDenied
 from models.files import set_max_image_pixels
+from models.recompute_jobs import resume_jobs, retry_wanted, unfinished_note
 from models.rules import forget_cached_rules, set_cache_seconds
 from views.drafts import draft_owner, saved_forms
 from views.i18n import stale_catalogs, use_project_admin_catalog
@@ -196,17 +202,33 @@ def _too_large(exc):
 
 def _keep_derived_data(app: Flask) -> None:
     """Derived data left pending by a write that failed or stopped half-way is repaired
-    without a person: at start-up, on the next request after a failure in this process,
-    and every DERIVED_CHECK_SECONDS (models.derived)."""
+    without a person, and a rule-set recomputation left failed or stopped is run again: at
+    start-up, on the next request after a failure in this process, and every
+    DERIVED_CHECK_SECONDS (models.derived, models.recompute_jobs)."""
     age, every = app.config["DERIVED_REPAIR_AGE"], app.config["DERIVED_CHECK_SECONDS"]
     repair_quietly(age)
     last = [time.monotonic()]
 
+    _resume_quietly(app)
+
     @app.before_request
     def _repair_derived():
-        if repair_wanted() or (every and time.monotonic() - last[0] > every):
+        if repair_wanted() or retry_wanted() or (every and time.monotonic() - last[0] > every):
             last[0] = time.monotonic()
             repair_quietly(age)
+            _resume_quietly(app)
+
+    @app.context_processor
+    def _recompute_note():
+        return {"recompute_note": unfinished_note}
+
+
+def _resume_quietly(app: Flask) -> None:
+    """Rule-set recomputations left failed or stopped run again (models.recompute_jobs)."""
+    try:
+        resume_jobs()
+    except PyMongoError:
+        app.logger.exception("规则修改后的重新计算未能恢复，稍后再试")
 
 
 def _register_error_pages(app: Flask) -> None:

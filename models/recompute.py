@@ -119,3 +119,19 @@ def visit_volunteer_hours() -> dict:
         refresh_totals(list({line[0] for source in changed for line in stored.get(source, set()) | fresh.get(source, set())}))
     return {"志愿服务时数（探访）": len(changed)}
 
+
+
+#: What each recomputer reads, to estimate the work of a rule-set save before it starts:
+#: (document, filter), counted with one command each.
+RECORDS_READ = {
+    home_visit_counting: (Visit, {}),
+    concern_deadlines: (Concern, {"voided": False}),
+    archive_completeness: (Archive, {}),
+    visit_volunteer_hours: (Visit, {"voided": False}),
+}
+
+
+def records_read(recomputer) -> int:
+    """How many records ``recomputer`` reads (one count command)."""
+    document, query = RECORDS_READ[recomputer]
+    return document._get_collection().count_documents(query)

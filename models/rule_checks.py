@@ -5,7 +5,8 @@ knows the modules above them, fills it:
 
 - a rule set: its street-rescue calls name choices the patrol form offers (models.patrols),
   the codes it names exist and the codes others name in it stay (models.rule_refs); after an
-  admin's edit, what is stored from it is recomputed (models.services);
+  admin's edit, what is stored from it is recomputed (models.recompute_jobs: in the request, or
+  in the background when long);
 - a category or a theme: a code something refers to is not renamed or voided;
 - an indicator: the visit policies, categories and themes its parameters name exist.
 
@@ -14,9 +15,9 @@ The app imports it with its views (views.registry), so every save through the ap
 from . import reference, rules
 from .indicators import document as indicator_document
 from .patrols import check_rescue_calls
+from .recompute_jobs import after_rule_edit
 from .reference import PersonCategory
 from .rule_refs import CATEGORY, THEME, check_code_change, check_indicator, check_rule_set
-from .services import recompute_for_rule_set
 
 
 def _check_code(record) -> None:
@@ -26,7 +27,7 @@ def _check_code(record) -> None:
 def register() -> None:
     """Fill the lists once (a second call adds nothing)."""
     for hooks, function in ((rules.CONTENT_CHECKS, check_rescue_calls), (rules.CONTENT_CHECKS, check_rule_set),
-                            (rules.AFTER_EDIT, recompute_for_rule_set), (reference.CODE_CHECKS, _check_code),
+                            (rules.AFTER_EDIT, after_rule_edit), (reference.CODE_CHECKS, _check_code),
                             (indicator_document.SAVE_CHECKS, check_indicator)):
         if function not in hooks:
             hooks.append(function)

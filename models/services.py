@@ -188,10 +188,12 @@ def update_record(doc: TrackedDocument, before: dict, expected_version: int, act
     return changes
 
 
-def recompute_for_rule_set(rule_set) -> dict:
+def recompute_for_rule_set(rule_set, changed: dict | None = None) -> dict:
     """Recompute every figure stored from ``rule_set`` (models.derived declares them) after it was
-    saved, and record it in the audit trail as the system's recomputation: {what: records changed}."""
-    changed = write_hooks.recompute(rule_set.key)
+    saved, and record it in the audit trail as the system's recomputation: {what: records changed}.
+    ``changed`` is given by a background job that ran the recomputers itself (models.recompute_jobs)."""
+    if changed is None:
+        changed = write_hooks.recompute(rule_set.key)
     summary = "、".join(f"{label} {count} 条" for label, count in changed.items()) or "没有依赖它的数据"
     audit_entry("recompute", None, collection=rule_set._get_collection_name(), record_id=rule_set.pk,
                 record_label=rule_set.audit_label(), detail=f"规则修改后重新计算已保存的数据：{summary}。"

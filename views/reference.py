@@ -1,5 +1,8 @@
 """Reference data: townships, communities, person categories (admin-editable)."""
 
+from flask import flash
+
+from models.recompute_jobs import job_of_save, started_message
 from models.rule_tables import rule_tables
 from models.rules import forget_cached_rules
 
@@ -65,3 +68,6 @@ class RuleSetView(SecureModelView):
 
     def after_model_change(self, form, model, is_created):
         forget_cached_rules()
+        job = job_of_save(model)
+        if job is not None:  # a long recomputation runs in the background: say so
+            flash(started_message(job), "info")
