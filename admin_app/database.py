@@ -1,12 +1,15 @@
 """One code path for the three databases: MongoDB (``MONGODB_URI``), the local
 FerretDB, and in-memory mongomock (demo and tests)."""
 
+import functools
 import threading
 
 import mongoengine
 import mongomock
 import mongomock.gridfs
 from mongoengine.connection import disconnect_all
+from mongomock.collection import Collection as MockCollection
+from mongomock.collection import Cursor as MockCursor
 from pymongo import monitoring
 
 #: Commands that may change data: once one is sent, a request cut off by an outage may have saved something.
@@ -59,6 +62,36 @@ class CommandCounter(monitoring.CommandListener):
 
 command_counter = CommandCounter()
 
+#: mongomock's operations, as a server runs them: one at a time. mongomock itself is not
+#: thread-safe (two threads saving one record can both pass its version check, or one can
+#: copy a document the other is changing), and the demo server and the concurrency tests
+#: run requests in threads.
+_MOCK_LOCK = threading.RLock()
+_MOCK_OPERATIONS = ("insert_one", "insert_many", "update_one", "update_many", "replace_one", "find_one",
+                    "find_one_and_delete", "find_one_and_replace", "find_one_and_update", "delete_one",
+                    "delete_many", "count_documents", "estimated_document_count", "distinct", "aggregate",
+                    "bulk_write", "drop", "create_index", "create_indexes", "drop_index", "drop_indexes", "rename")
+
+
+def _one_at_a_time(operation):
+    @functools.wraps(operation)
+    def serialised(*args, **kwargs):
+        with _MOCK_LOCK:
+            return operation(*args, **kwargs)
+
+    serialised.serialised = True
+    return serialised
+
+
+def serialise_mongomock() -> None:
+    """Make every mongomock collection operation (and a cursor's reading of its results) run
+    one at a time in this process (idempotent)."""
+    for owner, names in ((MockCollection, _MOCK_OPERATIONS), (MockCursor, ("_compute_results",))):
+        for name in names:
+            operation = getattr(owner, name)
+            if not getattr(operation, "serialised", False):
+                setattr(owner, name, _one_at_a_time(operation))
+
 
 def connect_database(settings: dict) -> None:
     """(Re)connect mongoengine's default alias as the settings say."""
@@ -68,6 +101,7 @@ def connect_database(settings: dict) -> None:
     mode = settings["APP_MODE"]
     if mode == "demo" or (mode == "test" and not uri):
         mongomock.gridfs.enable_gridfs_integration()
+        serialise_mongomock()
         mongoengine.connect(
             db=settings["MONGODB_DB"],
             host="mongodb://localhost",
