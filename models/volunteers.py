@@ -6,6 +6,7 @@ from mongoengine import (
     DateTimeField,
     Document,
     FloatField,
+    IntField,
     ListField,
     ObjectIdField,
     ReferenceField,
@@ -49,10 +50,13 @@ class Volunteer(TrackedDocument):
     status = StringField(required=True, choices=STATUSES, default="active", verbose_name="状态")
     total_hours = FloatField(default=0, verbose_name="累计服务时数")
     training_hours = FloatField(default=0, verbose_name="累计培训时数")
+    #: Bumped by every change of the ledger before the totals are counted again: the totals are
+    #: written only if it did not move meanwhile (right across processes, without a lock).
+    totals_seq = IntField(default=0, verbose_name="时数计算序号")
 
     meta = {"collection": "volunteers", "ordering": ["name"], "indexes": ["total_hours", "training_hours", "teams", "status", "phone"]}
     scope_field = DISTRICT_WIDE  # volunteers serve the whole district
-    unaudited_fields = frozenset({"total_hours", "training_hours"})
+    unaudited_fields = frozenset({"total_hours", "training_hours", "totals_seq"})
 
     def __str__(self):
         return self.name or "志愿者"
@@ -98,10 +102,39 @@ def ledger_rows(source: str, source_id, entries: list[tuple]) -> list[dict]:
             for volunteer, day, hours, activity in entries if volunteer is not None and day and hours]
 
 
-def refresh_totals(volunteer_ids: list) -> None:
-    """Store each volunteer's total and training hours (for lists and filters)."""
+#: Countings of a volunteer's totals tried in a row while later ledger changes keep coming in.
+TOTAL_ATTEMPTS = 5
+
+
+class TotalsConflict(RuntimeError):
+    """A volunteer's ledger kept changing while their totals were counted."""
+
+
+def refresh_totals(volunteer_ids: list, attempts: int = TOTAL_ATTEMPTS) -> None:
+    """Store each volunteer's total and training hours (for lists and filters), right across
+    processes: their sequence is bumped (the ledger changed), read, then the ledger; a total is
+    written only where the sequence did not move since, and counted again where it did (up to
+    ``attempts`` times, then TotalsConflict leaves the write to the repair)."""
     if not volunteer_ids:
         return
+    volunteers = Volunteer._get_collection()
+    todo = list(volunteer_ids)
+    volunteers.update_many({"_id": {"$in": todo}}, {"$inc": {"totals_seq": 1}})
+    for _ in range(attempts):
+        seqs = {row["_id"]: row.get("totals_seq", 0) for row in volunteers.find({"_id": {"$in": todo}},
+                                                                             {"totals_seq": 1})}
+        totals, training = ledger_totals(todo)
+        todo = [volunteer for volunteer in todo if volunteer in seqs and not volunteers.update_one(
+            {"_id": volunteer, "totals_seq": seqs[volunteer]},
+            {"$set": {"total_hours": round(totals.get(volunteer, 0), 2),
+                      "training_hours": round(training.get(volunteer, 0), 2)}}).matched_count]
+        if not todo:
+            return
+    raise TotalsConflict("志愿者时数更新冲突，将自动修复。")
+
+
+def ledger_totals(volunteer_ids: list) -> tuple[dict, dict]:
+    """({volunteer: total hours}, {volunteer: training hours}) from the ledger."""
     collection = VolunteerHourEntry._get_collection()
     # a few volunteers (a saved record): ask for theirs; many (a bulk load): group the whole ledger
     # (the local database checks a long "$in" list element by element for every entry)
@@ -111,10 +144,7 @@ def refresh_totals(volunteer_ids: list) -> None:
     training = {row["_id"]: row["n"] for row in collection.aggregate([
         {"$match": {**named, "source": "training"}},
         {"$group": {"_id": "$volunteer", "n": {"$sum": "$hours"}}}], batchSize=WHOLE_RESULT)}
-    volunteers = Volunteer._get_collection()
-    for volunteer in volunteer_ids:
-        volunteers.update_one({"_id": volunteer}, {"$set": {"total_hours": round(totals.get(volunteer, 0), 2),
-                                                             "training_hours": round(training.get(volunteer, 0), 2)}})
+    return totals, training
 
 
 def ledger(volunteer_id, year: str | None = None) -> list[VolunteerHourEntry]:

@@ -109,6 +109,8 @@ class VolunteerView(SecureModelView):
     column_filters = ("teams", "status", "total_hours", "training_hours")
     column_searchable_list = ("name", "phone", "skills", "organisation")
     form_columns = ("name", "sex", "phone", "teams", "skills", "organisation", "joined_on", "status")
+    column_details_exclude_list = ("version", "totals_seq")
+    column_export_exclude_list = ("version", "totals_seq")
 
     def details_links(self, model):
         return [("服务时数明细与证明", self.get_url(".certificate_view", id=model.pk))]
