@@ -7,12 +7,11 @@ A field's kind comes from its declaration: ``input_kind=`` on the field when giv
 else a date field by its type, an ID number by ``sensitive=ID_NUMBER``, a phone by a
 name ending in ``phone``. A new field declared that way is normalised without more code."""
 
-import re
 
 from mongoengine import DateField, DateTimeField, EmbeddedDocumentField
 
 from .dates import parse_datetime
-from .text import one_line, plain
+from .text import SPACES, one_line, plain
 
 #: The kinds. ID_NUMBER is also the ``sensitive=`` marker of an ID-number field (models.sensitivity).
 ID_NUMBER = "id_number"
@@ -21,7 +20,6 @@ DATE = "date"
 TEXT = "text"  # declared free text, e.g. "紧急联系人及电话": only full-width characters made plain
 KINDS = (ID_NUMBER, PHONE, DATE, TEXT)
 
-_SPACES = re.compile(r"\s+")
 __all__ = ["DATE", "ID_NUMBER", "KINDS", "PHONE", "TEXT", "input_kind", "normalise", "normalise_document", "plain"]
 
 
@@ -31,9 +29,9 @@ def normalise(kind: str | None, value):
         return value
     text = plain(value)
     if kind == ID_NUMBER:
-        return _SPACES.sub("", text).upper()
+        return SPACES.sub("", text).upper()
     if kind == PHONE:
-        return _SPACES.sub("", text)
+        return SPACES.sub("", text)
     if kind == DATE:  # one space may part a date from its time
         return one_line(text)
     return text.strip()

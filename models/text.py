@@ -20,7 +20,7 @@ def without_control_characters(text: str) -> str:
 
 #: U+FF01..U+FF5E are the full-width forms of U+0021..U+007E; U+3000 is the ideographic space.
 _FULL_WIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
-_SPACES = re.compile(r"\s+")
+SPACES = re.compile(r"\s+")
 
 
 def plain(text: str) -> str:
@@ -30,4 +30,4 @@ def plain(text: str) -> str:
 
 def one_line(text: str) -> str:
     """``text`` made plain with every run of spaces as one space, trimmed."""
-    return _SPACES.sub(" ", plain(text)).strip()
+    return SPACES.sub(" ", plain(text)).strip()
