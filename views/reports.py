@@ -37,7 +37,9 @@ def refusal(form) -> str:
 
 class ReportDraftView(SecureModelView):
     """A brief or a summary: generated from the data, edited by the coordinator, then
-    签发 (issued) as a Word file kept unchanged; 重新生成 refreshes what was not edited."""
+    签发 (issued) as a Word file kept unchanged; 重新生成 refreshes what was not edited.
+    Each kind defines ``draft(contract, actor)``: it drafts a record from the data and
+    returns (record, message)."""
 
     area = "indicators"
     details_template = "admin/report_details.html"
@@ -75,10 +77,6 @@ class ReportDraftView(SecureModelView):
         except ValueError:
             flash("提交无效，请刷新页面后重试。", "error")
             return record, None
-
-    def draft(self, contract, actor):
-        """Draft a record of this view from the data: (record, message)."""
-        raise NotImplementedError
 
     @expose("/draft/", methods=("POST",))
     def draft_view(self):
