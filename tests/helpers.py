@@ -1,6 +1,7 @@
 """Small builders for test records, through the service layer like the app."""
 
 import io
+import threading
 from html.parser import HTMLParser
 
 from PIL import Image
@@ -91,3 +92,19 @@ def response_text(response) -> str:
         cells = [cell.text for table in document.tables for row in table.rows for cell in row.cells]
         return "\n".join([p.text for p in document.paragraphs] + cells)
     return response.get_data(as_text=True)
+
+
+def run_in_thread(work) -> None:
+    """Run ``work`` in a thread of its own (as another process would) and wait for it; its error fails the test."""
+    errors: list = []
+
+    def run():
+        try:
+            work()
+        except Exception as exc:  # fails the test below
+            errors.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(timeout=120)
+    assert not thread.is_alive() and not errors, errors

@@ -19,6 +19,7 @@ from models.summaries import summary_of
 from models.visits import CONTACT, VISIT_MODES, counts_as_home_visit, refresh_visit_marks
 
 from .archive_helpers import make_child
+from .helpers import run_in_thread
 from .test_derived import assert_every_figure_fresh
 from .test_visits import record_visit
 
@@ -58,27 +59,12 @@ def _paused_recount(monkeypatch, person) -> tuple:
     return recount, go_on, errors
 
 
-def _in_thread(work) -> None:
-    errors: list = []
-
-    def run():
-        try:
-            work()
-        except Exception as exc:  # fails the test below
-            errors.append(exc)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join(timeout=120)
-    assert not thread.is_alive() and not errors, errors
-
-
 def test_a_recount_that_read_before_another_save_does_not_leave_that_visit_out(app, townships, monkeypatch):
     child = make_child(townships["东江街道"], sequence=61)
     record_visit(child, EARLIER, color=(3, 1, 1))
     recount, go_on, errors = _paused_recount(monkeypatch, child)
     saved = []
-    _in_thread(lambda: saved.append(record_visit(child, LATER, color=(5, 1, 2))))  # the other process's whole save
+    run_in_thread(lambda: saved.append(record_visit(child, LATER, color=(5, 1, 2))))  # the other process's whole save
     assert "2026-05" in _marks(child)[0]
     go_on.set()
     recount.join(timeout=120)
@@ -95,7 +81,7 @@ def test_a_recount_that_read_before_a_void_does_not_bring_the_voided_visit_back(
     record_visit(child, EARLIER, color=(3, 1, 3))
     later = record_visit(child, LATER, color=(5, 1, 4))
     recount, go_on, errors = _paused_recount(monkeypatch, child)
-    _in_thread(lambda: void_record(later, "录入错误", accounts["staff"]))
+    run_in_thread(lambda: void_record(later, "录入错误", accounts["staff"]))
     go_on.set()
     recount.join(timeout=120)
     assert not recount.is_alive() and not errors, errors

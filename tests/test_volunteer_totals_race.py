@@ -16,6 +16,7 @@ from models.activities import CommunityEvent, EventVolunteer
 from models.services import create_record, void_record
 from models.volunteers import TotalsConflict, Volunteer, refresh_totals
 
+from .helpers import run_in_thread
 from .test_activities import event, volunteer
 
 
@@ -46,21 +47,6 @@ def _paused_counting(monkeypatch, person) -> tuple:
     return counting, go_on, errors
 
 
-def _in_thread(work) -> None:
-    errors: list = []
-
-    def run():
-        try:
-            work()
-        except Exception as exc:  # fails the test below
-            errors.append(exc)
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    thread.join(timeout=120)
-    assert not thread.is_alive() and not errors, errors
-
-
 def _total(person) -> float:
     return Volunteer.objects(pk=person.pk).first().total_hours
 
@@ -74,7 +60,7 @@ def test_a_counting_that_read_before_another_save_does_not_leave_its_hours_out(a
     helper = volunteer()
     _helping(townships, helper, 3)
     counting, go_on, errors = _paused_counting(monkeypatch, helper)
-    _in_thread(lambda: _helping(townships, helper, 2, day=2))  # the other process's whole save
+    run_in_thread(lambda: _helping(townships, helper, 2, day=2))  # the other process's whole save
     assert _total(helper) == 5.0
     go_on.set()
     counting.join(timeout=120)
@@ -87,7 +73,7 @@ def test_a_counting_that_read_before_a_void_does_not_bring_its_hours_back(app, t
     _helping(townships, helper, 3)
     second = _helping(townships, helper, 2, day=2)
     counting, go_on, errors = _paused_counting(monkeypatch, helper)
-    _in_thread(lambda: void_record(CommunityEvent.objects(pk=second.pk).first(), "重复登记", None))
+    run_in_thread(lambda: void_record(CommunityEvent.objects(pk=second.pk).first(), "重复登记", None))
     go_on.set()
     counting.join(timeout=120)
     assert not counting.is_alive() and not errors, errors
