@@ -100,7 +100,8 @@ filters = st.recursive(
 )
 sorts = st.lists(st.tuples(st.sampled_from(["n", "s", "ref", "on", "flag", "mixed", "tags"]), st.sampled_from([1, -1])),
                  max_size=2, unique_by=lambda pair: pair[0])
-projections = st.one_of(st.none(), st.sampled_from([{"s": 1}, {"n": 1, "on": 1, "_id": 0}, {"tags": 0, "nested": 0}]))
+projections = st.one_of(st.none(), st.sampled_from([{"s": 1}, {"n": 1, "on": 1, "_id": 0}, {"tags": 0, "nested": 0},
+                                                     {"_id": 1}, {"_id": 0}, {"_id": 1, "s": 0}, {"s": 0, "_id": 1}]))
 
 SETTINGS = settings(max_examples=150, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

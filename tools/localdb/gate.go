@@ -11,10 +11,14 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"go.mongodb.org/mongo-driver/bson"
 	"go.mongodb.org/mongo-driver/x/bsonx/bsoncore"
 )
+
+// slowWrite is how long a write may hold the write lock before the log names it.
+const slowWrite = 250 * time.Millisecond
 
 // Wire protocol op codes the gate looks into.
 const (
@@ -142,8 +146,17 @@ func (g *gate) forward(ctx context.Context, request []byte, client, backend net.
 		g.forwarded.Add(1)
 	}
 	if cmd.isWrite() {
+		asked := time.Now()
 		g.writes.Lock()
-		defer g.writes.Unlock()
+		held := time.Now()
+		defer func() {
+			g.writes.Unlock()
+			// a write that holds the lock long makes every other write wait: say which
+			if took := time.Since(held); took > slowWrite {
+				g.logger.Warn("slow write", "command", cmd.name, "collection", cmd.collection,
+					"held_ms", took.Milliseconds(), "waited_ms", held.Sub(asked).Milliseconds())
+			}
+		}()
 	}
 	if _, err := backend.Write(request); err != nil {
 		return err

@@ -497,22 +497,43 @@ func not(condition string) string {
 	return "(NOT COALESCE(" + condition + ", false))"
 }
 
-// sortKey is MongoDB's order of types (null and missing alike), then the value.
-func sortKey(field string, descending bool) string {
-	rank := fmt.Sprintf(`(CASE COALESCE(%s, 'null') WHEN 'null' THEN 2 WHEN 'int' THEN 3 WHEN 'long' THEN 3
+// sortRank is MongoDB's order of a field's type (null and missing alike); the
+// types whose order PostgreSQL's jsonb order does not give as MongoDB would
+// (arrays sort by an element, documents field by field, ...) all rank
+// unsortableRank. The sort twins (twins.go) index this same expression.
+func sortRank(field string) string {
+	return fmt.Sprintf(`(CASE COALESCE(%s, 'null') WHEN 'null' THEN 2 WHEN 'int' THEN 3 WHEN 'long' THEN 3
 		WHEN 'double' THEN 3 WHEN 'string' THEN 4 WHEN 'objectId' THEN 8 WHEN 'bool' THEN 9 WHEN 'date' THEN 10
-		ELSE 13 END)`, fieldType(field))
-	value := fmt.Sprintf(`(CASE WHEN COALESCE(%s, 'null') = 'null' THEN NULL ELSE %s END)`, fieldType(field), fieldValue(field))
-	direction := " ASC NULLS FIRST"
-	if descending {
-		direction = " DESC NULLS LAST"
-	}
-	return rank + direction + ", " + value + direction
+		ELSE %d END)`, fieldType(field), unsortableRank)
 }
 
-// unsortable are the types whose order PostgreSQL's jsonb order does not give
-// as MongoDB would (arrays sort by an element, documents field by field, ...).
-const unsortable = "('array','object','binData','regex','timestamp')"
+// sortValue is the value a field sorts by within its type's rank.
+func sortValue(field string) string {
+	return fmt.Sprintf(`(CASE WHEN COALESCE(%s, 'null') = 'null' THEN NULL ELSE %s END)`, fieldType(field), fieldValue(field))
+}
+
+const unsortableRank = 13
+
+// sortDirection is how a sort key is ordered: ascending with nulls first, as
+// MongoDB does, or exactly the reverse (so one index serves both).
+func sortDirection(descending bool) string {
+	if descending {
+		return " DESC NULLS LAST"
+	}
+	return " ASC NULLS FIRST"
+}
+
+// sortKey is MongoDB's order of types, then the value.
+func sortKey(field string, descending bool) string {
+	return sortRank(field) + sortDirection(descending) + ", " + sortValue(field) + sortDirection(descending)
+}
+
+// unsortable is the condition "the field has a type whose order PostgreSQL does
+// not give as MongoDB would"; a partial index of each sort twin's fields holds
+// exactly those documents (none, in practice), so asking is instant.
+func unsortable(field string) string {
+	return fmt.Sprintf("(%s = %d)", sortRank(field), unsortableRank)
+}
 
 type sortField struct {
 	field      string
@@ -565,17 +586,19 @@ func projectedColumn(doc bson.Raw) string {
 	}
 	elements, _ := doc.Elements()
 	include, exclude := []string{}, []string{}
+	idOnly := false // {_id: 1}: only the ids, not the whole documents
 	for _, element := range elements {
 		on, _ := projectionFlag(element.Value())
 		switch {
 		case element.Key() == "_id":
+			idOnly = on
 		case on:
 			include = append(include, element.Key())
 		default:
 			exclude = append(exclude, element.Key())
 		}
 	}
-	if len(include) == 0 {
+	if len(include) == 0 && !(idOnly && len(exclude) == 0) {
 		column := "_jsonb"
 		for _, field := range exclude {
 			column = "(" + column + " - " + quoteLiteral(field) + ")"
@@ -622,13 +645,16 @@ func readProjection(doc bson.Raw) (func(string) bool, error) {
 		}
 		if key == "_id" {
 			idKept = on
+			if on && mode == 0 {
+				mode = 1 // {_id: 1} alone keeps only the ids
+			}
 			continue
 		}
 		want := -1
 		if on {
 			want = 1
 		}
-		if mode != 0 && mode != want {
+		if mode != 0 && mode != want && !(want == -1 && len(chosen) == 0 && idKept) {
 			return nil, errUnsupported
 		}
 		mode = want
@@ -719,12 +745,14 @@ func (p *planner) find(ctx context.Context, cmd command, body bson.Raw) (bsoncor
 		return nil, err
 	}
 	if len(sortFields) > 0 {
+		// one EXISTS per field: each is answered by that field's partial index
 		checks := make([]string, 0, len(sortFields))
 		for _, f := range sortFields {
-			checks = append(checks, fieldType(f.field)+" IN "+unsortable)
+			checks = append(checks, fmt.Sprintf("EXISTS (SELECT 1 FROM %s WHERE %s AND %s)", from, where,
+				unsortable(f.field)))
 		}
 		var odd bool
-		check := fmt.Sprintf("SELECT EXISTS (SELECT 1 FROM %s WHERE %s AND (%s))", from, where, strings.Join(checks, " OR "))
+		check := "SELECT " + strings.Join(checks, " OR ")
 		if err := p.pool.QueryRow(ctx, check, q.args...).Scan(&odd); err != nil || odd {
 			return nil, errUnsupported
 		}
@@ -748,6 +776,9 @@ func (p *planner) find(ctx context.Context, cmd command, body bson.Raw) (bsoncor
 	}
 	sql := fmt.Sprintf("SELECT %s::text FROM %s WHERE %s%s LIMIT %d OFFSET %d",
 		projectedColumn(projectionDoc), from, where, orderBy, window, skip)
+	if comment, ok := body.Lookup("comment").StringValueOK(); ok && comment == explainComment {
+		return p.explain(ctx, cmd, sql, q.args)
+	}
 	rows, err := p.pool.Query(ctx, sql, q.args...)
 	if err != nil {
 		return nil, errUnsupported
@@ -778,6 +809,25 @@ func (p *planner) find(ctx context.Context, cmd command, body bson.Raw) (bsoncor
 
 // simpleLookup: a filter that is only top-level equality with an _id, which
 // FerretDB sends to PostgreSQL whole.
+// explainComment on a find asks for PostgreSQL's plan of the planner's query
+// instead of its documents: one document {plan: "..."} (for tests and for a
+// person looking into a slow page). A find the planner leaves to FerretDB
+// answers with its documents, which have no plan.
+const explainComment = "localdb:explain"
+
+func (p *planner) explain(ctx context.Context, cmd command, sql string, args []any) (bsoncore.Document, error) {
+	rows, err := p.pool.Query(ctx, "EXPLAIN "+sql, args...)
+	if err != nil {
+		return nil, err
+	}
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, err
+	}
+	plan := bsoncore.NewDocumentBuilder().AppendString("plan", strings.Join(lines, "\n")).Build()
+	return p.cursors.openCursor(cmd, []bsoncore.Document{plan}, 0, true), nil
+}
+
 func simpleLookup(filter bson.Raw) bool {
 	if filter == nil {
 		return false
