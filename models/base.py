@@ -37,6 +37,20 @@ def server_scans_collections() -> bool:
     return _scanning_servers[key]
 
 
+def update_by_ids(collection, record_ids, update: dict) -> int:
+    """``update`` on each record of ``record_ids``, one update by ``_id`` each (how many matched).
+
+    The local database sends a write's filter to PostgreSQL only when it is top-level equality;
+    ``{"_id": {"$in": ids}}`` makes FerretDB read the whole collection while every other write
+    waits (tests/conftest.py fails a test whose write does that)."""
+    return sum(collection.update_one({"_id": record_id}, update).matched_count for record_id in record_ids)
+
+
+def delete_by_ids(collection, record_ids) -> int:
+    """Delete each record of ``record_ids``, one delete by ``_id`` each (``update_by_ids``)."""
+    return sum(collection.delete_one({"_id": record_id}).deleted_count for record_id in record_ids)
+
+
 def by_id(document_class, pk):
     """One record of ``document_class`` (or a subclass) by its id, or None.
 

@@ -74,7 +74,8 @@ def forget(pending: list[PendingUpload]) -> None:
     for item in pending:
         if item.file and item.file.grid_id:
             item.file.delete()
-        item.delete()
+        # by id: Document.delete() would delete the (already deleted) file again, by a null id
+        PendingUpload._get_collection().delete_one({"_id": item.pk})
 
 
 def clean_stale(max_age_hours: int) -> int:

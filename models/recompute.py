@@ -17,7 +17,7 @@ whatever the number of records, except one write per record whose value is its o
 (a concern's deadline, a person's visit marks)."""
 
 from .archives import Archive
-from .base import WHOLE_RESULT
+from .base import WHOLE_RESULT, update_by_ids
 from .concerns import Concern
 from .rules import get_rules
 from .visits import (
@@ -33,14 +33,9 @@ BATCH = 1000
 
 
 def _set_grouped(collection, changed: dict) -> None:
-    """Write {record id: {field: new value}}: one update_many per distinct new value, in batches."""
-    groups: dict = {}
+    """Write {record id: {field: new value}}: one update by ``_id`` each (models.base.update_by_ids)."""
     for record_id, values in changed.items():
-        key = repr(sorted(values.items()))
-        groups.setdefault(key, (values, []))[1].append(record_id)
-    for values, ids in groups.values():
-        for start in range(0, len(ids), BATCH):
-            collection.update_many({"_id": {"$in": ids[start:start + BATCH]}}, {"$set": values})
+        update_by_ids(collection, [record_id], {"$set": values})
 
 
 def home_visit_counting() -> dict:
@@ -111,8 +106,8 @@ def visit_volunteer_hours() -> dict:
     stored, fresh = lines(stored_rows), lines(wanted)
     changed = [source for source in stored.keys() | fresh.keys() if stored.get(source) != fresh.get(source)]
     if changed:
-        for start in range(0, len(changed), BATCH):
-            ledger.delete_many({"source": "visit", "source_id": {"$in": changed[start:start + BATCH]}})
+        for source_id in changed:  # equality on each: the local database's index answers it
+            ledger.delete_many({"source": "visit", "source_id": source_id})
         rows = [row for row in wanted if row["source_id"] in set(changed)]
         for start in range(0, len(rows), BATCH):
             ledger.insert_many(rows[start:start + BATCH])

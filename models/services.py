@@ -12,7 +12,7 @@ from pymongo.errors import ConnectionFailure, DuplicateKeyError, PyMongoError
 from . import write_hooks
 from .audit import AuditEntry, FieldChange, audit_entry
 from .audit_changes import diff, display_value, labels_read_once
-from .base import TrackedDocument
+from .base import TrackedDocument, delete_by_ids
 from .change_log import change_line, change_logs_from_trail
 from .clock import local_now
 from .errors import DomainError, DuplicateRecordError, StaleRecordError
@@ -132,12 +132,12 @@ def create_records(docs: list[TrackedDocument], actor, checked: bool = False) ->
         # the database went away: what got in is not known (nor whether taking it out would),
         # so the outage itself is answered (可能已保存), never as a duplicate
         with contextlib.suppress(PyMongoError):
-            collection.delete_many({"_id": {"$in": [doc.pk for doc in docs]}})
+            delete_by_ids(collection, [doc.pk for doc in docs])
             forget_pending(note)
         raise
     except (PyMongoError, NotUniqueError, OperationError) as exc:
         # nothing half-saved: the ids are new, so every record of this call that got in is taken out again
-        collection.delete_many({"_id": {"$in": [doc.pk for doc in docs]}})
+        delete_by_ids(collection, [doc.pk for doc in docs])
         forget_pending(note)
         raise DuplicateRecordError(docs[0].duplicate_message(actor)) from exc
     for start in range(0, len(entries), BULK_BATCH):

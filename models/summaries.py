@@ -10,7 +10,7 @@ from collections.abc import Callable
 from mongoengine import DictField, Document, IntField, ListField, ObjectIdField
 from pymongo.errors import DuplicateKeyError
 
-from .base import DISTRICT_WIDE
+from .base import DISTRICT_WIDE, update_by_ids
 
 #: Entries of each list a summary keeps, newest first.
 SUMMARY_LENGTH = 20
@@ -35,8 +35,7 @@ def summary_of(record_id) -> dict:
 def bump_marks(record_ids: list) -> None:
     """Note that what the visit marks of ``record_ids`` derive from has changed (after the change,
     before the recount): a recount that read the visits earlier then loses its race."""
-    collection = RecordSummary._get_collection()
-    collection.update_many({"_id": {"$in": list(record_ids)}}, {"$inc": {"marks_seq": 1}})
+    update_by_ids(RecordSummary._get_collection(), record_ids, {"$inc": {"marks_seq": 1}})
 
 
 def marks_seqs(record_ids: list, bumped: bool) -> dict:

@@ -13,7 +13,7 @@ from mongoengine import (
     StringField,
 )
 
-from .base import DISTRICT_WIDE, WHOLE_RESULT, TrackedDocument
+from .base import DISTRICT_WIDE, WHOLE_RESULT, TrackedDocument, update_by_ids
 from .errors import DomainError
 from .periods import period_keys
 from .users import User
@@ -119,7 +119,7 @@ def refresh_totals(volunteer_ids: list, attempts: int = TOTAL_ATTEMPTS) -> None:
         return
     volunteers = Volunteer._get_collection()
     todo = list(volunteer_ids)
-    volunteers.update_many({"_id": {"$in": todo}}, {"$inc": {"totals_seq": 1}})
+    update_by_ids(volunteers, todo, {"$inc": {"totals_seq": 1}})
     for _ in range(attempts):
         seqs = {row["_id"]: row.get("totals_seq", 0) for row in volunteers.find({"_id": {"$in": todo}},
                                                                              {"totals_seq": 1})}

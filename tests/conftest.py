@@ -11,6 +11,7 @@ import re
 import uuid
 
 import pytest
+from pymongo import monitoring
 
 from admin_app import activate, create_app, is_active
 from admin_app.accounts import create_user
@@ -19,8 +20,13 @@ from models.reference import Township
 from models.rules import forget_cached_rules
 from seeds.loader import load_reference_data
 
+from .write_filters import ScanningWrites
+
 TEST_URI = os.environ.get("TEST_MONGODB_URI") or None
 PASSWORD = "test1234"
+SCANNING_WRITES = ScanningWrites()
+if TEST_URI:  # before any client is made: the listener sees every write of the run
+    monitoring.register(SCANNING_WRITES)
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
@@ -58,6 +64,16 @@ def _test_clock():
     frozen = clock.freeze(TEST_TODAY, ticking=True)
     yield
     frozen.restore()
+
+
+@pytest.fixture(autouse=True)
+def _writes_answered_from_an_index():
+    """On the FerretDB lane: no write of the test may make the local database scan a
+    collection (tests/write_filters.py)."""
+    SCANNING_WRITES.take()  # what the app's start-up or an earlier test's teardown wrote
+    yield
+    found = SCANNING_WRITES.take()
+    assert not found, "写入的条件使本地数据库读遍整个集合（应按 _id 或顶层等值逐条写）：\n" + "\n".join(found[:10])
 
 
 class Today:

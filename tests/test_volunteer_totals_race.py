@@ -13,6 +13,7 @@ import pytest
 
 import models.volunteers as volunteers
 from models.activities import CommunityEvent, EventVolunteer
+from models.base import update_by_ids
 from models.services import create_record, void_record
 from models.volunteers import TotalsConflict, Volunteer, refresh_totals
 
@@ -86,7 +87,7 @@ def test_a_counting_that_keeps_losing_leaves_it_to_the_repair(app, townships, mo
     read = volunteers.ledger_totals
 
     def always_changed(ids):
-        collection.update_many({"_id": {"$in": ids}}, {"$inc": {"totals_seq": 1}})  # another write, every time
+        update_by_ids(collection, ids, {"$inc": {"totals_seq": 1}})  # another write, every time
         return read(ids)
 
     monkeypatch.setattr(volunteers, "ledger_totals", always_changed)
