@@ -3,6 +3,8 @@ import io
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from PIL import Image
 
 from models.archives import ChildArchive
@@ -11,7 +13,18 @@ from models.errors import DomainError
 from models.periods import period_key, period_keys
 from models.rules import RuleSet, forget_cached_rules
 from models.services import create_record, snapshot, update_record
-from models.visits import Visit, add_photo, compliance, due_query, meets, policy, visit_counts
+from models.visits import (
+    Visit,
+    add_photo,
+    compliance,
+    due_query,
+    meets,
+    policy,
+    tag_counts,
+    tag_for,
+    visit_counts,
+    visit_tags,
+)
 
 from .archive_helpers import make_child, make_elder
 from .conftest import csrf_token
@@ -370,3 +383,18 @@ def test_recomputing_every_mark_restores_and_clears_them(app, townships):
     assert Archive.objects(pk=visited.pk).first().visited_periods == expected
     assert Archive.objects(pk=stale.pk).first().visited_periods == []
     assert len(summary_of(visited.pk)["recent_visits"]) == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(["2026", "2026-Q4", "2026-12", "2026-W49", "2025-12"]),
+                       st.integers(min_value=1, max_value=9), max_size=5),
+       st.dictionaries(st.sampled_from(["child_risk_1", "x"]), st.integers(min_value=1, max_value=9), max_size=1))
+def test_the_marks_give_back_each_periods_count_and_whether_it_meets_a_policy(counts, required):
+    """The compliance page and the indicators read counts from the marks (tag_counts of
+    visit_tags): the count of every period comes back, and "visited enough" is one mark."""
+    tags = visit_tags(counts)
+    assert tag_counts(tags) == counts
+    for needed in required.values():
+        item = {"visits_required": needed}
+        for key in ["2026", "2026-Q4", "2026-12", "2026-W49", "2025-12"]:
+            assert (tag_for(item, key) in tags) == meets(item, counts.get(key, 0))

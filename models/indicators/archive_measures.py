@@ -11,14 +11,14 @@ from ..base import WHOLE_RESULT
 from ..patrols import Patrol, weekly_grid
 from ..periods import period_bounds, period_key, period_label, periods_between
 from ..reference import PersonCategory
-from ..visits import PERIODS, Visit, compliance, policy, tallied_visits, visit_counts_in
+from ..visits import Visit, compliance, policy, tallied_visits
 from .engine import Evidence, Measurement, Scope, count_measure, entry, measures, plain_number
 
 
 def scope_archives(scope: Scope) -> list[dict]:
     """Every archive in scope, with the fields the measures use: one read for all of them."""
     fields = {"_cls": 1, "name": 1, "township": 1, "categories": 1, "risk_level": 1, "archive_date": 1,
-              "complete": 1, "missing_items": 1, "status": 1, "worker": 1, "voided": 1}
+              "complete": 1, "missing_items": 1, "status": 1, "worker": 1, "voided": 1, "visited_periods": 1}
     return scope.remembered("archives", lambda: list(Archive._get_collection().find(
         scope.scoped({}), fields, batch_size=WHOLE_RESULT)))
 
@@ -33,18 +33,6 @@ def risk_history(scope: Scope) -> dict:
         return history
 
     return scope.remembered("risk_history", read)
-
-
-def visit_counts(scope: Scope, period: str) -> dict:
-    """{(period key, person id): counted visits} in the contract's periods of ``period``: the
-    one count the compliance page and the schedule's marks use (models.visits.count_visits),
-    every kind of period from one read of the visits."""
-
-    def read():
-        return visit_counts_in({kind: periods_between(kind, scope.start, scope.until) if scope.until >= scope.start
-                                else [] for kind in PERIODS})
-
-    return scope.remembered("visit_counts", read)[period]
 
 
 def _incomplete_archives(m: Measurement, rows: list[dict]) -> None:
@@ -62,7 +50,7 @@ def _cohort_coverage(m: Measurement, scope: Scope, policy_codes: list[str]) -> N
     for code in policy_codes:
         item = policy(code)
         periods = compliance(item, scope.start, scope.until, scope.townships, archives=scope_archives(scope),
-                             history=risk_history(scope), counts=visit_counts(scope, item["period"])) \
+                             history=risk_history(scope)) \
             if scope.until >= scope.start else []
         ended = [p for p in periods if p["end"] < scope.today] or periods[-1:]
         for period in periods:

@@ -50,10 +50,10 @@ from .marks import (
     rebuild_visit_tallies,
     recent_visit_events,
     refresh_visit_marks,
+    tag_counts,
     tallied_visits,
     tally_slot,
     visit_counts,
-    visit_counts_in,
     visit_tags,
 )
 from .photos import (
@@ -107,10 +107,10 @@ __all__ = [
     "request_risk_review",
     "schedule",
     "tag_for",
+    "tag_counts",
     "tallied_visits",
     "tally_slot",
     "visit_counts",
-    "visit_counts_in",
     "visit_event",
     "visit_ledger_entries",
     "visit_tags",

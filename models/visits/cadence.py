@@ -14,7 +14,7 @@ from ..matching import matcher, matches
 from ..periods import period_bounds, period_key, periods_between, previous_period
 from ..reference import PersonCategory
 from ..rules import cached, get_rules, seed_rules
-from .marks import visit_counts
+from .marks import tag_counts
 
 
 def policies() -> list[dict]:
@@ -141,21 +141,26 @@ def schedule(item: dict, key: str, townships: list | None = None, worker=None, p
     summary = []
     for other in policies():
         other_key = current_key(other["period"])
-        summary.append({"policy": other, "key": other_key,
-                        "due": collection.count_documents(due_filter(other, other_key, townships))})
+        if other["code"] == item["code"] and other_key == key:  # the same question as the township load
+            due_now = sum(r["due"] for r in load["township"])
+        else:
+            due_now = collection.count_documents(due_filter(other, other_key, townships))
+        summary.append({"policy": other, "key": other_key, "due": due_now})
     return {"due": due, "total": total, "missed_last": missed_last, "previous": previous, "workload": load,
             "summary": summary}
 
 
 def compliance(item: dict, start: dt.date, end: dt.date, townships: list | None = None,
-               archives: list | None = None, history: dict | None = None, counts: dict | None = None) -> list[dict]:
+               archives: list | None = None, history: dict | None = None) -> list[dict]:
     """Per period from ``start`` to ``end``: people due, visited, share, and the misses.
 
     A person is due in a period when the policy covers them at the end of that
     period (for child risk levels: the level in force then, from the assessment
-    history) and their archive existed by then. A caller measuring several
-    policies at once passes the archives, the assessment history and the visit
-    counts it has already read (each is read once instead of once per policy)."""
+    history) and their archive existed by then. A person's counted visits in each
+    period are their archive's marks (``visited_periods``, which the visit service
+    keeps and the schedule reads too): no visit is read. A caller measuring several
+    policies at once passes the archives (with their marks) and the assessment
+    history it has already read (each is read once instead of once per policy)."""
     period = item["period"]
     keys = periods_between(period, start, end)
     raw = cohort_filter(item, townships)
@@ -164,7 +169,8 @@ def compliance(item: dict, start: dt.date, end: dt.date, townships: list | None 
         raw.pop("risk_level")  # judged period by period from the history below
     if archives is None:
         people = list(Archive._get_collection().find(raw, {"name": 1, "archive_date": 1, "risk_level": 1, "worker": 1,
-                                                            "township": 1}, batch_size=WHOLE_RESULT))
+                                                            "township": 1, "visited_periods": 1},
+                                                     batch_size=WHOLE_RESULT))
     else:
         covered = matcher(raw)  # in_cohort, the filter read once for all the archives
         people = [a for a in archives if covered(a)]
@@ -176,14 +182,21 @@ def compliance(item: dict, start: dt.date, end: dt.date, townships: list | None 
                     {"person": 1, "assessed_on": 1, "final_level": 1}, batch_size=WHOLE_RESULT).sort([("assessed_on", 1), ("_id", 1)]):
                 history.setdefault(assessment["person"], []).append((assessment["assessed_on"],
                                                                      assessment["final_level"]))
-    if counts is None:
-        counts = visit_counts(period, keys)  # all visits of those periods: filtering by thousands of people costs more
+    marks = {person["_id"]: set(person.get("visited_periods") or ()) for person in people}
+    counts: dict = {}  # {person: {period key: counted visits}}, read back from the marks of those missed once
+
+    def counted(person_id, key) -> int:
+        if person_id not in counts:
+            counts[person_id] = tag_counts(marks[person_id])
+        return counts[person_id].get(key, 0)
+
     today = local_today()
     result = []
     for key in keys:
         period_start, period_end = period_bounds(period, key)
         judge_day = min(period_end, today)
         cutoff = dt.datetime.combine(judge_day, dt.time.max)
+        enough = tag_for(item, key)  # the mark of a person visited enough in this period (``meets``)
         due, missed = [], []
         for person in people:
             if person.get("archive_date") and person["archive_date"] > dt.datetime.combine(period_end, dt.time.max):
@@ -193,13 +206,13 @@ def compliance(item: dict, start: dt.date, end: dt.date, townships: list | None 
                 if level not in levels:
                     continue
             due.append(person)
-            if not meets(item, counts.get((key, person["_id"]), 0)):
+            if enough not in marks[person["_id"]]:
                 missed.append(person)
         visited = len(due) - len(missed)
         missed_ids = {id(person) for person in missed}
         result.append({"key": key, "start": period_start, "end": period_end, "due": len(due), "visited": visited,
                        "required": int(item["visits_required"]),
-                       "counted": {person["_id"]: counts.get((key, person["_id"]), 0) for person in missed},
+                       "counted": {person["_id"]: counted(person["_id"], key) for person in missed},
                        "share": (visited / len(due)) if due else None, "missed": missed,
                        "met": [person for person in due if id(person) not in missed_ids],
                        "current": period_start <= today <= period_end})

@@ -9,7 +9,6 @@ from mongoengine import Document, IntField, ObjectIdField, StringField
 from ..archives import Archive
 from ..base import WHOLE_RESULT
 from ..matching import matches
-from ..periods import period_bounds
 from ..summaries import SUMMARY_LENGTH, RecordSummary, bump_marks, marks_seqs, set_recent_visits_at
 from .document import VISIT_EVENT_FIELDS, Visit, visit_event
 
@@ -127,6 +126,15 @@ def visit_tags(period_counts: dict[str, int]) -> list[str]:
     return sorted(tags)
 
 
+def tag_counts(tags) -> dict[str, int]:
+    """{period key: counted visits} from an archive's ``visited_periods`` (``visit_tags`` read back)."""
+    counts: dict[str, int] = {}
+    for tag in tags or ():
+        key, _, number = tag.partition("#")
+        counts[key] = max(counts.get(key, 0), int(number) if number.isdigit() else 1)
+    return counts
+
+
 def last_counted_visits(visits) -> dict:
     """{person id: the time of their latest counted home visit} from stored visits."""
     latest: dict = {}
@@ -236,24 +244,3 @@ def visit_counts(period: str, keys: list[str] | None = None, person_ids: list | 
         wanted = set(person_ids)
         counts = {slot: n for slot, n in counts.items() if slot[1] in wanted}
     return counts
-
-
-def visit_counts_in(keys: dict[str, list[str]]) -> dict[str, dict[tuple, int]]:
-    """{period: {(period key, person id): counted visits}} for the keys ``keys[period]`` of each
-    kind of period, from one read of the counted visits their days span (``count_visits``): the
-    indicators ask every kind at once, and the local database's cost is per visit read."""
-    spans = [period_bounds(period, key) for period, listed in keys.items() for key in (listed[:1] + listed[-1:])]
-    result: dict = {period: {} for period in keys}
-    if not spans:
-        return result
-    low = dt.datetime.combine(min(first for first, _ in spans), dt.time())
-    high = dt.datetime.combine(max(last for _, last in spans), dt.time.max)
-    rows = Visit._get_collection().find({**COUNTED, "visited_at": {"$gte": low, "$lte": high}},
-                                        {"people": 1, "counts_as_home_visit": 1, "voided": 1, **dict.fromkeys(keys, 1)},
-                                        batch_size=WHOLE_RESULT)
-    wanted = {period: set(listed) for period, listed in keys.items()}
-    for (key, person), count in count_visits(rows, tuple(keys)).items():
-        for period, listed in wanted.items():
-            if key in listed:
-                result[period][(key, person)] = count
-    return result
