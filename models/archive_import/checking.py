@@ -3,7 +3,7 @@
 import datetime as dt
 
 from .. import idnumber
-from ..archives import ARCHIVE_KINDS
+from ..archives import ARCHIVE_KINDS, PeopleOnFile
 from ..base import ref_id
 from ..errors import DomainError
 from ..households import check_import_value
@@ -80,6 +80,7 @@ def _check_as_saved(rows: list[RowResult], kind: str, people: list) -> None:
     model = ARCHIVE_KINDS[kind]
     updated = [r.existing_id for r in rows if r.action == "update" and not r.problems]
     existing = {a.pk: a for a in model.objects(pk__in=updated).batch_size(len(updated) or 1)} if updated else {}
+    on_file = PeopleOnFile(people)
     for row in rows:
         if row.problems:
             continue
@@ -89,7 +90,7 @@ def _check_as_saved(rows: list[RowResult], kind: str, people: list) -> None:
             row.action = "error"
             continue
         _assign(archive, row.values)
-        archive.people_on_file = people
+        archive.people_on_file = on_file
         try:
             check_record(archive)
         except DomainError as exc:

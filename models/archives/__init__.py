@@ -30,6 +30,7 @@ from .document import (
     IDENTITY_FIELDS,
     Archive,
     ParentInfo,
+    PeopleOnFile,
     age_on,
     check_duplicate_person,
     may_open,
@@ -42,6 +43,6 @@ __all__ = [
     "ARCHIVE_KINDS", "ASSISTANCE", "FOLLOWERS", "GUARDIANSHIP", "HEALTH", "HOMELESS_HEALTH", "HOUSEHOLD_TYPES",
     "IDENTITY_FIELDS", "INCOME", "KIND_KEYS", "KIND_LABELS", "LIVING", "ORIGINS", "PARENT_SITUATIONS",
     "RISK_LABELS", "RISK_LEVELS", "SELF_CARE_ITEMS", "SEXES", "STATUSES", "STATUS_LABELS", "SUPPORT_MODES",
-    "Archive", "ChildArchive", "ElderlyArchive", "HomelessArchive", "ParentInfo", "age_on",
+    "Archive", "ChildArchive", "ElderlyArchive", "HomelessArchive", "ParentInfo", "PeopleOnFile", "age_on",
     "check_duplicate_person", "may_open", "outside_message", "pinyin_keys", "self_care_level",
 ]

@@ -142,7 +142,7 @@ class Archive(TrackedDocument):
     # Not stored: what the one saving it says of this save (read by check_duplicate_person).
     saved_by = None  # the user saving it (None: the system): an archive on file is named only to one who may see it
     confirm_not_duplicate = False  # they checked that a same-name, same-birth-date archive is another person
-    people_on_file = None  # the archives that may be this person, read once for many (an import): no query each
+    people_on_file = None  # PeopleOnFile: the archives that may be this person, read once for many (an import)
 
     def __str__(self):
         return self.name or ""
@@ -268,8 +268,8 @@ def check_duplicate_person(archive: Archive, actor) -> None:
         if archive.people_on_file is None:
             other = Archive.objects(id_number=archive.id_number, pk__ne=archive.pk).only("id").first()
         else:
-            other = next((a for a in archive.people_on_file
-                          if a.id_number == archive.id_number and a.pk != archive.pk), None)
+            other = next((a for a in archive.people_on_file.with_id_number(archive.id_number)
+                          if a.pk != archive.pk), None)
         if other is not None:
             raise DomainError(archive.duplicate_message(actor), field="id_number")
     if archive.confirm_not_duplicate or not (new or changed & set(IDENTITY_FIELDS)):
@@ -279,8 +279,8 @@ def check_duplicate_person(archive: Archive, actor) -> None:
         similar = (query.filter(id_number=None) if archive.id_number else query).first()
     else:
         key = _identity(archive)
-        similar = next((a for a in archive.people_on_file
-                        if a.pk != archive.pk and not a.voided and _identity(a) == key
+        similar = next((a for a in archive.people_on_file.with_identity(key)
+                        if a.pk != archive.pk and not a.voided
                         and not (archive.id_number and a.id_number)), None) if all(key) else None
     if similar is not None:
         raise DomainError(
@@ -290,3 +290,23 @@ def check_duplicate_person(archive: Archive, actor) -> None:
 
 def _identity(archive: Archive) -> tuple:
     return ((archive.name or "").strip(), archive.birth_date, ref_id(archive._data.get("township")))
+
+
+class PeopleOnFile:
+    """The archives on file that may be the people of many saves (an import), read once and
+    looked up by ID number and by name, birth date and township: each save's duplicate
+    check then costs a lookup, not a pass over all of them (``Archive.people_on_file``)."""
+
+    def __init__(self, archives):
+        self._by_id_number: dict = {}
+        self._by_identity: dict = {}
+        for archive in archives:
+            if archive.id_number:
+                self._by_id_number.setdefault(archive.id_number, []).append(archive)
+            self._by_identity.setdefault(_identity(archive), []).append(archive)
+
+    def with_id_number(self, id_number: str) -> list:
+        return self._by_id_number.get(id_number, [])
+
+    def with_identity(self, key: tuple) -> list:
+        return self._by_identity.get(key, [])
