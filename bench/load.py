@@ -8,7 +8,9 @@ app runs as in production (waitress, 8 threads) in a process of its own; each
 user signs in, then repeats a mix of what the staff do all day (lists with
 filters, search, a person's file, the visit schedule, the patrol weeks, the
 indicator overview, saving an archive, a visit with a photo, a patrol) until
-the time is up. Every request is bounded by a timeout and the run by its
+the time is up, pausing between two actions as a person reading the page does
+(``--think``, seconds drawn evenly from a range; ``--think 0`` sends the next
+request at once, which measures the server saturated rather than 20 people). Every request is bounded by a timeout and the run by its
 duration. Prints and saves (bench/results/load-<scale>.json) the latency
 percentiles overall and per action, the errors and the server's peak memory."""
 
@@ -221,6 +223,7 @@ def run_load(uri: str, args, backend: str) -> dict:
         calls = {name: call for name, _, call in mix}
         results: list[tuple[str, float, int]] = []
         lock = threading.Lock()
+        think = args.think
         stop_at = time.monotonic() + args.seconds
 
         def work(index: int):
@@ -228,6 +231,10 @@ def run_load(uri: str, args, backend: str) -> dict:
             user = User(base, "bench_staff" if index % 2 else "bench")
             user.login(PASSWORD)
             while time.monotonic() < stop_at:
+                if think[1] > 0:
+                    time.sleep(max(0.0, min(rng.uniform(*think), stop_at - time.monotonic())))
+                    if time.monotonic() >= stop_at:
+                        break
                 name = rng.choices(names, weights)[0]
                 started = time.perf_counter()
                 try:
@@ -262,6 +269,7 @@ def run_load(uri: str, args, backend: str) -> dict:
                             "errors": sum(1 for r in errors if r[0] == name),
                             "refused_stale": sum(1 for r in results if r[0] == name and r[2] == 409)}
     return {"scale": args.scale, "backend": backend, "users": args.users, "seconds": args.seconds,
+            "think_seconds": list(args.think), "web_workers": os.environ.get("WEB_WORKERS") or "默认",
             "when": dt.datetime.now().isoformat(timespec="seconds"), "requests": len(results),
             "per_second": round(len(results) / args.seconds, 1),
             "p50_ms": percentile(times, 0.5), "p95_ms": percentile(times, 0.95), "p99_ms": percentile(times, 0.99),
@@ -269,11 +277,26 @@ def run_load(uri: str, args, backend: str) -> dict:
             "server_peak_mb": memory, "actions": per_action}
 
 
+def think_range(text: str) -> tuple[float, float]:
+    """``"1-5"`` → (1.0, 5.0); ``"0"`` → (0.0, 0.0)."""
+    low, _, high = text.partition("-")
+    try:
+        bounds = (float(low), float(high or low))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"停顿时间应写成“最短-最长”秒数，例如 1-5：{text}") from None
+    if bounds[0] < 0 or bounds[1] < bounds[0]:
+        raise argparse.ArgumentTypeError(f"停顿时间应写成“最短-最长”秒数，例如 1-5：{text}")
+    return bounds
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", choices=sorted(SCALES), default="district")
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=int, default=180)
+    parser.add_argument("--think", type=think_range, default=(1.0, 5.0), metavar="MIN-MAX",
+                        help="seconds a user pauses between two actions, drawn evenly (default 1-5; 0: none)")
+    parser.add_argument("--save-as", default="", help="the result file's name (default load-<scale>.json)")
     args = parser.parse_args()
     uri = os.environ.get("MONGODB_URI")
     if uri:
@@ -284,16 +307,18 @@ def main() -> int:
         data_dir = ROOT / "var" / "bench"
         with LocalDatabase(data_dir, f"127.0.0.1:{free_port()}", durable=False,
                            log_path=data_dir / "ferretdb.log") as db:
+            db.cluster.vacuum()  # the rows earlier runs deleted (autovacuum would, on a server left running)
             report = run_load(db.uri, args, "本地数据库（FerretDB 1.24 / PostgreSQL）")
-    print(f"{report['users']} 个用户 {report['seconds']} 秒：{report['requests']} 个请求（每秒 {report['per_second']}），"
+    pause = "不停顿" if not args.think[1] else f"每两次操作之间停顿 {args.think[0]:g}–{args.think[1]:g} 秒"
+    print(f"{report['users']} 个用户 {report['seconds']} 秒（{pause}）：{report['requests']} 个请求（每秒 {report['per_second']}），"
           f"中位数 {report['p50_ms']} ms，95 分位 {report['p95_ms']} ms，99 分位 {report['p99_ms']} ms，"
           f"错误 {report['errors']}，服务进程内存峰值（单个进程最大） {report['server_peak_mb']} MB")
     for name, row in report["actions"].items():
         print(f"  {name}：{row['requests']} 次，{row['p50_ms']} / {row['p95_ms']} / {row['p99_ms']} ms，"
               f"错误 {row['errors']}，因他人先保存被拒 {row['refused_stale']}")
-    out = ROOT / "bench" / "results" / f"load-{args.scale}.json"
+    out = ROOT / "bench" / "results" / (args.save_as or f"load-{args.scale}.json")  # an absolute --save-as wins
     out.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
-    print(f"结果已写入 {out.relative_to(ROOT)}")
+    print(f"结果已写入 {out.relative_to(ROOT) if out.is_relative_to(ROOT) else out}")
     return 0
 
 
