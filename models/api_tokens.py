@@ -13,7 +13,7 @@ import secrets
 from mongoengine import DateTimeField, Document, IntField, ListField, ReferenceField, StringField
 from pymongo import ReturnDocument
 
-from .base import DISTRICT_WIDE, TrackedDocument
+from .base import DISTRICT_WIDE, TrackedDocument, delete_by_ids
 from .clock import local_now
 from .errors import DomainError
 from .reference import Township
@@ -122,6 +122,7 @@ def count_call(token: ApiToken, now: dt.datetime | None = None) -> int:
     son = collection.find_one_and_update({"_id": key}, {"$inc": {"calls": 1}, "$set": {"token": token_id}},
                                          upsert=True, return_document=ReturnDocument.AFTER)
     calls = int(son.get("calls") or 1)
-    if calls == 1:
-        collection.delete_many({"token": token_id, "_id": {"$ne": key}})
+    if calls == 1:  # the earlier minutes, read by the token and deleted by id (a "$ne" delete would scan)
+        earlier = [row["_id"] for row in collection.find({"token": token_id}, {"_id": 1}) if row["_id"] != key]
+        delete_by_ids(collection, earlier)
     return calls

@@ -351,14 +351,16 @@ def _down_during_import(model, error, written: bool, stays_down: bool):
             raise error
         return real_insert(collection, *args, **kwargs)
 
-    real_delete = collection_class.delete_many
+    def down_for(real):  # every way of taking records out again: down as well, while it stays down
+        def delete(collection, *args, **kwargs):
+            if collection.name == name and stays_down:
+                raise error
+            return real(collection, *args, **kwargs)
+        return delete
 
-    def delete_many(collection, *args, **kwargs):
-        if collection.name == name and stays_down:
-            raise error
-        return real_delete(collection, *args, **kwargs)
-
-    return mock.patch.multiple(collection_class, insert_many=insert_many, delete_many=delete_many)
+    return mock.patch.multiple(collection_class, insert_many=insert_many,
+                               delete_many=down_for(collection_class.delete_many),
+                               delete_one=down_for(collection_class.delete_one))
 
 
 @pytest.mark.parametrize("stays_down", [True, False], ids=["stays-down", "back-at-once"])

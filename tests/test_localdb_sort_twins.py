@@ -15,6 +15,7 @@ from .conftest import on_ferretdb
 pytestmark = pytest.mark.skipif(not on_ferretdb(), reason="the sort twins are part of the local database")
 
 EXPLAIN = "localdb:explain"
+EXPLAIN_INDEXED = "localdb:explain-indexed"
 
 
 def _plain_specs():
@@ -40,8 +41,8 @@ def _plain_specs():
 SPECS = list(_plain_specs())
 
 
-def _plan(collection, sort, filter_=None, limit=10) -> str:
-    rows = list(collection.find(filter_ or {}, sort=sort, limit=limit, comment=EXPLAIN))
+def _plan(collection, sort, filter_=None, limit=10, comment=EXPLAIN) -> str:
+    rows = list(collection.find(filter_ or {}, sort=sort, limit=limit, comment=comment))
     assert len(rows) == 1 and "plan" in rows[0], f"the planner did not answer {sort} on {collection.name}"
     return rows[0]["plan"]
 
@@ -59,10 +60,12 @@ def test_every_declared_index_serves_its_sort_from_an_index(app, document, field
     sort = list(fields)
     if "_id" not in {field for field, _ in sort}:
         sort.append(("_id", 1))
-    plan = _plan(collection, sort)
+    # whether an index gives the order, whatever the table's size (PostgreSQL reads and sorts a small one)
+    plan = _plan(collection, sort, comment=EXPLAIN_INDEXED)
     assert _sorted_from_index(plan), plan
     # the same order read backwards is the same index
-    assert _sorted_from_index(_plan(collection, [(field, -direction) for field, direction in sort])), plan
+    backwards = [(field, -direction) for field, direction in sort]
+    assert _sorted_from_index(_plan(collection, backwards, comment=EXPLAIN_INDEXED)), plan
 
 
 def test_the_start_pages_latest_changes_read_a_page_of_the_index(app, accounts):

@@ -3,13 +3,16 @@ equality with a plain value (``{"_id": x}``, ``{"_id": x, "version": 3}``). Any 
 (``$in``, ``$ne``, a range, a dotted path, ``null``) makes FerretDB read the whole collection
 in Go while it holds the write lock, so every save of every user waits on it: a visit save
 took 5 s that way at district scale. On the FerretDB lane, a listener sees every write
-command of every test (conftest.py fails the test). An empty filter (a deliberate
-whole-collection write: a rebuild, the tests' own clean-up) is allowed."""
+command the app sends while it answers a request, in every test (conftest.py fails the
+test). Not covered: writes outside a request (the demo data generator, start-up upgrades,
+the command line, a test's own set-up). An empty filter (a deliberate whole-collection
+write: a rebuild) is allowed."""
 
 import datetime as dt
 import threading
 
 from bson import ObjectId
+from flask import has_request_context
 from pymongo import monitoring
 
 PLAIN = (str, ObjectId, int, float, bool, dt.datetime)
@@ -37,7 +40,7 @@ class ScanningWrites(monitoring.CommandListener):
 
     def started(self, event):
         where = FILTERS.get(event.command_name)
-        if where is None:
+        if where is None or not has_request_context():
             return
         many, key = where
         statements = event.command.get(many) or [] if many else [event.command]

@@ -776,8 +776,8 @@ func (p *planner) find(ctx context.Context, cmd command, body bson.Raw) (bsoncor
 	}
 	sql := fmt.Sprintf("SELECT %s::text FROM %s WHERE %s%s LIMIT %d OFFSET %d",
 		projectedColumn(projectionDoc), from, where, orderBy, window, skip)
-	if comment, ok := body.Lookup("comment").StringValueOK(); ok && comment == explainComment {
-		return p.explain(ctx, cmd, sql, q.args)
+	if comment, ok := body.Lookup("comment").StringValueOK(); ok && (comment == explainComment || comment == explainIndexedComment) {
+		return p.explain(ctx, cmd, sql, q.args, comment == explainIndexedComment)
 	}
 	rows, err := p.pool.Query(ctx, sql, q.args...)
 	if err != nil {
@@ -815,8 +815,24 @@ func (p *planner) find(ctx context.Context, cmd command, body bson.Raw) (bsoncor
 // answers with its documents, which have no plan.
 const explainComment = "localdb:explain"
 
-func (p *planner) explain(ctx context.Context, cmd command, sql string, args []any) (bsoncore.Document, error) {
-	rows, err := p.pool.Query(ctx, "EXPLAIN "+sql, args...)
+// explainIndexedComment asks for the plan PostgreSQL makes when it avoids sorting
+// and reading whole tables wherever an index can stand in: whether an index can
+// give the order asked, whatever the table's size (a small table is read and
+// sorted, which is cheaper there).
+const explainIndexedComment = "localdb:explain-indexed"
+
+func (p *planner) explain(ctx context.Context, cmd command, sql string, args []any, indexed bool) (bsoncore.Document, error) {
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // read only: nothing to keep
+	if indexed {
+		if _, err := tx.Exec(ctx, "SET LOCAL enable_sort = off; SET LOCAL enable_seqscan = off"); err != nil {
+			return nil, err
+		}
+	}
+	rows, err := tx.Query(ctx, "EXPLAIN "+sql, args...)
 	if err != nil {
 		return nil, err
 	}
