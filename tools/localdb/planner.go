@@ -828,7 +828,7 @@ func (p *planner) explain(ctx context.Context, cmd command, sql string, args []a
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // read only: nothing to keep
 	if indexed {
-		if _, err := tx.Exec(ctx, "SET LOCAL enable_sort = off; SET LOCAL enable_seqscan = off"); err != nil {
+		if _, err := tx.Exec(ctx, "SET LOCAL enable_sort = off; SET LOCAL enable_incremental_sort = off; SET LOCAL enable_seqscan = off"); err != nil {
 			return nil, err
 		}
 	}
