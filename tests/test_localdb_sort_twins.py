@@ -62,6 +62,11 @@ def test_every_declared_index_serves_its_sort_from_an_index(app, document, field
         sort.append(("_id", 1))
     # whether an index gives the order, whatever the table's size (PostgreSQL reads and sorts a small one)
     plan = _plan(collection, sort, comment=EXPLAIN_INDEXED)
+    if fields[0][0] == "_cls":
+        # a collection of several classes: mongoengine leads its indexes with the class, which
+        # queries ask with $in and never sort by, so no twin is kept (it would only cost writes)
+        assert not _sorted_from_index(plan), plan
+        return
     assert _sorted_from_index(plan), plan
     # the same order read backwards is the same index
     backwards = [(field, -direction) for field, direction in sort]

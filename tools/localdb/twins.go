@@ -202,8 +202,17 @@ func (t *indexTwins) syncCollection(ctx context.Context, schema, collection stri
 			columns = append(columns, sortIndexColumns("_id", false))
 		}
 		sortName := twinName(index.table, index.name, "sort")
-		add(sortName, fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %s ON %s (%s)`,
-			pgx.Identifier{sortName}.Sanitize(), table, strings.Join(columns, ", ")))
+		if keys[0].field == "_cls" {
+			// mongoengine leads every index of a collection of several classes with
+			// "_cls", which a query asks with "$in" and never sorts by: such a twin
+			// could not give any query its order, and updating the archives' 28 such
+			// twins cost each archive insert 0.4 ms, half its time. One made by an
+			// earlier version goes.
+			add(sortName, fmt.Sprintf(`DROP INDEX IF EXISTS %s`, pgx.Identifier{schema, sortName}.Sanitize()))
+		} else {
+			add(sortName, fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %s ON %s (%s)`,
+				pgx.Identifier{sortName}.Sanitize(), table, strings.Join(columns, ", ")))
+		}
 		for _, key := range keys {
 			oddName := twinName(index.table, key.field, "odd")
 			add(oddName, fmt.Sprintf(`CREATE INDEX IF NOT EXISTS %s ON %s ((_jsonb->'_id')) WHERE %s`,
