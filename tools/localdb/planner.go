@@ -793,8 +793,9 @@ func (p *planner) find(ctx context.Context, cmd command, body bson.Raw) (bsoncor
 	}
 	sql := fmt.Sprintf("SELECT %s::text FROM %s WHERE %s%s LIMIT %d OFFSET %d",
 		projectedColumn(projectionDoc), from, where, orderBy, window, skip)
-	if comment, ok := body.Lookup("comment").StringValueOK(); ok && (comment == explainComment || comment == explainIndexedComment) {
-		return p.explain(ctx, cmd, sql, q.args, comment == explainIndexedComment)
+	if comment, ok := body.Lookup("comment").StringValueOK(); ok && (comment == explainComment ||
+		comment == explainIndexedComment || comment == explainAnalyzeComment) {
+		return p.explain(ctx, cmd, sql, q.args, comment)
 	}
 	rows, err := p.pool.Query(ctx, sql, q.args...)
 	if err != nil {
@@ -838,18 +839,26 @@ const explainComment = "localdb:explain"
 // sorted, which is cheaper there).
 const explainIndexedComment = "localdb:explain-indexed"
 
-func (p *planner) explain(ctx context.Context, cmd command, sql string, args []any, indexed bool) (bsoncore.Document, error) {
+// explainAnalyzeComment asks for the plan as run, with each step's time and rows
+// (the find is run, read only, and its documents dropped).
+const explainAnalyzeComment = "localdb:explain-analyze"
+
+func (p *planner) explain(ctx context.Context, cmd command, sql string, args []any, comment string) (bsoncore.Document, error) {
 	tx, err := p.pool.Begin(ctx)
 	if err != nil {
 		return nil, err
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // read only: nothing to keep
-	if indexed {
+	explain := "EXPLAIN "
+	switch comment {
+	case explainAnalyzeComment:
+		explain = "EXPLAIN (ANALYZE, BUFFERS) "
+	case explainIndexedComment:
 		if _, err := tx.Exec(ctx, "SET LOCAL enable_sort = off; SET LOCAL enable_incremental_sort = off; SET LOCAL enable_seqscan = off"); err != nil {
 			return nil, err
 		}
 	}
-	rows, err := tx.Query(ctx, "EXPLAIN "+sql, args...)
+	rows, err := tx.Query(ctx, explain+sql, args...)
 	if err != nil {
 		return nil, err
 	}
