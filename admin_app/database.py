@@ -1,6 +1,7 @@
 """One code path for the three databases: MongoDB (``MONGODB_URI``), the local
 FerretDB, and in-memory mongomock (demo and tests)."""
 
+import contextvars
 import functools
 import threading
 
@@ -19,39 +20,60 @@ WRITE_COMMANDS = frozenset({"insert", "update", "delete", "findAndModify", "bulk
 BOOKKEEPING_COLLECTIONS = frozenset({"derived_pending"})
 
 
+class _Tally:
+    """The commands one request (one context) sent: the threads it asks its
+    questions from (models.base.ask_at_once) run in copies of its context and add here."""
+
+    def __init__(self):
+        self.count = 0
+        self.names: list[str] = []
+        self.writes = 0
+        self.lock = threading.Lock()
+
+
 class CommandCounter(monitoring.CommandListener):
-    """Counts database commands per thread: a machine-independent cost figure.
+    """Counts database commands per request context: a machine-independent cost figure.
     It also counts the write commands sent (never reset), so that a request cut
     off by an outage can tell whether it had sent one."""
 
     def __init__(self):
-        self._local = threading.local()
+        self._tally: contextvars.ContextVar[_Tally] = contextvars.ContextVar("command_tally")
         #: Whether commands are seen at all (not on mongomock, which sends none).
         self.watching = False
 
+    def _current(self) -> _Tally:
+        tally = self._tally.get(None)
+        if tally is None:
+            tally = _Tally()
+            self._tally.set(tally)
+        return tally
+
     @property
     def writes(self) -> int:
-        return getattr(self._local, "writes", 0)
+        return self._current().writes
 
     @property
     def count(self) -> int:
-        return getattr(self._local, "count", 0)
+        return self._current().count
 
     def reset(self) -> None:
-        self._local.count = 0
-        self._local.names = []
+        tally = self._current()
+        with tally.lock:
+            tally.count = 0
+            tally.names = []
 
     @property
     def names(self) -> list[str]:
-        return getattr(self._local, "names", [])
+        return self._current().names
 
     def started(self, event):
-        self._local.count = self.count + 1
-        if not hasattr(self._local, "names"):
-            self._local.names = []
-        self._local.names.append(event.command_name)
-        if event.command_name in WRITE_COMMANDS and event.command.get(event.command_name) not in BOOKKEEPING_COLLECTIONS:
-            self._local.writes = self.writes + 1
+        tally = self._current()
+        with tally.lock:
+            tally.count += 1
+            tally.names.append(event.command_name)
+            if (event.command_name in WRITE_COMMANDS
+                    and event.command.get(event.command_name) not in BOOKKEEPING_COLLECTIONS):
+                tally.writes += 1
 
     def succeeded(self, event):
         pass

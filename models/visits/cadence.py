@@ -2,12 +2,13 @@
 in which period and not yet visited enough, the schedule, and the compliance per period."""
 
 import datetime as dt
+from functools import partial
 
 from bson import ObjectId
 
 from ..archives import Archive
 from ..assessments import RiskAssessment
-from ..base import WHOLE_RESULT
+from ..base import WHOLE_RESULT, ask_at_once
 from ..clock import local_today
 from ..errors import DomainError
 from ..matching import matcher, matches
@@ -110,6 +111,9 @@ def due_query(item: dict, key: str, townships: list | None = None, worker=None):
     return Archive.objects(__raw__=due_filter(item, key, townships, worker))
 
 
+#: A skip past the end of any collection, and still a number the database takes.
+PAST_ANY_END = 2**31 - 1
+
 SCHEDULE_FIELDS = {"_cls": 1, "name": 1, "township": 1, "community": 1, "worker": 1, "archive_date": 1, "status": 1,
                    "risk_level": 1, "categories": 1, "visited_periods": 1}
 
@@ -121,31 +125,43 @@ def schedule(item: dict, key: str, townships: list | None = None, worker=None, p
     whether each listed person was missed in the previous period, the workload per worker
     and per township, and the number due under every policy in its current period. Each
     figure is one question to the database on ``due_filter`` (a count, a group, the listed
-    rows), which its indexes answer; nothing reads the whole cohort."""
+    rows), which its indexes answer, all asked at the same time; nothing reads the whole cohort."""
     collection = Archive._get_collection()
     due_match = due_filter(item, key, townships)
-    load = {}
-    for field_name in ("worker", "township"):
-        rows = collection.aggregate([{"$match": due_match}, {"$group": {"_id": f"${field_name}", "due": {"$sum": 1}}}])
-        load[field_name] = sorted(({"id": row["_id"], "due": row["due"]} for row in rows),
-                                  key=lambda r: (-r["due"], str(r["id"] or "")))
     listed = due_filter(item, key, townships, worker)
-    total = sum(r["due"] for r in load["township"]) if worker is None else collection.count_documents(listed)
-    cursor = collection.find(listed, SCHEDULE_FIELDS, batch_size=page_size or WHOLE_RESULT).sort(
-        [("township", 1), ("name", 1), ("_id", 1)])
-    if page_size:
-        cursor = cursor.skip(min(max(page, 0) * page_size, total)).limit(page_size)  # past the end: an empty page
-    due = list(cursor)
+    others = [(other, current_key(other["period"])) for other in policies()]
+
+    def load_by(field_name):
+        rows = collection.aggregate([{"$match": due_match}, {"$group": {"_id": f"${field_name}", "due": {"$sum": 1}}}])
+        return sorted(({"id": row["_id"], "due": row["due"]} for row in rows),
+                      key=lambda r: (-r["due"], str(r["id"] or "")))
+
+    def listed_rows():
+        cursor = collection.find(listed, SCHEDULE_FIELDS, batch_size=page_size or WHOLE_RESULT).sort(
+            [("township", 1), ("name", 1), ("_id", 1)])
+        if page_size:
+            # past the end (even a page number typed beyond any count): an empty page
+            cursor = cursor.skip(min(max(page, 0) * page_size, PAST_ANY_END)).limit(page_size)
+        return list(cursor)
+
+    # The figures are independent questions, asked at the same time. The policy shown
+    # is counted by its township load (its listed total too, unless for one worker).
+    shown = [other["code"] == item["code"] and other_key == key for other, other_key in others]
+    questions = [partial(load_by, "worker"), partial(load_by, "township"), listed_rows]
+    if worker is not None:
+        questions.append(partial(collection.count_documents, listed))
+    questions += [partial(collection.count_documents, due_filter(other, other_key, townships))
+                  for (other, other_key), is_shown in zip(others, shown, strict=True) if not is_shown]
+    answers = ask_at_once(*questions)
+    load = {"worker": answers[0], "township": answers[1]}
+    due = answers[2]
+    due_now_shown = sum(r["due"] for r in load["township"])
+    total = due_now_shown if worker is None else answers[3]
+    counts = iter(answers[4 if worker is not None else 3:])
     previous = previous_period(item["period"], key)
     missed_last = {a["_id"] for a in due if tag_for(item, previous) not in (a.get("visited_periods") or [])}
-    summary = []
-    for other in policies():
-        other_key = current_key(other["period"])
-        if other["code"] == item["code"] and other_key == key:  # the same question as the township load
-            due_now = sum(r["due"] for r in load["township"])
-        else:
-            due_now = collection.count_documents(due_filter(other, other_key, townships))
-        summary.append({"policy": other, "key": other_key, "due": due_now})
+    summary = [{"policy": other, "key": other_key, "due": due_now_shown if is_shown else next(counts)}
+               for (other, other_key), is_shown in zip(others, shown, strict=True)]
     return {"due": due, "total": total, "missed_last": missed_last, "previous": previous, "workload": load,
             "summary": summary}
 
