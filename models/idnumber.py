@@ -41,8 +41,8 @@ def parse(number: str) -> tuple[dt.date, str]:
         birth_text, sequence = "19" + number[6:12], number[12:15]
     else:
         raise IdNumberError("身份证号应为 18 位（最后一位可为 X）或旧版 15 位数字。")
-    try:
-        birth = dt.datetime.strptime(birth_text, "%Y%m%d").date()
+    try:  # eight digits (the patterns): read as numbers, several times faster than strptime
+        birth = dt.date(int(birth_text[:4]), int(birth_text[4:6]), int(birth_text[6:8]))
     except ValueError as exc:
         raise IdNumberError("身份证号中的出生日期不存在，请核对。") from exc
     if birth > _today() or birth.year < 1890:
