@@ -5,11 +5,13 @@ category. Written in bulk (one audit entry per batch, not per record)."""
 import datetime as dt
 import random
 
+from pymongo import UpdateOne
+
 from models import idnumber
 from models.activities import Attendee, CommunityEvent, EventVolunteer, Training
 from models.archives import ChildArchive, ElderlyArchive, HomelessArchive, ParentInfo
 from models.audit import write_audit
-from models.base import ref_id
+from models.base import ref_id, server_scans_collections
 from models.budget import BudgetLine, Expense
 from models.casework import Case, CaseSession, GroupSeries, GroupSession, StageDocument
 from models.clock import local_now, local_today
@@ -176,40 +178,26 @@ def _homeless(rng, ids, sex, categories, common):
     )
 
 
-#: Ids one delete names: a bounded list, so that one command never carries more than the database takes at once.
-DELETE_CHUNK = 30_000
-
-
-def _delete_ids(collection, ids: list) -> None:
-    for start in range(0, len(ids), DELETE_CHUNK):
-        collection.delete_many({"_id": {"$in": ids[start:start + DELETE_CHUNK]}})
-
-
 def _mark_visited(visits: list[dict]) -> None:
     """Set ``visited_periods`` on the archives just visited and their latest visits in
-    their summaries, in bulk: the archives are read once and written back whole (a
-    per-archive update is slow on the local database)."""
+    their summaries, in bulk: one update by ``_id`` per archive, sent in batches (each
+    is answered from the index; a filter on many ids would read the whole collection)."""
     recent = recent_visit_events(visits)
     tallies = period_counts(visits, list(recent))
-    collection = ChildArchive._get_collection()
-    ids = list(tallies)
-    # one read and one delete in all: on the local database each is a pass over the collection
-    documents = list(collection.find({"_id": {"$in": ids}}, batch_size=BATCH))
     latest = last_counted_visits(visits)
-    for document in documents:
-        document["visited_periods"] = visit_tags(tallies[document["_id"]])
-        document["last_visited_at"] = latest.get(document["_id"])
-    _delete_ids(collection, ids)
-    for start in range(0, len(documents), BATCH):
-        collection.insert_many(documents[start:start + BATCH])
-    summaries = RecordSummary._get_collection()
-    kept = {row["_id"]: row for row in summaries.find({"_id": {"$in": ids}}, {"change_log": 1, "logged": 1},
-                                                      batch_size=BATCH)}  # their change logs stay
-    _delete_ids(summaries, ids)
-    rows = [{"_id": pid, "recent_visits": recent.get(pid, []), "change_log": kept.get(pid, {}).get("change_log", []),
-             "logged": kept.get(pid, {}).get("logged", 0)} for pid in ids]
-    for start in range(0, len(rows), BATCH):
-        summaries.insert_many(rows[start:start + BATCH])
+    marks = [({"_id": pid}, {"$set": {"visited_periods": visit_tags(tallies[pid]), "last_visited_at": latest.get(pid)}},
+              False) for pid in tallies]
+    summaries = [({"_id": pid}, {"$set": {"recent_visits": recent.get(pid, [])},
+                                 "$setOnInsert": {"change_log": [], "logged": 0}}, True)
+                 for pid in tallies]  # their change logs stay
+    for collection, updates in ((ChildArchive._get_collection(), marks), (RecordSummary._get_collection(), summaries)):
+        if server_scans_collections():  # mongomock's bulk_write does not take this driver's UpdateOne
+            for filter_, update, upsert in updates:
+                collection.update_one(filter_, update, upsert=upsert)
+            continue
+        for start in range(0, len(updates), BATCH):
+            batch = [UpdateOne(filter_, update, upsert=upsert) for filter_, update, upsert in updates[start:start + BATCH]]
+            collection.bulk_write(batch, ordered=False)
 
 
 def generate_demo_data(size: int, seed: int = 2026) -> dict[str, int]:
