@@ -5,13 +5,11 @@ category. Written in bulk (one audit entry per batch, not per record)."""
 import datetime as dt
 import random
 
-from pymongo import UpdateOne
-
 from models import idnumber
 from models.activities import Attendee, CommunityEvent, EventVolunteer, Training
 from models.archives import ChildArchive, ElderlyArchive, HomelessArchive, ParentInfo
 from models.audit import write_audit
-from models.base import ref_id, server_scans_collections
+from models.base import ref_id
 from models.budget import BudgetLine, Expense
 from models.casework import Case, CaseSession, GroupSeries, GroupSession, StageDocument
 from models.clock import local_now, local_today
@@ -180,8 +178,9 @@ def _homeless(rng, ids, sex, categories, common):
 
 def _mark_visited(visits: list[dict]) -> None:
     """Set ``visited_periods`` on the archives just visited and their latest visits in
-    their summaries, in bulk: one update by ``_id`` per archive, sent in batches (each
-    is answered from the index; a filter on many ids would read the whole collection)."""
+    their summaries: one update by ``_id`` per archive, which the index answers (a filter
+    on many ids reads the whole collection on the local database, and a bulk write of
+    many updates in one command leaves FerretDB 1.24 waiting for a connection for ever)."""
     recent = recent_visit_events(visits)
     tallies = period_counts(visits, list(recent))
     latest = last_counted_visits(visits)
@@ -191,13 +190,8 @@ def _mark_visited(visits: list[dict]) -> None:
                                  "$setOnInsert": {"change_log": [], "logged": 0}}, True)
                  for pid in tallies]  # their change logs stay
     for collection, updates in ((ChildArchive._get_collection(), marks), (RecordSummary._get_collection(), summaries)):
-        if server_scans_collections():  # mongomock's bulk_write does not take this driver's UpdateOne
-            for filter_, update, upsert in updates:
-                collection.update_one(filter_, update, upsert=upsert)
-            continue
-        for start in range(0, len(updates), BATCH):
-            batch = [UpdateOne(filter_, update, upsert=upsert) for filter_, update, upsert in updates[start:start + BATCH]]
-            collection.bulk_write(batch, ordered=False)
+        for filter_, update, upsert in updates:
+            collection.update_one(filter_, update, upsert=upsert)
 
 
 def generate_demo_data(size: int, seed: int = 2026) -> dict[str, int]:
