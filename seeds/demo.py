@@ -180,7 +180,8 @@ def _mark_visited(visits: list[dict]) -> None:
     """Set ``visited_periods`` on the archives just visited and their latest visits in
     their summaries: one update by ``_id`` per archive, which the index answers (a filter
     on many ids reads the whole collection on the local database, and a bulk write of
-    many updates in one command leaves FerretDB 1.24 waiting for a connection for ever)."""
+    many updates in one command left FerretDB 1.24 waiting for a pool connection, 24
+    minutes without an answer)."""
     recent = recent_visit_events(visits)
     tallies = period_counts(visits, list(recent))
     latest = last_counted_visits(visits)
