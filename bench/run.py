@@ -333,6 +333,8 @@ PAGES = {
     "保存档案": (_save_archive, None),
     "登记探访（含照片）": (_save_visit, None),
     "登记巡查": (_save_patrol, None),
+    # a visit-cadence indicator: every child's marks and risk history, per week, month and quarter
+    "指标详情（探访覆盖）": (_get("/indicators/show/visits.risk_cadence/"), None),
 }
 
 

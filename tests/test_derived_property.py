@@ -208,10 +208,13 @@ def visited_by_indicator(today) -> dict:
     for indicator in indicators_for(contract):
         if not indicator.parameters().get("policies"):
             continue
-        for cell in measure(indicator, scope).evidence.cell_entries:
-            for part in cell["parts"]:
-                code, _, key = part.partition("|")
-                found.setdefault((code, key), set()).add(cell["id"])
+        evidence = measure(indicator, scope).evidence
+        for part, size in evidence.cell_totals.items():
+            cell = evidence.part(part)  # the figure of the cell and the people its link opens
+            people = [entry["id"] for entry in cell.page(0, size + 1)]
+            assert cell.count() == size == len(people), part
+            code, _, key = part.partition("|")
+            found.setdefault((code, key), set()).update(people)
     return found
 
 

@@ -146,8 +146,8 @@ def _evidence_rows(m: Measurement):
         for item in m.items:
             yield ["", f"{item.get('label')}：{item.get('count', '')}{'（达标）' if item.get('done') else ''}", ""]
         return
-    if evidence.entries is not None:  # people in periods, records of several collections
-        for item in evidence.entries:
+    if evidence.entries is not None or evidence.reader is not None:  # people in periods, several collections
+        for item in evidence.all_entries():
             yield [item["date"] or "", item["label"], ""]
         return
     names = {t.pk: t.name for t in Township.objects.only("name")}

@@ -1,79 +1,124 @@
 """The measures of the archives, the visits and the street patrols: new complete
 archives, the children's archives' completeness, home visits, the visit cadence of each
-cohort (models.visits.compliance) and the weekly patrols."""
+cohort (models.visits.ComplianceFold) and the weekly patrols. The measures of the archives
+count from one pass over them that keeps only counts (``archive_tallies``)."""
 
 import datetime as dt
 from collections import Counter
-
-from bson import ObjectId
+from dataclasses import dataclass
+from functools import partial
+from itertools import islice
 
 from ..archives import Archive, ChildArchive
-from ..assessments import RiskAssessment
 from ..base import WHOLE_RESULT
+from ..errors import DomainError
 from ..patrols import Patrol, weekly_grid
 from ..periods import period_bounds, period_key, period_label, periods_between
 from ..reference import PersonCategory
-from ..visits import Visit, compliance, policy, tallied_visits
+from ..visits import (
+    ComplianceFold,
+    Visit,
+    period_people,
+    policies,
+    policy,
+    risk_history,
+    tallied_visits,
+)
 from .engine import Evidence, Measurement, Scope, count_measure, entry, measures, plain_number
 
-SCOPE_FIELDS = {"_cls": 1, "name": 1, "township": 1, "categories": 1, "risk_level": 1, "archive_date": 1,
-                "complete": 1, "missing_items": 1, "status": 1, "worker": 1, "voided": 1, "visited_periods": 1}
+#: The fields of an archive the tallies read (the cohort filters' fields, the marks, completeness).
+TALLY_FIELDS = {"_cls": 1, "township": 1, "categories": 1, "risk_level": 1, "archive_date": 1, "complete": 1,
+                "status": 1, "voided": 1, "visited_periods": 1}
+NEAR_FIELDS = {"name": 1, "township": 1, "missing_items": 1}
+#: The near misses the overview keeps of a measure (a brief names the first few); a detail page keeps all.
+OVERVIEW_NEAR_MISSES = 3
+CHILD_CLASS = "Archive.ChildArchive"
 
 
-def scope_archives(scope: Scope) -> list[dict]:
-    """Every archive in scope, with the fields the measures use: one read for all of them.
-    The values many archives share (classes, levels, townships, workers, categories and
-    above all the period marks, a dozen or more an archive) are kept once (``shared_values``):
-    a city's 100,000 archives take a third of the memory."""
+@dataclass
+class ArchiveTallies:
+    """What the archive measures count, from one pass over the archives in scope: only counts
+    are kept, never the archives, so the memory is the same for a district and a city."""
+
+    dated: Counter  # (month, township, complete) -> archives dated in the period
+    children: Counter  # (township, complete, frozenset of categories) -> active children's archives
+    cadence: ComplianceFold | None  # every visit policy's compliance per period
+    problem: Exception | None = None  # why the visit policies could not be folded (malformed rules)
+
+
+def archive_tallies(scope: Scope) -> ArchiveTallies:
+    """The tallies of the archives in scope: one read, streamed through the counters (the
+    driver holds one batch at a time)."""
     def read():
-        shared: dict = {}
-        return [shared_values(row, shared) for row in Archive._get_collection().find(
-            scope.scoped({}), SCOPE_FIELDS, batch_size=WHOLE_RESULT)]
-    return scope.remembered("archives", read)
+        fold, problem, history = None, None, {}
+        if scope.until >= scope.start:
+            try:
+                items = policies()
+                fold = ComplianceFold(items, scope.start, scope.until, scope.townships)
+            except (DomainError, KeyError, TypeError, ValueError) as exc:
+                problem = exc
+            else:
+                if any(item.get("risk_levels") for item in items):
+                    history = assessments_in_force(scope)
+        low = dt.datetime.combine(scope.start, dt.time())
+        high = dt.datetime.combine(scope.until, dt.time.max)
+        dated: Counter = Counter()
+        children: Counter = Counter()
+        for row in Archive._get_collection().find(scope.scoped({}), TALLY_FIELDS, batch_size=WHOLE_RESULT):
+            complete = bool(row.get("complete"))
+            township = row.get("township")
+            day = row.get("archive_date")
+            if day and low <= day <= high:
+                dated[(period_key("month", day), township, complete)] += 1
+            if row.get("_cls") == CHILD_CLASS and row.get("status") == "active":
+                children[(township, complete, frozenset(row.get("categories") or ()))] += 1
+            if fold is not None:
+                fold.add(row, history.get(row["_id"]))
+        return ArchiveTallies(dated, children, fold, problem)
+    return scope.remembered("archive_tallies", read)
 
 
-def shared_values(row: dict, shared: dict) -> dict:
-    """``row`` with each of its immutable values (a string, an id), and each such value in
-    its lists, replaced by the equal one already in ``shared``, if any."""
-    for key, value in row.items():
-        if isinstance(value, list):
-            row[key] = [shared.setdefault(item, item) if isinstance(item, (str, ObjectId)) else item
-                        for item in value]
-        elif isinstance(value, (str, ObjectId)) and key != "_id":
-            row[key] = shared.setdefault(value, value)
-    return row
+def assessments_in_force(scope: Scope) -> dict:
+    """Every person's risk-level history (``risk_history``), read once per scope."""
+    return scope.remembered("risk_history", risk_history)
 
 
-def risk_history(scope: Scope) -> dict:
-    def read():
-        history: dict = {}
-        for row in RiskAssessment._get_collection().find({"voided": False},
-                                                         {"person": 1, "assessed_on": 1, "final_level": 1},
-                                                         batch_size=WHOLE_RESULT).sort([("assessed_on", 1), ("_id", 1)]):
-            history.setdefault(row["person"], []).append((row["assessed_on"], row["final_level"]))
-        return history
-
-    return scope.remembered("risk_history", read)
-
-
-def _incomplete_archives(m: Measurement, rows: list[dict]) -> None:
-    """The archives among ``rows`` not complete yet, each with its missing items."""
-    m.near_misses = [(row, "缺项：" + "、".join(row.get("missing_items") or [])) for row in rows
-                     if not row.get("complete")]
+def _incomplete_archives(m: Measurement, scope: Scope, raw: dict) -> None:
+    """The archives of ``raw`` not complete yet, each with its missing items (the first few
+    for the overview)."""
+    cursor = Archive._get_collection().find({**raw, "complete": False}, NEAR_FIELDS,
+                                            batch_size=WHOLE_RESULT).sort([("_id", 1)])
+    if not scope.detail:
+        cursor = cursor.limit(OVERVIEW_NEAR_MISSES)
+    m.near_misses = [(row, "缺项：" + "、".join(row.get("missing_items") or [])) for row in cursor]
     m.near_document = Archive
 
 
+def _visited_entries(scope: Scope, part: str, skip: int, limit: int | None) -> list[dict]:
+    """The evidence of one period cell (``policy code|period key``): the people visited
+    enough in it, ``skip`` and ``limit`` applied (``period_people``)."""
+    code, _, key = part.partition("|")
+    item = policy(code)
+    label = period_label(item["period"], key)
+    people = period_people(item, key, scope.townships, assessments_in_force(scope))
+    chosen = islice(people, skip, None if limit is None else skip + limit)
+    return [entry(f"{person.get('name') or ''} · {item['name']} · {label}", Archive, person["_id"], parts=(part,))
+            for person in chosen]
+
+
 def _cohort_coverage(m: Measurement, scope: Scope, policy_codes: list[str]) -> None:
+    tallies = archive_tallies(scope)
+    if tallies.problem is not None:
+        raise tallies.problem
     rows, due, visited = [], 0, 0
     names = scope.township_names()
     misses: Counter = Counter()
-    counted, cells = [], []
+    counted, cells = {}, {}  # {cell: people visited enough}: those that count (ended periods), all
     for code in policy_codes:
         item = policy(code)
-        periods = compliance(item, scope.start, scope.until, scope.townships, archives=scope_archives(scope),
-                             history=risk_history(scope)) \
-            if scope.until >= scope.start else []
+        periods = tallies.cadence.periods(code) if tallies.cadence is not None else []
         ended = [p for p in periods if p["end"] < scope.today] or periods[-1:]
+        ended_keys = {p["key"] for p in ended}
         for period in periods:
             month = None
             if item["period"] == "month":
@@ -86,24 +131,23 @@ def _cohort_coverage(m: Measurement, scope: Scope, policy_codes: list[str]) -> N
                          "visited": period["visited"], "done": bool(period["due"]) and period["due"] == period["visited"],
                          "not_applicable": not period["due"],
                          "share": period["share"], "current": period["current"], "month": month, "part": part})
-            counts_now = any(period is other for other in ended)
-            for person in period["met"]:
-                cells.append(entry(f"{person.get('name') or ''} · {item['name']} · {label}", Archive,
-                                   person["_id"], parts=(part,)))
-                if counts_now:
-                    counted.append(cells[-1])
+            cells[part] = period["visited"]
+            if period["key"] in ended_keys:
+                counted[part] = period["visited"]
         for period in ended:
             due += period["due"]
             visited += period["visited"]
-            for person in period["missed"]:
-                misses[names.get(person.get("township"), "未填写")] += 1
-        if ended and ended[-1]["missed"]:
+            for township, number in period["missed_by_township"].items():
+                misses[names.get(township, "未填写")] += number
+        if scope.detail and ended and ended[-1]["due"] > ended[-1]["visited"]:
             label = period_label(item["period"], ended[-1]["key"])
-            m.near_misses += [(person, f"{label} 未探访") for person in ended[-1]["missed"]]
+            m.near_misses += [(person, f"{label} 未探访") for person in period_people(
+                item, ended[-1]["key"], scope.townships, assessments_in_force(scope), visited=False)]
     m.achieved = round(visited * 100 / due, 1) if due else 0.0
     m.items = rows
     m.item_title = "各期探访"
-    m.evidence = Evidence(Archive, None, entries=counted, cell_entries=cells)
+    m.evidence = Evidence(Archive, None, part_field=None, reader=partial(_visited_entries, scope),
+                          part_totals=counted, cell_totals=cells)
     m.near_document = Archive
     m.counted = visited
     m.breakdown = sorted(misses.items(), key=lambda pair: -pair[1])
@@ -139,45 +183,54 @@ def _home_visits(m, indicator, scope):
     m.counted = m.achieved
 
 
+def _dated_in_month(raw: dict, date_field: str, month: str) -> dict:
+    """``raw`` (dated in a period) narrowed to the days of ``month`` within it."""
+    first, last = period_bounds("month", month)
+    within = raw[date_field]
+    return {**raw, date_field: {"$gte": max(within["$gte"], dt.datetime.combine(first, dt.time())),
+                                "$lte": min(within["$lte"], dt.datetime.combine(last, dt.time.max))}}
+
+
 @measures("archives.new")
 def _new_archives(m, indicator, scope):
-    low = dt.datetime.combine(scope.start, dt.time())
-    high = dt.datetime.combine(scope.until, dt.time.max)
-    period = [a for a in scope_archives(scope) if a.get("archive_date") and low <= a["archive_date"] <= high]
-    rows = [a for a in period if a.get("complete")]
-    months = Counter(period_key("month", r["archive_date"]) for r in rows)
+    dated = archive_tallies(scope).dated
+    months: Counter = Counter()
+    by_township: Counter = Counter()
     names = scope.township_names()
-    m.achieved = len(rows)
+    for (month, township, complete), number in dated.items():
+        if complete:
+            months[month] += number
+            by_township[names.get(township, "未填写")] += number
+    m.achieved = sum(months.values())
     m.series = [(month, months.get(month, 0)) for month in scope.months()]
-    m.breakdown = sorted(Counter(names.get(r.get("township"), "未填写") for r in rows).items(), key=lambda p: -p[1])
-    m.evidence = Evidence(Archive, scope.scoped({"complete": True, **scope.between("archive_date")}),
-                          "-archive_date", "archive_date", rows=rows,
-                          parts_of=lambda row: [period_key("month", row["archive_date"])])
-    m.counted = len(rows)
-    _incomplete_archives(m, period)
+    m.breakdown = sorted(by_township.items(), key=lambda p: -p[1])
+    in_period = scope.scoped(scope.between("archive_date"))
+    m.evidence = Evidence(Archive, {**in_period, "complete": True}, "-archive_date", "archive_date", total=m.achieved,
+                          part_query=partial(_dated_in_month, {**in_period, "complete": True}, "archive_date"))
+    m.counted = m.achieved
+    _incomplete_archives(m, scope, in_period)
 
 
 @measures("archives.children_coverage")
 def _children_coverage(m, indicator, scope):
     codes = indicator.parameters().get("categories", [])
     ids = {c.pk for c in PersonCategory.objects(code__in=codes)}
-    rows = [a for a in scope_archives(scope) if a.get("_cls") == "Archive.ChildArchive" and a.get("status") == "active"
-            and ids & set(a.get("categories") or [])]
-    complete = [r for r in rows if r.get("complete")]
-    m.achieved = round(len(complete) * 100 / len(rows), 1) if rows else 0.0
     names = scope.township_names()
     per_township: dict = {}
-    for row in rows:
-        name = names.get(row.get("township"), "未填写")
-        total, done = per_township.get(name, (0, 0))
-        per_township[name] = (total + 1, done + (1 if row.get("complete") else 0))
+    for (township, complete, categories), number in archive_tallies(scope).children.items():
+        if ids & categories:
+            name = names.get(township, "未填写")
+            total, done = per_township.get(name, (0, 0))
+            per_township[name] = (total + number, done + (number if complete else 0))
+    listed = sum(total for total, _ in per_township.values())
+    complete = sum(done for _, done in per_township.values())
+    m.achieved = round(complete * 100 / listed, 1) if listed else 0.0
     m.breakdown = [(name, round(done * 100 / total, 1)) for name, (total, done) in sorted(per_township.items())]
-    match = scope.scoped({"_cls": "Archive.ChildArchive", "status": "active", "categories": {"$in": list(ids)},
-                          "complete": True})
-    m.evidence = Evidence(ChildArchive, match, "name", "archive_date", rows=complete)
-    m.counted = len(complete)
-    _incomplete_archives(m, rows)
-    m.note = f"名单内儿童 {len(rows)} 人，档案完整 {len(complete)} 人；分街道为完整率（%）。"
+    match = scope.scoped({"_cls": CHILD_CLASS, "status": "active", "categories": {"$in": list(ids)}})
+    m.evidence = Evidence(ChildArchive, {**match, "complete": True}, "name", "archive_date", total=complete)
+    m.counted = complete
+    _incomplete_archives(m, scope, match)
+    m.note = f"名单内儿童 {listed} 人，档案完整 {complete} 人；分街道为完整率（%）。"
 
 
 @measures("visits.risk_cadence", "visits.orphans", "visits.elderly_monthly")

@@ -120,8 +120,20 @@ class Evidence:
     parts_of: object = None  # row -> the cells it counts in (rows), when not ``part_field``
     entries: list | None = None  # [{"label", "document", "id", "date", "parts"}]
     cell_entries: list | None = None  # entries of every cell, when more than those counted
+    part_query: object = None  # key -> the raw query of that cell, when no stored field names it
+    # Entries too many to hold (people in periods at a city's scale): ``reader(part, skip, limit)``
+    # reads a cell's entries when a page asks; ``part_totals`` are the cells counted, in order,
+    # with their sizes, ``cell_totals`` every cell's size.
+    reader: object = None
+    part_totals: dict | None = None
+    cell_totals: dict | None = None
 
     def part(self, key: str) -> "Evidence":
+        if self.reader is not None:
+            return Evidence(self.document, None, part_field=None, reader=self.reader,
+                            part_totals={key: (self.cell_totals or {}).get(key, 0)})
+        if self.part_query is not None:
+            return Evidence(self.document, self.part_query(key), self.order_by, self.date_field, part_field=None)
         if self.entries is not None:
             chosen = [e for e in (self.cell_entries if self.cell_entries is not None else self.entries)
                       if key in e.get("parts", ())]
@@ -140,6 +152,8 @@ class Evidence:
         return value if isinstance(value, list) else [value]
 
     def count(self) -> int:
+        if self.reader is not None:
+            return sum(self.part_totals.values())
         if self.entries is not None:
             return len(self.entries)
         if self.rows is not None:
@@ -150,11 +164,31 @@ class Evidence:
 
     def page(self, offset: int, limit: int) -> list[dict]:
         """Entries ``offset`` to ``offset + limit`` in order: {"label", "document", "id", "date"}."""
+        if self.reader is not None:  # only the cells the page spans are read
+            found: list = []
+            for key, size in self.part_totals.items():
+                if offset >= size:
+                    offset -= size
+                    continue
+                found += self.reader(key, offset, limit - len(found))
+                offset = 0
+                if len(found) >= limit:
+                    break
+            return found
         if self.entries is not None:
             return self.entries[offset:offset + limit]
         return [{"label": str(record), "document": self.document, "id": record.pk,
                  "date": getattr(record, self.date_field, None) if self.date_field else None}
                 for record in evidence_records(self, limit, offset)]
+
+
+    def all_entries(self):
+        """Every entry in order, read a cell at a time (a report's sheet): entries or a reader."""
+        if self.reader is not None:
+            for key in self.part_totals:
+                yield from self.reader(key, 0, None)
+        else:
+            yield from self.entries or ()
 
 
 def entry(label: str, document: type | None, pk, day=None, parts=()) -> dict:

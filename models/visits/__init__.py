@@ -3,9 +3,11 @@ visits (marks) and the cadence the contract sets (cadence): who is due in which 
 was visited, who was missed. The names are imported from here."""
 
 from .cadence import (
+    COHORT_FIELDS,
     KIND_CLASS,
     SCHEDULE_FIELDS,
     UNASSIGNED,
+    ComplianceFold,
     category_ids,
     cohort_filter,
     compliance,
@@ -16,9 +18,11 @@ from .cadence import (
     in_cohort,
     meets,
     not_visited_filter,
+    period_people,
     policies,
     policy,
     register_policy,
+    risk_history,
     schedule,
     tag_for,
 )
@@ -63,6 +67,7 @@ from .photos import (
 )
 
 __all__ = [
+    "COHORT_FIELDS",
     "CONTACT",
     "COUNTED",
     "KIND_CLASS",
@@ -78,6 +83,7 @@ __all__ = [
     "VISIT_MODES",
     "Visit",
     "VisitTally",
+    "ComplianceFold",
     "add_photo",
     "category_ids",
     "cohort_filter",
@@ -97,6 +103,7 @@ __all__ = [
     "move_tally",
     "not_visited_filter",
     "period_counts",
+    "period_people",
     "policies",
     "policy",
     "read_exif_time",
@@ -105,6 +112,7 @@ __all__ = [
     "refresh_visit_marks",
     "register_policy",
     "request_risk_review",
+    "risk_history",
     "schedule",
     "tag_for",
     "tag_counts",

@@ -2,6 +2,7 @@
 in which period and not yet visited enough, the schedule, and the compliance per period."""
 
 import datetime as dt
+from collections import Counter
 from functools import partial
 
 from bson import ObjectId
@@ -166,73 +167,133 @@ def schedule(item: dict, key: str, townships: list | None = None, worker=None, p
             "summary": summary}
 
 
-def compliance(item: dict, start: dt.date, end: dt.date, townships: list | None = None,
-               archives: list | None = None, history: dict | None = None) -> list[dict]:
-    """Per period from ``start`` to ``end``: people due, visited, share, and the misses.
+#: The fields of an archive the compliance fold reads: those a cohort filter tests and its marks.
+COHORT_FIELDS = {"_cls": 1, "name": 1, "township": 1, "worker": 1, "categories": 1, "risk_level": 1,
+                 "archive_date": 1, "status": 1, "voided": 1, "visited_periods": 1}
 
-    A person is due in a period when the policy covers them at the end of that
-    period (for child risk levels: the level in force then, from the assessment
-    history) and their archive existed by then. A person's counted visits in each
-    period are their archive's marks (``visited_periods``, which the visit service
-    keeps and the schedule reads too): no visit is read. A caller measuring several
-    policies at once passes the archives (with their marks) and the assessment
-    history it has already read (each is read once instead of once per policy)."""
-    period = item["period"]
-    keys = periods_between(period, start, end)
-    raw = cohort_filter(item, townships)
-    levels = list(item.get("risk_levels") or [])
-    if levels:
-        raw.pop("risk_level")  # judged period by period from the history below
-    if archives is None:
-        people = list(Archive._get_collection().find(raw, {"name": 1, "archive_date": 1, "risk_level": 1, "worker": 1,
-                                                            "township": 1, "visited_periods": 1},
-                                                     batch_size=WHOLE_RESULT))
-    else:
-        covered = matcher(raw)  # in_cohort, the filter read once for all the archives
-        people = [a for a in archives if covered(a)]
-    if history is None:
-        history = {}
-        if levels and people:
-            for assessment in RiskAssessment._get_collection().find(
-                    {"person": {"$in": [p["_id"] for p in people]}, "voided": False},
-                    {"person": 1, "assessed_on": 1, "final_level": 1}, batch_size=WHOLE_RESULT).sort([("assessed_on", 1), ("_id", 1)]):
-                history.setdefault(assessment["person"], []).append((assessment["assessed_on"],
-                                                                     assessment["final_level"]))
-    marks = {person["_id"]: set(person.get("visited_periods") or ()) for person in people}
-    counts: dict = {}  # {person: {period key: counted visits}}, read back from the marks of those missed once
 
-    def counted(person_id, key) -> int:
-        if person_id not in counts:
-            counts[person_id] = tag_counts(marks[person_id])
-        return counts[person_id].get(key, 0)
+class ComplianceFold:
+    """The compliance of several policies, folded one archive at a time: per policy and
+    period the people due, those visited enough and the misses per township. Only these
+    counts are kept, so a city's archives can stream through it; with ``keep`` each period
+    also keeps the people met and missed (a page that lists them).
 
-    today = local_today()
-    result = []
-    for key in keys:
-        period_start, period_end = period_bounds(period, key)
-        judge_day = min(period_end, today)
-        cutoff = dt.datetime.combine(judge_day, dt.time.max)
-        enough = tag_for(item, key)  # the mark of a person visited enough in this period (``meets``)
-        due, missed = [], []
-        for person in people:
-            if person.get("archive_date") and person["archive_date"] > dt.datetime.combine(period_end, dt.time.max):
-                continue
+    A person is due in a period when the policy covers them at the end of that period (for
+    child risk levels: the level in force then, from the assessment history) and their
+    archive existed by then. Whether they were visited enough is their archive's mark for the
+    period (``visited_periods``, which the visit service keeps and the schedule reads too)."""
+
+    def __init__(self, items: list[dict], start: dt.date, end: dt.date, townships: list | None = None,
+                 keep: bool = False):
+        today = local_today()
+        self.keep = keep
+        self.policies = []
+        for item in items:
+            raw = cohort_filter(item, townships)
+            levels = frozenset(item.get("risk_levels") or ())
             if levels:
-                level = _level_on(history.get(person["_id"]), cutoff, person.get("risk_level"))
-                if level not in levels:
+                raw.pop("risk_level")  # judged period by period from the history
+            periods = []
+            for key in periods_between(item["period"], start, end):
+                period_start, period_end = period_bounds(item["period"], key)
+                periods.append({"key": key, "start": period_start, "end": period_end, "due": 0, "visited": 0,
+                                "required": int(item["visits_required"]), "missed_by_township": Counter(),
+                                "met": [] if keep else None, "missed": [] if keep else None,
+                                "current": period_start <= today <= period_end,
+                                # the last moment an archive may date from, the moment its level is read,
+                                # the mark of a person visited enough (``meets``)
+                                "_last": dt.datetime.combine(period_end, dt.time.max),
+                                "_cutoff": dt.datetime.combine(min(period_end, today), dt.time.max),
+                                "_enough": tag_for(item, key)})
+            self.policies.append((item, matcher(raw), levels, periods))
+
+    def add(self, person: dict, history: list | None = None) -> None:
+        """Count ``person`` (an archive as read, with COHORT_FIELDS) in every policy covering
+        them; ``history`` is their assessments as (assessed_on, final level), oldest first."""
+        marks = None
+        for _item, covered, levels, periods in self.policies:
+            if not covered(person):
+                continue
+            if marks is None:
+                marks = set(person.get("visited_periods") or ())
+            archive_date = person.get("archive_date")
+            for period in periods:
+                if archive_date and archive_date > period["_last"]:
                     continue
-            due.append(person)
-            if enough not in marks[person["_id"]]:
-                missed.append(person)
-        visited = len(due) - len(missed)
-        missed_ids = {id(person) for person in missed}
-        result.append({"key": key, "start": period_start, "end": period_end, "due": len(due), "visited": visited,
-                       "required": int(item["visits_required"]),
-                       "counted": {person["_id"]: counted(person["_id"], key) for person in missed},
-                       "share": (visited / len(due)) if due else None, "missed": missed,
-                       "met": [person for person in due if id(person) not in missed_ids],
-                       "current": period_start <= today <= period_end})
-    return result
+                if levels and _level_on(history, period["_cutoff"], person.get("risk_level")) not in levels:
+                    continue
+                period["due"] += 1
+                if period["_enough"] in marks:
+                    period["visited"] += 1
+                    if self.keep:
+                        period["met"].append(person)
+                else:
+                    period["missed_by_township"][person.get("township")] += 1
+                    if self.keep:
+                        period["missed"].append(person)
+
+    def periods(self, code: str) -> list[dict]:
+        """The periods of the policy ``code``: key, start, end, due, visited, share, current,
+        required and the misses per township (with ``keep``: met, missed, and the counted
+        visits of each person missed)."""
+        found = next((periods for item, _covered, _levels, periods in self.policies if item["code"] == code), [])
+        result = []
+        for period in found:
+            row = {name: value for name, value in period.items() if not name.startswith("_")}
+            row["share"] = (row["visited"] / row["due"]) if row["due"] else None
+            if self.keep:
+                row["counted"] = {person["_id"]: tag_counts(person.get("visited_periods")).get(row["key"], 0)
+                                  for person in row["missed"]}
+            result.append(row)
+        return result
+
+
+def compliance(item: dict, start: dt.date, end: dt.date, townships: list | None = None) -> list[dict]:
+    """Per period from ``start`` to ``end``: people due, visited, share, and the people met
+    and missed (``ComplianceFold`` with ``keep``): one read of the policy's cohort, and one of
+    its assessments when the policy goes by risk level."""
+    fold = ComplianceFold([item], start, end, townships, keep=True)
+    raw = cohort_filter(item, townships)
+    raw.pop("risk_level", None)
+    people = list(Archive._get_collection().find(raw, COHORT_FIELDS, batch_size=WHOLE_RESULT))
+    history = risk_history([p["_id"] for p in people]) if item.get("risk_levels") and people else {}
+    for person in people:
+        fold.add(person, history.get(person["_id"]))
+    return fold.periods(item["code"])
+
+
+def risk_history(people: list | None = None) -> dict:
+    """{person id: [(assessed_on, final level), ...] oldest first}: the assessments in force
+    (of ``people``, or of everyone)."""
+    query = {"voided": False}
+    if people is not None:
+        query["person"] = {"$in": people}
+    history: dict = {}
+    for row in RiskAssessment._get_collection().find(query, {"person": 1, "assessed_on": 1, "final_level": 1},
+                                                     batch_size=WHOLE_RESULT).sort([("assessed_on", 1), ("_id", 1)]):
+        history.setdefault(row["person"], []).append((row["assessed_on"], row["final_level"]))
+    return history
+
+
+def period_people(item: dict, key: str, townships: list | None = None, history: dict | None = None,
+                  visited: bool = True):
+    """The people due in the period ``key`` of the policy ``item`` who were (``visited``) or
+    were not visited enough, in the order of their archives' ids, as ``ComplianceFold``
+    counts them: one read, narrowed by the database to the period's mark; a risk level is
+    judged from ``history`` (``risk_history``) as the fold judges it."""
+    raw = cohort_filter(item, townships)
+    levels = frozenset(item.get("risk_levels") or ())
+    if levels:
+        raw.pop("risk_level")
+    _, end = period_bounds(item["period"], key)
+    raw["$or"] = [{"archive_date": {"$lte": dt.datetime.combine(end, dt.time.max)}}, {"archive_date": None}]
+    raw["visited_periods"] = tag_for(item, key) if visited else {"$ne": tag_for(item, key)}
+    cutoff = dt.datetime.combine(min(end, local_today()), dt.time.max)
+    history = history or {}
+    for person in Archive._get_collection().find(raw, COHORT_FIELDS, batch_size=WHOLE_RESULT).sort([("_id", 1)]):
+        if levels and _level_on(history.get(person["_id"]), cutoff, person.get("risk_level")) not in levels:
+            continue
+        yield person
 
 
 def _level_on(history, cutoff, current):
