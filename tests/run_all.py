@@ -21,8 +21,12 @@ ROOT = Path(__file__).resolve().parent.parent
 LANES = ("mongomock", "ferretdb")
 
 
+#: The slowest tests each lane names at its end: where the run's time goes.
+SLOWEST = "--durations=20"
+
+
 def pytest(*args: str, env: dict | None = None, output=None) -> subprocess.Popen:
-    command = [sys.executable, "-m", "pytest", *args]
+    command = [sys.executable, "-m", "pytest", SLOWEST, *args]
     print("$", " ".join(command), flush=True)
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT if output else None)
 

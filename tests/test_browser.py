@@ -1,5 +1,9 @@
 """Drive the running app in headless Chromium (Debian's), as each role, at a
-desktop and a phone width. Screenshots go to test-artifacts/ (git-ignored)."""
+desktop and a phone width. Screenshots go to test-artifacts/ (git-ignored).
+
+A click that leads to another page is made inside ``page.expect_navigation()``: the
+click returns before the navigation commits, and on a busy machine waiting for the load
+state alone could still see the old page (the browser tests in the other modules too)."""
 
 import datetime
 import threading
@@ -65,7 +69,8 @@ def sign_in(page, base, username):
     page.goto(f"{base}/login")
     page.fill("#username", username)
     page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
 
 
@@ -113,7 +118,8 @@ def test_staff_uploads_a_photo_on_a_phone(live_server, browser, tmp_path):
     page.click(".select2-result-selectable")
     page.set_input_files("#upload", str(photo))
     page.screenshot(path=str(ARTIFACTS / "staff-phone-upload-form.png"), full_page=True)
-    page.click("input[type=submit]")
+    with page.expect_navigation():
+        page.click("input[type=submit]")
     page.wait_for_load_state("networkidle")
     assert "入户照片" in page.content()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375 + 1
@@ -131,22 +137,26 @@ def test_child_archive_with_risk_assessment_found_by_pinyin_and_printed(live_ser
     page.fill("#birth_date", "2016-03-15")
     page.select_option("#township", label="东江街道", force=True)
     page.screenshot(path=str(ARTIFACTS / "child-archive-form.png"), full_page=True)
-    page.click("input[type=submit][value='保存']")
+    with page.expect_navigation():
+        page.click("input[type=submit][value='保存']")
     page.wait_for_load_state("networkidle")
     assert "创建记录成功" in page.inner_text("body")
 
     page.fill("input[name=search]", "zsf")
     page.keyboard.press("Enter")
     page.wait_for_load_state("networkidle")
-    page.click("text=张三丰")
+    with page.expect_navigation():
+        page.click("text=张三丰")
     page.wait_for_load_state("networkidle")
     page.click("text=新增风险评估")
     page.check("#f_neglect")
     page.check("#f_home_hazard")
-    page.click("button[name=preview]")
+    with page.expect_navigation():
+        page.click("button[name=preview]")
     page.wait_for_load_state("networkidle")
     assert "二级（中）" in page.inner_text("#suggestion")
-    page.click("button:has-text('保存评估')")
+    with page.expect_navigation():
+        page.click("button:has-text('保存评估')")
     page.wait_for_load_state("networkidle")
     assert "风险评估已保存" in page.inner_text("body")
     page.screenshot(path=str(ARTIFACTS / "child-archive-details.png"), full_page=True)
@@ -173,13 +183,15 @@ def test_staff_records_a_visit_with_a_photo_from_the_schedule_on_a_phone(live_se
     page.goto(f"{live_server}/schedule/?policy=child_risk_1")
     assert "周小雨" in page.inner_text("#due-table")
     page.screenshot(path=str(ARTIFACTS / "phone-schedule.png"), full_page=True)
-    page.click("#due-table a:has-text('登记探访')")
+    with page.expect_navigation():
+        page.click("#due-table a:has-text('登记探访')")
     page.wait_for_load_state("networkidle")
     assert "周小雨" in page.content()
     page.fill("#notes", "孩子在家，外婆照看，作业已完成。")
     page.set_input_files("#photo_upload", str(photo))
     page.screenshot(path=str(ARTIFACTS / "phone-visit-form.png"), full_page=True)
-    page.click("input[type=submit][value='保存']")
+    with page.expect_navigation():
+        page.click("input[type=submit][value='保存']")
     page.wait_for_load_state("networkidle")
     assert "创建记录成功" in page.inner_text("body")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375 + 1
@@ -210,23 +222,27 @@ def test_staff_records_a_patrol_and_a_group_session_from_the_home_page_in_three_
     page.screenshot(path=str(ARTIFACTS / "after-phone-home-quick-records.png"), full_page=True)
 
     loads = _load_counter(page)
-    page.click("#quick-patrol")
+    with page.expect_navigation():
+        page.click("#quick-patrol")
     page.wait_for_load_state("networkidle")
     page.fill("#places", "火车站广场")
     page.fill("#start_time", "19:00")
     page.fill("#end_time", "21:00")
-    page.click("input[type=submit][value='保存']")
+    with page.expect_navigation():
+        page.click("input[type=submit][value='保存']")
     page.wait_for_load_state("networkidle")
     assert "创建记录成功" in page.inner_text("body"), page.inner_text("body")[:500]
     assert len(loads) <= 3, loads  # the patrol form, then home again
     assert page.locator("#quick-records").count() == 1 and Patrol.objects.count() == 1
 
     loads.clear()
-    page.click("#quick-records .quick-group")
+    with page.expect_navigation():
+        page.click("#quick-records .quick-group")
     page.wait_for_load_state("networkidle")
     page.fill("#hours", "2")
     page.fill("#topic", "祖孙沟通")
-    page.click("button:has-text('保存本节活动')")
+    with page.expect_navigation():
+        page.click("button:has-text('保存本节活动')")
     page.wait_for_load_state("networkidle")
     assert "已记录第 1 节活动（出席 2 人）" in page.inner_text("body")
     assert len(loads) <= 3, loads  # the session form, then the group's page
@@ -250,7 +266,8 @@ def test_coordinator_records_an_expense_with_a_receipt_and_sees_the_budget(live_
     page, errors = open_page(browser)
     sign_in(page, live_server, "zhuguan")
     page.goto(f"{live_server}/budget/")
-    page.click("text=登记支出")
+    with page.expect_navigation():
+        page.click("text=登记支出")
     page.wait_for_load_state("networkidle")
     page.select_option("#line", label="活动经费", force=True)
     page.fill("#spent_on", "2026-06-01")
@@ -259,7 +276,8 @@ def test_coordinator_records_an_expense_with_a_receipt_and_sees_the_budget(live_
     page.fill("#purpose", "六一儿童节活动物资")
     page.set_input_files("#receipt_upload", str(receipt))
     page.screenshot(path=str(ARTIFACTS / "expense-form.png"), full_page=True)
-    page.click("input[type=submit][value='保存']")
+    with page.expect_navigation():
+        page.click("input[type=submit][value='保存']")
     page.wait_for_load_state("networkidle")
     assert "经费预算执行" in page.inner_text("body")
     assert "¥1,280.50" in page.inner_text("#budget-lines")
@@ -288,7 +306,8 @@ def test_staff_records_a_group_session_with_attendance_on_a_phone(live_server, b
     page, errors = open_page(browser, width=375)
     sign_in(page, live_server, "shegong")
     page.goto(f"{live_server}/groupseries/details/?id={group.pk}")
-    page.click("text=记录一节活动")
+    with page.expect_navigation():
+        page.click("text=记录一节活动")
     page.wait_for_load_state("networkidle")
     page.fill("#session_date", "2026-03-08")
     page.fill("#hours", "2.5")
@@ -298,7 +317,8 @@ def test_staff_records_a_group_session_with_attendance_on_a_phone(live_server, b
     page.set_input_files("#photo_upload", str(photo))
     assert page.evaluate("document.documentElement.scrollWidth") <= 375 + 1
     page.screenshot(path=str(ARTIFACTS / "phone-group-session-form.png"), full_page=True)
-    page.click("button:has-text('保存本节活动')")
+    with page.expect_navigation():
+        page.click("button:has-text('保存本节活动')")
     page.wait_for_load_state("networkidle")
     assert "已记录第 1 节活动（出席 2 人）" in page.inner_text("body")
     page.screenshot(path=str(ARTIFACTS / "phone-group-after-session.png"), full_page=True)
@@ -329,13 +349,15 @@ def test_manager_opens_the_indicator_overview_an_indicator_and_its_evidence(live
     assert "指标总览" in page.inner_text("body")
     assert page.inner_text("#indicator-cases-consultation .achieved").strip() == "2个"
     page.screenshot(path=str(ARTIFACTS / "manager-indicators.png"), full_page=True)
-    page.click("#indicator-cases-consultation a")
+    with page.expect_navigation():
+        page.click("#indicator-cases-consultation a")
     page.wait_for_load_state("networkidle")
     assert "计入的记录（2 条）" in page.inner_text("body")
     assert page.locator("#indicator-chart canvas").count() == 1
     assert "服务 2 次，须 > 2 次" in page.inner_text("#near-misses")
     page.screenshot(path=str(ARTIFACTS / "manager-indicator-detail.png"), full_page=True)
-    page.click("#evidence a >> nth=0")
+    with page.expect_navigation():
+        page.click("#evidence a >> nth=0")
     page.wait_for_load_state("networkidle")
     assert "居家支持" in page.inner_text("body") and "达标" in page.inner_text("body")
     page.screenshot(path=str(ARTIFACTS / "manager-evidence-case.png"), full_page=True)
@@ -382,7 +404,8 @@ def test_staff_records_a_visit_with_a_photo_from_the_home_page_in_three_page_loa
     loads = _load_counter(page)
     assert "周小雨" in page.inner_text("#due-visits")
     page.screenshot(path=str(ARTIFACTS / "after-phone-home-due-visits.png"), full_page=True)
-    page.click("#due-visits a:has-text('登记探访')")
+    with page.expect_navigation():
+        page.click("#due-visits a:has-text('登记探访')")
     page.wait_for_load_state("networkidle")
     assert "周小雨" in page.inner_text("#visit-person") and page.is_hidden("#s2id_people")
     take = page.locator("label.photo-take").bounding_box()
@@ -397,7 +420,8 @@ def test_staff_records_a_visit_with_a_photo_from_the_home_page_in_three_page_loa
     save = page.locator("input[type=submit][value='保存']")
     assert save.bounding_box()["height"] >= 44
     page.screenshot(path=str(ARTIFACTS / "after-phone-visit-form.png"), full_page=False)
-    save.click()
+    with page.expect_navigation():
+        save.click()
     page.wait_for_load_state("networkidle")
     assert "创建记录成功" in page.inner_text("body")
     assert len(loads) <= 3, loads  # the visit form, the saved page (home, where the person is no longer due)
@@ -432,12 +456,14 @@ def test_a_visit_typed_before_the_session_expired_is_restored_after_logging_in_a
     page.goto(form_url)
     page.fill("#notes", "会话过期前写下的探访记录。")
     page.context.clear_cookies()  # the session expired while the worker was typing
-    page.click("input[type=submit][value='保存']")
+    with page.expect_navigation():
+        page.click("input[type=submit][value='保存']")
     page.wait_for_load_state("networkidle")
     assert "/login" in page.url
     page.fill("#username", "shegong")
     page.fill("#password", PASSWORD)
-    page.click("button[type=submit]")
+    with page.expect_navigation():
+        page.click("button[type=submit]")
     page.wait_for_load_state("networkidle")
     assert "/visit/new/" in page.url
     page.wait_for_selector(".form-notice-draft")
@@ -445,7 +471,8 @@ def test_a_visit_typed_before_the_session_expired_is_restored_after_logging_in_a
     assert page.input_value("#notes") == "会话过期前写下的探访记录。"
     page.screenshot(path=str(ARTIFACTS / "after-phone-draft-restored-after-login.png"), full_page=False)
     page.set_input_files("#photo_upload", str(photo))
-    page.click("input[type=submit][value='保存']")
+    with page.expect_navigation():
+        page.click("input[type=submit][value='保存']")
     page.wait_for_load_state("networkidle")
     assert "创建记录成功" in page.inner_text("body")
     assert Visit.objects.get().notes == "会话过期前写下的探访记录。"
@@ -473,7 +500,8 @@ def test_a_refused_visit_keeps_its_text_and_its_photo(live_server, browser, town
     page.set_input_files("#photo_upload", str(photo))
     # a time in the future: refused by the server (set as typed, without the picker's pop-up over the button)
     page.evaluate("document.getElementById('visited_at').value = '2099-03-05 10:00:00'")
-    page.click("input[type=submit][value='保存']")
+    with page.expect_navigation():
+        page.click("input[type=submit][value='保存']")
     page.wait_for_load_state("networkidle")
     assert Visit.objects.count() == 0
     assert page.input_value("#notes") == "被拒绝后仍在的记录。"
@@ -483,7 +511,8 @@ def test_a_refused_visit_keeps_its_text_and_its_photo(live_server, browser, town
     assert "探访时间不能晚于现在" in page.inner_text("body")
     page.screenshot(path=str(ARTIFACTS / "after-phone-refused-visit-keeps-photo.png"), full_page=True)
     page.evaluate("document.getElementById('visited_at').value = '2026-03-05 10:00:00'")
-    page.click("input[type=submit][value='保存']")
+    with page.expect_navigation():
+        page.click("input[type=submit][value='保存']")
     page.wait_for_load_state("networkidle")
     assert "创建记录成功" in page.inner_text("body")
     visit = Visit.objects.get()
@@ -569,7 +598,8 @@ def test_a_group_session_is_recorded_from_the_group_list_row(live_server, browse
     row = page.locator("tr", has_text="成长小组24")
     button = row.locator("a.record-session")
     assert button.bounding_box()["height"] >= 44
-    button.click()
+    with page.expect_navigation():
+        button.click()
     page.wait_for_load_state("networkidle")
     assert "记录第 1 节活动 · 成长小组24" in page.inner_text("body")
     assert errors == [], errors

@@ -26,13 +26,15 @@ def test_the_coordinator_sees_the_checks_and_merges_two_archives(app, live_serve
     table = page.inner_text("#quality-checks")
     assert "姓名同音或仅差一字" in table and "长期未探访" in table
     page.screenshot(path=str(ARTIFACTS / "coordinator-data-quality.png"), full_page=True)
-    page.click("#check-similar_name .duplicate-group:has-text('郑小雨') a.fix-merge")
+    with page.expect_navigation():
+        page.click("#check-similar_name .duplicate-group:has-text('郑小雨') a.fix-merge")
     page.wait_for_load_state("networkidle")
     assert "合并重复档案" in page.inner_text("body")
     page.check("input[name=take_phone][value=other]")
     page.fill("#reason", "同一人重复建档，已电话核实")
     page.screenshot(path=str(ARTIFACTS / "coordinator-merge-review.png"), full_page=True)
-    page.click("button:has-text('确认合并')")
+    with page.expect_navigation():
+        page.click("button:has-text('确认合并')")
     page.wait_for_load_state("networkidle")
     assert "被合并的档案已作废" in page.inner_text("body") and "13900000002" in page.inner_text("body")
     page.screenshot(path=str(ARTIFACTS / "coordinator-after-merge.png"), full_page=True)

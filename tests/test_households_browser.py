@@ -19,7 +19,8 @@ def test_the_household_page_and_one_visit_for_two_due_members(live_server, brows
     for text in ("周爷爷", "小周", "户主", "孙子女", "一级（高）", "老年人", "儿童"):
         assert text in rows, text
     page.screenshot(path=str(ARTIFACTS / "household-page.png"), full_page=True)
-    page.click("a.household-visit")  # the visit form with both due members chosen
+    with page.expect_navigation():
+        page.click("a.household-visit")  # the visit form with both due members chosen
     page.wait_for_load_state("networkidle")
     chosen = page.inner_text("form")
     assert "周爷爷" in chosen and "小周" in chosen and "同户待访成员" not in chosen

@@ -169,7 +169,8 @@ def test_ticking_a_minor_or_an_emergency_shows_the_rule_and_ticks_the_call(
     row.locator("[name='encounters-0-health_state']").select_option("critical")
     assert rules["medical_120"]["text"] in hint.inner_text() and medical.is_checked() and not police.is_checked()
     page.screenshot(path=str(ARTIFACTS / "phone-patrol-rule.png"), full_page=True)
-    page.click("input[type=submit][value='保存']")
+    with page.expect_navigation():
+        page.click("input[type=submit][value='保存']")
     page.wait_for_load_state("networkidle")
     body = page.inner_text("body")
     assert "须记录“报警110/移交公安”" in body  # the save holds to the same rule the hint showed
@@ -178,7 +179,8 @@ def test_ticking_a_minor_or_an_emergency_shows_the_rule_and_ticks_the_call(
     assert row.locator(".rescue-rule").is_visible()  # shown again with what was typed
     assert not row.locator("input[value='police_110']").is_checked()  # and the worker's untick kept
     row.locator("input[value='police_110']").check()
-    page.click("input[type=submit][value='保存']")
+    with page.expect_navigation():
+        page.click("input[type=submit][value='保存']")
     page.wait_for_load_state("networkidle")
     assert "创建记录成功" in page.inner_text("body"), page.inner_text("body")[:500]
     saved = Patrol.objects.first()

@@ -19,7 +19,8 @@ def test_the_to_do_centre_and_the_count_in_the_navigation_bar(live_server, brows
     sign_in(page, live_server, username)
     page.wait_for_selector("#todo-count")
     shown = int(page.inner_text("#todo-count"))
-    page.click("#admin-navbar-collapse a[href$='/todo/']")
+    with page.expect_navigation():
+        page.click("#admin-navbar-collapse a[href$='/todo/']")
     page.wait_for_load_state("networkidle")
     assert page.locator(".todo-item").count() == shown > 0
     if username == "zhuguan":
