@@ -7,7 +7,6 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass
 from functools import partial
-from itertools import islice
 
 from ..archives import Archive, ChildArchive
 from ..base import WHOLE_RESULT
@@ -18,20 +17,18 @@ from ..reference import PersonCategory
 from ..visits import (
     ComplianceFold,
     Visit,
-    period_people,
     policies,
     policy,
     risk_history,
     tallied_visits,
+    visited_people,
 )
 from .engine import Evidence, Measurement, Scope, count_measure, entry, measures, plain_number
 
 #: The fields of an archive the tallies read (the cohort filters' fields, the marks, completeness).
-TALLY_FIELDS = {"_cls": 1, "township": 1, "categories": 1, "risk_level": 1, "archive_date": 1, "complete": 1,
+TALLY_FIELDS = {"_cls": 1, "name": 1, "township": 1, "categories": 1, "risk_level": 1, "archive_date": 1, "complete": 1,
                 "status": 1, "voided": 1, "visited_periods": 1}
 NEAR_FIELDS = {"name": 1, "township": 1, "missing_items": 1}
-#: The near misses the overview keeps of a measure (a brief names the first few); a detail page keeps all.
-OVERVIEW_NEAR_MISSES = 3
 CHILD_CLASS = "Archive.ChildArchive"
 
 
@@ -54,7 +51,9 @@ def archive_tallies(scope: Scope) -> ArchiveTallies:
         if scope.until >= scope.start:
             try:
                 items = policies()
-                fold = ComplianceFold(items, scope.start, scope.until, scope.townships)
+                # a detail page lists the people missed in each policy's last ended period
+                fold = ComplianceFold(items, scope.start, scope.until, scope.townships,
+                                      keep_missed={last_ended(item, scope) for item in items} if scope.detail else None)
             except (DomainError, KeyError, TypeError, ValueError) as exc:
                 problem = exc
             else:
@@ -78,32 +77,58 @@ def archive_tallies(scope: Scope) -> ArchiveTallies:
     return scope.remembered("archive_tallies", read)
 
 
+def ended_periods(periods: list[dict], scope: Scope) -> list[dict]:
+    """The periods (each with its ``end``) over by ``scope.today``; the current one when none is."""
+    return [p for p in periods if p["end"] < scope.today] or periods[-1:]
+
+
+def last_ended(item: dict, scope: Scope) -> tuple[str, str | None]:
+    """(policy code, key of its last period in ``ended_periods``)."""
+    keys = periods_between(item["period"], scope.start, scope.until)
+    ended = ended_periods([{"key": key, "end": period_bounds(item["period"], key)[1]} for key in keys], scope)
+    return item["code"], ended[-1]["key"] if ended else None
+
+
 def assessments_in_force(scope: Scope) -> dict:
     """Every person's risk-level history (``risk_history``), read once per scope."""
     return scope.remembered("risk_history", risk_history)
 
 
 def _incomplete_archives(m: Measurement, scope: Scope, raw: dict) -> None:
-    """The archives of ``raw`` not complete yet, each with its missing items (the first few
-    for the overview)."""
+    """The archives of ``raw`` not complete yet, each with its missing items (a detail page's;
+    the overview reads none)."""
+    m.near_document = Archive
+    if not scope.detail:
+        return
     cursor = Archive._get_collection().find({**raw, "complete": False}, NEAR_FIELDS,
                                             batch_size=WHOLE_RESULT).sort([("_id", 1)])
-    if not scope.detail:
-        cursor = cursor.limit(OVERVIEW_NEAR_MISSES)
     m.near_misses = [(row, "缺项：" + "、".join(row.get("missing_items") or [])) for row in cursor]
-    m.near_document = Archive
 
 
-def _visited_entries(scope: Scope, part: str, skip: int, limit: int | None) -> list[dict]:
-    """The evidence of one period cell (``policy code|period key``): the people visited
-    enough in it, ``skip`` and ``limit`` applied (``period_people``)."""
-    code, _, key = part.partition("|")
-    item = policy(code)
-    label = period_label(item["period"], key)
-    people = period_people(item, key, scope.townships, assessments_in_force(scope))
-    chosen = islice(people, skip, None if limit is None else skip + limit)
-    return [entry(f"{person.get('name') or ''} · {item['name']} · {label}", Archive, person["_id"], parts=(part,))
-            for person in chosen]
+def _visited_entries(scope: Scope, spans: list) -> list[dict]:
+    """The evidence of period cells (``policy code|period key``): the people visited enough
+    in each, each span ``(cell, skip, limit or None)`` in order; one read per policy
+    (``visited_people``)."""
+    wanted: dict = {}  # code -> {key: (skip, limit)}
+    for part, skip, limit in spans:
+        code, _, key = part.partition("|")
+        wanted.setdefault(code, {})[key] = (skip, limit)
+    found: dict = {}  # part -> entries
+    for code, keys in wanted.items():
+        item = policy(code)
+        seen = dict.fromkeys(keys, 0)
+        for person, met in visited_people(item, list(keys), scope.townships, assessments_in_force(scope)):
+            for key in met:
+                skip, limit = keys[key]
+                seen[key] += 1
+                if seen[key] > skip and (limit is None or seen[key] <= skip + limit):
+                    label = period_label(item["period"], key)
+                    found.setdefault(f"{code}|{key}", []).append(entry(
+                        f"{person.get('name') or ''} · {item['name']} · {label}", Archive, person["_id"],
+                        parts=(f"{code}|{key}",)))
+            if all(limit is not None and seen[key] >= skip + limit for key, (skip, limit) in keys.items()):
+                break
+    return [row for part, _skip, _limit in spans for row in found.get(part, ())]
 
 
 def _cohort_coverage(m: Measurement, scope: Scope, policy_codes: list[str]) -> None:
@@ -117,7 +142,7 @@ def _cohort_coverage(m: Measurement, scope: Scope, policy_codes: list[str]) -> N
     for code in policy_codes:
         item = policy(code)
         periods = tallies.cadence.periods(code) if tallies.cadence is not None else []
-        ended = [p for p in periods if p["end"] < scope.today] or periods[-1:]
+        ended = ended_periods(periods, scope)
         ended_keys = {p["key"] for p in ended}
         for period in periods:
             month = None
@@ -139,10 +164,9 @@ def _cohort_coverage(m: Measurement, scope: Scope, policy_codes: list[str]) -> N
             visited += period["visited"]
             for township, number in period["missed_by_township"].items():
                 misses[names.get(township, "未填写")] += number
-        if scope.detail and ended and ended[-1]["due"] > ended[-1]["visited"]:
+        if scope.detail and ended and ended[-1]["missed"]:
             label = period_label(item["period"], ended[-1]["key"])
-            m.near_misses += [(person, f"{label} 未探访") for person in period_people(
-                item, ended[-1]["key"], scope.townships, assessments_in_force(scope), visited=False)]
+            m.near_misses += [(person, f"{label} 未探访") for person in ended[-1]["missed"]]
     m.achieved = round(visited * 100 / due, 1) if due else 0.0
     m.items = rows
     m.item_title = "各期探访"
@@ -191,7 +215,7 @@ def _dated_in_month(raw: dict, date_field: str, month: str) -> dict:
                                 "$lte": min(within["$lte"], dt.datetime.combine(last, dt.time.max))}}
 
 
-@measures("archives.new")
+@measures("archives.new", reads=archive_tallies)
 def _new_archives(m, indicator, scope):
     dated = archive_tallies(scope).dated
     months: Counter = Counter()
@@ -202,6 +226,9 @@ def _new_archives(m, indicator, scope):
             months[month] += number
             by_township[names.get(township, "未填写")] += number
     m.achieved = sum(months.values())
+    incomplete = sum(dated.values()) - m.achieved
+    m.note = f"期内建档 {sum(dated.values())} 份，档案完整 {m.achieved} 份" + \
+        (f"；{incomplete} 份尚有缺项，补齐后计入。" if incomplete else "。")
     m.series = [(month, months.get(month, 0)) for month in scope.months()]
     m.breakdown = sorted(by_township.items(), key=lambda p: -p[1])
     in_period = scope.scoped(scope.between("archive_date"))
@@ -211,7 +238,7 @@ def _new_archives(m, indicator, scope):
     _incomplete_archives(m, scope, in_period)
 
 
-@measures("archives.children_coverage")
+@measures("archives.children_coverage", reads=archive_tallies)
 def _children_coverage(m, indicator, scope):
     codes = indicator.parameters().get("categories", [])
     ids = {c.pk for c in PersonCategory.objects(code__in=codes)}
@@ -233,7 +260,7 @@ def _children_coverage(m, indicator, scope):
     m.note = f"名单内儿童 {listed} 人，档案完整 {complete} 人；分街道为完整率（%）。"
 
 
-@measures("visits.risk_cadence", "visits.orphans", "visits.elderly_monthly")
+@measures("visits.risk_cadence", "visits.orphans", "visits.elderly_monthly", reads=archive_tallies)
 def _visit_coverage(m, indicator, scope):
     _cohort_coverage(m, scope, indicator.parameters().get("policies", []))
 

@@ -8,10 +8,11 @@ batch. The engine names no area's records: the measures do."""
 
 import datetime as dt
 import math
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ..base import WHOLE_RESULT
+from ..base import WHOLE_RESULT, ask_at_once
 from ..contracts import Contract
 from ..errors import DomainError
 from ..indicator_terms import OPERATOR_SIGNS, STATUS_LABELS
@@ -32,10 +33,19 @@ class Scope:
     townships: list | None = None
     detail: bool = True  # False for the overview: no near misses, only the figures
     memo: dict = field(default_factory=dict)  # what several measures read, read once per scope
+    _locks: dict = field(default_factory=dict, repr=False)  # a lock per memo key (measures run in threads)
+    _guard: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def remembered(self, key, read):
-        if key not in self.memo:
-            self.memo[key] = read()
+        """``read()``, read once per scope: a second caller, in another thread too, waits for
+        the first one's answer."""
+        if key in self.memo:
+            return self.memo[key]
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            if key not in self.memo:
+                self.memo[key] = read()
         return self.memo[key]
 
     def township_names(self) -> dict:
@@ -121,9 +131,9 @@ class Evidence:
     entries: list | None = None  # [{"label", "document", "id", "date", "parts"}]
     cell_entries: list | None = None  # entries of every cell, when more than those counted
     part_query: object = None  # key -> the raw query of that cell, when no stored field names it
-    # Entries too many to hold (people in periods at a city's scale): ``reader(part, skip, limit)``
-    # reads a cell's entries when a page asks; ``part_totals`` are the cells counted, in order,
-    # with their sizes, ``cell_totals`` every cell's size.
+    # Entries too many to hold (people in periods at a city's scale): ``reader(spans)`` reads the
+    # entries of cells when a page asks, each span ``(cell, skip, limit or None)``, in order;
+    # ``part_totals`` are the cells counted, in order, with their sizes, ``cell_totals`` every cell's.
     reader: object = None
     part_totals: dict | None = None
     cell_totals: dict | None = None
@@ -164,17 +174,18 @@ class Evidence:
 
     def page(self, offset: int, limit: int) -> list[dict]:
         """Entries ``offset`` to ``offset + limit`` in order: {"label", "document", "id", "date"}."""
-        if self.reader is not None:  # only the cells the page spans are read
-            found: list = []
+        if self.reader is not None:  # only the cells the page spans are read, at once
+            spans, wanted = [], limit
             for key, size in self.part_totals.items():
                 if offset >= size:
                     offset -= size
                     continue
-                found += self.reader(key, offset, limit - len(found))
+                spans.append((key, offset, min(wanted, size - offset)))
+                wanted -= spans[-1][2]
                 offset = 0
-                if len(found) >= limit:
+                if wanted <= 0:
                     break
-            return found
+            return self.reader(spans) if spans else []
         if self.entries is not None:
             return self.entries[offset:offset + limit]
         return [{"label": str(record), "document": self.document, "id": record.pk,
@@ -186,7 +197,7 @@ class Evidence:
         """Every entry in order, read a cell at a time (a report's sheet): entries or a reader."""
         if self.reader is not None:
             for key in self.part_totals:
-                yield from self.reader(key, 0, None)
+                yield from self.reader([(key, 0, None)])
         else:
             yield from self.entries or ()
 
@@ -280,13 +291,18 @@ def plain_number(value) -> str:
 
 
 MEASURES: dict = {}
+SHARED_READS: dict = {}  # code -> the read ``(scope)`` its measure shares with others (remembered on the scope)
 
 
-def measures(*codes):
-    """Register a function ``(measurement, indicator, scope)`` as the measure of ``codes``."""
+def measures(*codes, reads=None):
+    """Register a function ``(measurement, indicator, scope)`` as the measure of ``codes``;
+    ``reads(scope)`` is a larger read it shares with other measures (``measure_all`` starts
+    it first and measures the rest meanwhile)."""
     def register(function):
         for code in codes:
             MEASURES[code] = function
+            if reads is not None:
+                SHARED_READS[code] = reads
         return function
 
     return register
@@ -378,7 +394,15 @@ def measure(indicator: Indicator, scope: Scope, lagging_share: float = DEFAULT_L
 
 
 def measure_all(contract: Contract, today: dt.date, townships: list | None = None) -> list[Measurement]:
+    """Every indicator of ``contract``. The shared reads (``SHARED_READS``) are asked in one
+    thread while the indicators that need none are measured in another; then the rest."""
     scope = Scope(contract, today, townships, detail=False)
     lagging = contract.lagging_share or DEFAULT_LAGGING_SHARE
-    return [measure(indicator, scope, lagging) for indicator in indicators_for(contract)]
+    indicators = indicators_for(contract)
+    reads = list(dict.fromkeys(SHARED_READS[i.code] for i in indicators if i.code in SHARED_READS))
+    alone = [i for i in indicators if i.code not in SHARED_READS]
+    _, measured = ask_at_once(lambda: [read(scope) for read in reads],
+                              lambda: [measure(indicator, scope, lagging) for indicator in alone])
+    found = dict(zip((i.pk for i in alone), measured, strict=True))
+    return [found[i.pk] if i.pk in found else measure(i, scope, lagging) for i in indicators]
 

@@ -18,13 +18,13 @@ from .cadence import (
     in_cohort,
     meets,
     not_visited_filter,
-    period_people,
     policies,
     policy,
     register_policy,
     risk_history,
     schedule,
     tag_for,
+    visited_people,
 )
 from .document import (
     CONTACT,
@@ -103,7 +103,6 @@ __all__ = [
     "move_tally",
     "not_visited_filter",
     "period_counts",
-    "period_people",
     "policies",
     "policy",
     "read_exif_time",
@@ -122,4 +121,5 @@ __all__ = [
     "visit_event",
     "visit_ledger_entries",
     "visit_tags",
+    "visited_people",
 ]

@@ -184,7 +184,8 @@ class ComplianceFold:
     period (``visited_periods``, which the visit service keeps and the schedule reads too)."""
 
     def __init__(self, items: list[dict], start: dt.date, end: dt.date, townships: list | None = None,
-                 keep: bool = False):
+                 keep: bool = False, keep_missed: set | None = None):
+        """``keep_missed``: the (policy code, period key) whose people missed are kept without ``keep``."""
         today = local_today()
         self.keep = keep
         self.policies = []
@@ -198,7 +199,8 @@ class ComplianceFold:
                 period_start, period_end = period_bounds(item["period"], key)
                 periods.append({"key": key, "start": period_start, "end": period_end, "due": 0, "visited": 0,
                                 "required": int(item["visits_required"]), "missed_by_township": Counter(),
-                                "met": [] if keep else None, "missed": [] if keep else None,
+                                "met": [] if keep else None,
+                                "missed": [] if keep or (item["code"], key) in (keep_missed or ()) else None,
                                 "current": period_start <= today <= period_end,
                                 # the last moment an archive may date from, the moment its level is read,
                                 # the mark of a person visited enough (``meets``)
@@ -229,7 +231,7 @@ class ComplianceFold:
                         period["met"].append(person)
                 else:
                     period["missed_by_township"][person.get("township")] += 1
-                    if self.keep:
+                    if period["missed"] is not None:
                         period["missed"].append(person)
 
     def periods(self, code: str) -> list[dict]:
@@ -275,25 +277,33 @@ def risk_history(people: list | None = None) -> dict:
     return history
 
 
-def period_people(item: dict, key: str, townships: list | None = None, history: dict | None = None,
-                  visited: bool = True):
-    """The people due in the period ``key`` of the policy ``item`` who were (``visited``) or
-    were not visited enough, in the order of their archives' ids, as ``ComplianceFold``
-    counts them: one read, narrowed by the database to the period's mark; a risk level is
-    judged from ``history`` (``risk_history``) as the fold judges it."""
+def visited_people(item: dict, keys: list[str], townships: list | None = None, history: dict | None = None):
+    """The people due in the periods ``keys`` of the policy ``item`` and visited enough in
+    at least one, in the order of their archives' ids, each with the keys where they were, as
+    ``ComplianceFold`` counts them: one read, narrowed by the database to the periods' marks;
+    a risk level is judged from ``history`` (``risk_history``) as the fold judges it."""
     raw = cohort_filter(item, townships)
     levels = frozenset(item.get("risk_levels") or ())
     if levels:
         raw.pop("risk_level")
-    _, end = period_bounds(item["period"], key)
-    raw["$or"] = [{"archive_date": {"$lte": dt.datetime.combine(end, dt.time.max)}}, {"archive_date": None}]
-    raw["visited_periods"] = tag_for(item, key) if visited else {"$ne": tag_for(item, key)}
-    cutoff = dt.datetime.combine(min(end, local_today()), dt.time.max)
+    today = local_today()
+    periods = []
+    for key in keys:
+        _, end = period_bounds(item["period"], key)
+        periods.append((key, tag_for(item, key), dt.datetime.combine(end, dt.time.max),
+                        dt.datetime.combine(min(end, today), dt.time.max)))
+    latest = max(last for _key, _tag, last, _cutoff in periods)
+    raw["$or"] = [{"archive_date": {"$lte": latest}}, {"archive_date": None}]
+    raw["visited_periods"] = {"$in": [tag for _key, tag, _last, _cutoff in periods]}
     history = history or {}
     for person in Archive._get_collection().find(raw, COHORT_FIELDS, batch_size=WHOLE_RESULT).sort([("_id", 1)]):
-        if levels and _level_on(history.get(person["_id"]), cutoff, person.get("risk_level")) not in levels:
-            continue
-        yield person
+        marks = set(person.get("visited_periods") or ())
+        archive_date = person.get("archive_date")
+        met = [key for key, tag, last, cutoff in periods
+               if tag in marks and not (archive_date and archive_date > last)
+               and (not levels or _level_on(history.get(person["_id"]), cutoff, person.get("risk_level")) in levels)]
+        if met:
+            yield person, met
 
 
 def _level_on(history, cutoff, current):
