@@ -178,6 +178,6 @@ def test_the_evidence_of_a_period_cell_is_read_a_page_at_a_time(app, townships, 
     assert all(len(page) == 3 for page in pages[:4]) and len(pages[4]) == 2
     assert [entry["id"] for entry in evidence.part("elderly_monthly|2026-04").page(0, 50)] == \
         sorted(p.pk for p in people)
-    # the last ended month (October): everyone missed it, listed on the detail page only
+    # the last ended month (October): everyone missed it, listed on the detail page only (by name)
     missed = [(record["_id"], reason) for record, reason in m.near_misses]
     assert missed == ([(p.pk, "10月 未探访") for p in people] if detail else [])

@@ -166,7 +166,9 @@ def _cohort_coverage(m: Measurement, scope: Scope, policy_codes: list[str]) -> N
                 misses[names.get(township, "未填写")] += number
         if scope.detail and ended and ended[-1]["missed"]:
             label = period_label(item["period"], ended[-1]["key"])
-            m.near_misses += [(person, f"{label} 未探访") for person in ended[-1]["missed"]]
+            missed = sorted(ended[-1]["missed"], key=lambda person: (
+                names.get(person.get("township"), ""), person.get("name") or "", person["_id"]))
+            m.near_misses += [(person, f"{label} 未探访") for person in missed]
     m.achieved = round(visited * 100 / due, 1) if due else 0.0
     m.items = rows
     m.item_title = "各期探访"
