@@ -231,8 +231,9 @@ class ComplianceFold:
                         period["met"].append(person)
                 else:
                     period["missed_by_township"][person.get("township")] += 1
-                    if period["missed"] is not None:
-                        period["missed"].append(person)
+                    if period["missed"] is not None:  # without ``keep``, only what names the person
+                        period["missed"].append(person if self.keep else {
+                            "_id": person["_id"], "name": person.get("name"), "township": person.get("township")})
 
     def periods(self, code: str) -> list[dict]:
         """The periods of the policy ``code``: key, start, end, due, visited, share, current,
