@@ -1,7 +1,8 @@
 """Contract indicators and the engine that measures them from the records.
 
 - ``document``: the Indicator document (seeded from ``seeds/indicators.json``, edited by an admin);
-- ``engine``: Scope, Measurement, Evidence, the ``@measures`` registry, ``measure`` / ``measure_all``;
+- ``engine``: Scope, Measurement, the ``@measures`` registry, ``measure`` / ``measure_all``;
+- ``evidence``: Evidence, the records that count and a page of them;
 - one module of measures per area, each importing the records it counts: ``archive_measures``
   (archives, visits, patrols), ``service_measures`` (trainings, cases, groups, events, publicity,
   theme checklists), ``affairs_measures`` (volunteers and the other work), ``report_measures``
@@ -16,17 +17,15 @@ from .document import Indicator, indicators_for, unit_of
 from .engine import (
     DEFAULT_LAGGING_SHARE,
     MEASURES,
-    Evidence,
     Measurement,
     Scope,
-    entry,
-    evidence_records,
     measure,
     measure_all,
     measures,
     plain_number,
     whole,
 )
+from .evidence import Evidence, entry, evidence_records
 
 __all__ = ["AREAS", "DEFAULT_LAGGING_SHARE", "KINDS", "MEASURES", "OPERATORS", "PERCENT_KINDS",
            "PERIODS", "STATUS_LABELS", "Evidence", "Indicator", "Measurement", "Scope", "entry", "evidence_records",

@@ -13,7 +13,8 @@ from ..rules import get_rules
 from ..staffing import StaffMember, staffing_check
 from ..subsidy import SpotCheck, check_shares
 from ..volunteers import Volunteer, VolunteerHourEntry
-from .engine import Evidence, count_measure, entry, grouped, measures
+from .engine import count_measure, grouped, measures
+from .evidence import Evidence, entry
 
 
 @measures("volunteers.trained")

@@ -23,7 +23,8 @@ from ..visits import (
     tallied_visits,
     visited_people,
 )
-from .engine import Evidence, Measurement, Scope, count_measure, entry, measures, plain_number
+from .engine import Measurement, Scope, count_measure, measures, plain_number
+from .evidence import Evidence, entry
 
 #: The fields of an archive the tallies read (the cohort filters' fields, the marks, completeness).
 TALLY_FIELDS = {"_cls": 1, "name": 1, "township": 1, "categories": 1, "risk_level": 1, "archive_date": 1, "complete": 1,

@@ -3,7 +3,8 @@ and the year-end summary (总结材料) once issued."""
 
 from ..briefs.reports import Brief, YearSummary
 from ..periods import period_key
-from .engine import Evidence, count_measure, grouped, measures, months_grid
+from .engine import count_measure, grouped, measures, months_grid
+from .evidence import Evidence
 
 
 @measures("briefs.monthly")

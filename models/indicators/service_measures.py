@@ -10,7 +10,8 @@ from ..casework import Case, GroupSeries, qualifying_cases_query, qualifying_gro
 from ..patrols import Patrol
 from ..publicity import PublicityActivity
 from ..reference import ThemeTag, Township
-from .engine import Evidence, count_measure, counted_by, entry, measures, months_grid
+from .engine import count_measure, counted_by, measures, months_grid
+from .evidence import Evidence, entry
 
 
 @measures("trainings.child_workers", "volunteers.trainings", "staff.supervision")
