@@ -15,6 +15,7 @@ from ..patrols import Patrol, weekly_grid
 from ..periods import period_bounds, period_key, period_label, periods_between
 from ..reference import PersonCategory
 from ..visits import (
+    KIND_CLASS,
     ComplianceFold,
     Visit,
     policies,
@@ -30,7 +31,7 @@ from .evidence import Evidence, entry
 TALLY_FIELDS = {"_cls": 1, "name": 1, "township": 1, "categories": 1, "risk_level": 1, "archive_date": 1, "complete": 1,
                 "status": 1, "voided": 1, "visited_periods": 1}
 NEAR_FIELDS = {"name": 1, "township": 1, "missing_items": 1}
-CHILD_CLASS = "Archive.ChildArchive"
+CHILD_CLASS = KIND_CLASS["child"]
 
 
 @dataclass
