@@ -9,6 +9,7 @@ from mongoengine import DateTimeField, IntField, ReferenceField, StringField
 from .archives import SUPPORT_MODES, Archive
 from .base import TrackedDocument, ref_id
 from .errors import DomainError
+from .loading import related
 from .periods import period_keys
 from .reference import PersonCategory, Township
 from .rules import get_rules, seed_rules
@@ -105,8 +106,8 @@ class Accompaniment(TrackedDocument):
             earlier = same_year[0]
             raise DomainError(f"“{person.name}”今年已陪护过 {len(same_year)} 次（{earlier.start_date:%Y-%m-%d} 在"
                               f"{earlier.hospital}）：每名特困人员每年 {rules['per_person_per_year']} 次。", field="person")
-        overlapping = list(others.filter(start_date__lte=self.end_date, end_date__gte=self.start_date)
-                           .order_by("start_date").select_related())
+        overlapping = related(others.filter(start_date__lte=self.end_date, end_date__gte=self.start_date)
+                              .order_by("start_date"))
         limit = int(rules["max_concurrent"])
         day = self.start_date.date()
         while day <= self.end_date.date():

@@ -17,6 +17,7 @@ from .archives import ChildArchive
 from .base import TrackedDocument
 from .clock import local_now
 from .errors import DomainError
+from .loading import related
 from .reference import Township
 from .rules import get_rules
 from .sensitivity import CONTENT
@@ -138,7 +139,7 @@ def overdue_concerns(townships: list | None = None):
     if townships is not None:
         query = query.filter(township__in=townships)
     found = []
-    for concern in query.select_related():
+    for concern in related(query):
         step = overdue_step(concern, now)
         if step:
             found.append((concern, step))

@@ -15,6 +15,7 @@ from .archives import Archive
 from .base import DISTRICT_WIDE, FollowUp, TrackedDocument
 from .clock import local_now, local_today
 from .errors import DomainError
+from .loading import related
 from .periods import period_keys
 from .reference import Township
 from .timeline import on_timeline
@@ -140,9 +141,9 @@ def roster_month(year: int, month: int, place: str = "station") -> list[dict]:
     """Every day of a month with who is on duty (an empty list where nobody is)."""
     start = dt.date(year, month, 1)
     end = dt.date(year + month // 12, month % 12 + 1, 1)
-    days = {d.day.date(): d for d in DutyDay.objects(
+    days = {d.day.date(): d for d in related(DutyDay.objects(
         place=place, voided=False, day__gte=dt.datetime.combine(start, dt.time()),
-        day__lt=dt.datetime.combine(end, dt.time())).select_related()}
+        day__lt=dt.datetime.combine(end, dt.time())))}
     grid = []
     day = start
     while day < end:

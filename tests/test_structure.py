@@ -151,3 +151,13 @@ def test_the_domain_imports_no_web_layer(module):
     names |= {(node.module or "").split(".")[0] for node in ast.walk(tree)
               if isinstance(node, ast.ImportFrom) and not node.level}
     assert not names & {"flask", "flask_admin", "flask_login", "flask_wtf", "views", "admin_app"}, module
+
+
+@pytest.mark.parametrize("module", sorted(m for m in MODULES if m != "models.loading"))
+def test_records_with_their_references_are_built_in_one_place(module):
+    """``select_related()`` builds each record through mongoengine's descriptors (an export
+    of 5,000 archives spent two seconds there): ``models.loading.related`` builds the same."""
+    tree = ast.parse(MODULES[module].read_text(encoding="utf-8"))
+    calls = [node.lineno for node in ast.walk(tree) if isinstance(node, ast.Call)
+             and isinstance(node.func, ast.Attribute) and node.func.attr == "select_related"]
+    assert not calls, f"{module}: select_related() at lines {calls}; use models.loading.related"

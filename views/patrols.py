@@ -13,6 +13,7 @@ from wtforms import MultipleFileField
 from models.archives import ChildArchive
 from models.clock import local_now, local_today
 from models.concerns import STAGE_LABELS, high_risk_without_open_concern, overdue_concerns
+from models.loading import related
 from models.patrols import rescue_call_rules, weekly_grid
 from models.periods import period_label
 
@@ -137,9 +138,8 @@ class ConcernView(SecureModelView):
     def alerts_view(self):
         townships = user_townships()
         overdue = overdue_concerns(townships)
-        uncovered = list(high_risk_without_open_concern(townships).only("name", "township", "worker",
-                                                                         "risk_assessed_at").limit(200)
-                         .select_related())
+        uncovered = related(high_risk_without_open_concern(townships).only("name", "township", "worker",
+                                                                            "risk_assessed_at").limit(200))
         return self.render("admin/concern_alerts.html", overdue=overdue, uncovered=uncovered,
                            stage_labels=STAGE_LABELS)
 

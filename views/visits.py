@@ -16,6 +16,7 @@ from models.base import WHOLE_RESULT, ref_id
 from models.clock import local_now, local_today
 from models.contracts import current_contract
 from models.errors import DomainError, PermissionDenied
+from models.loading import related
 from models.periods import PERIOD_LABELS, period_bounds, period_label
 from models.reference import Community, Township
 from models.spreadsheets import Column, Sheet, TitleBlock, write_workbook
@@ -230,7 +231,7 @@ class ScheduleView(SecureView):
     def export(self):
         item = self._policy()
         key = self._period(item)[0]
-        query = due_query(item, key, self._townships()[0]).order_by("township", "name").select_related()
+        query = related(due_query(item, key, self._townships()[0]).order_by("township", "name"))
 
         def rows():
             for person in query:
@@ -290,12 +291,12 @@ class ElderlyRegisterView(SecureView):
             return self.render("admin/elderly_register.html", people=[], visits={}, month=month,
                                label=period_label("month", month), mode_labels=MODE_LABELS, printed_at=local_now(),
                                problem=f"无法生成登记表：{exc.message}请在“参考数据 → 业务规则”中修正 register_policy。")
-        people = list(Archive.objects(__raw__=cohort_filter(item, user_townships()))
-                      .order_by("township", "name").batch_size(WHOLE_RESULT).select_related())
+        people = related(Archive.objects(__raw__=cohort_filter(item, user_townships()))
+                         .order_by("township", "name").batch_size(WHOLE_RESULT))
         ids = [p.pk for p in people]
         visits = {}
-        for visit in (Visit.objects(month=month, voided=False, people__in=ids).order_by("visited_at")
-                      .batch_size(WHOLE_RESULT).select_related()):
+        for visit in related(Visit.objects(month=month, voided=False, people__in=ids).order_by("visited_at")
+                             .batch_size(WHOLE_RESULT)):
             for person in visit.people:
                 visits.setdefault(getattr(person, "pk", person), []).append(visit)
         return self.render("admin/elderly_register.html", people=people, visits=visits, month=month,

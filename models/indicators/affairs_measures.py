@@ -8,6 +8,7 @@ from collections import Counter
 from ..accompaniment import Accompaniment, eligible_categories, ineligibility
 from ..activities import CommunityEvent
 from ..base import WHOLE_RESULT, ref_id
+from ..loading import related
 from ..other_work import AdoptionAssessment, MediaArticle
 from ..rules import get_rules
 from ..staffing import StaffMember, staffing_check
@@ -66,7 +67,7 @@ def _subsidy(m, indicator, scope):
 def _accompaniment(m, indicator, scope):
     rules = get_rules("service_rules")["accompaniment"]
     match = scope.scoped(scope.between("start_date"))
-    records = list(Accompaniment.objects(__raw__=match).order_by("start_date").batch_size(WHOLE_RESULT).select_related())
+    records = related(Accompaniment.objects(__raw__=match).order_by("start_date").batch_size(WHOLE_RESULT))
     violations = []
     per_person: Counter = Counter()
     categories = eligible_categories()

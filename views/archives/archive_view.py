@@ -18,6 +18,7 @@ from models.assessments import CapabilityAssessment, RiskAssessment
 from models.clock import local_now
 from models.custom_fields import definitions_for
 from models.files import discard_new_files, store_upload
+from models.loading import collection_paused, related
 from models.sensitivity import visible_value
 from models.spreadsheets import INT, PERCENT, TEXT
 from models.summaries import SUMMARY_LENGTH, summary_of
@@ -252,8 +253,8 @@ class ArchiveBaseView(SavedFiltersMixin, SecureModelView):
         records = scope_query(Archive.objects(pk__in=object_ids), Archive)
         if self.export_only_fields():
             records = records.only(*self.export_only_fields())
-        records = records.select_related()
-        return self.xlsx_response(records)
+        with collection_paused():
+            return self.xlsx_response(related(records))
 
     # -- export -------------------------------------------------------------------
 

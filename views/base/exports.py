@@ -15,6 +15,7 @@ from flask_login import current_user
 
 from models.clock import local_now, local_today
 from models.contracts import current_contract
+from models.loading import collection_paused
 from models.money import FenField, yuan_decimal
 from models.sensitivity import sensitivity
 from models.spreadsheets import (
@@ -106,8 +107,9 @@ class Exports:
     @expose("/export/<export_type>/")
     def export(self, export_type):
         if export_type == "xlsx" and self.can_export and export_type in self.export_types:
-            _, data = self._export_data()
-            return self.xlsx_response(data)
+            with collection_paused():  # thousands of records and cells, all alive until the file is written
+                _, data = self._export_data()
+                return self.xlsx_response(data)
         return super().export(export_type)
 
     def export_columns(self) -> list[tuple[str, str]]:
