@@ -13,6 +13,8 @@ from mongomock.collection import Collection as MockCollection
 from mongomock.collection import Cursor as MockCursor
 from pymongo import monitoring
 
+from .mongomock_speed import speed_up_mongomock
+
 #: Commands that may change data: once one is sent, a request cut off by an outage may have saved something.
 WRITE_COMMANDS = frozenset({"insert", "update", "delete", "findAndModify", "bulkWrite"})
 #: Collections whose writes save nothing a person sees: the note of a write about to happen
@@ -124,6 +126,7 @@ def connect_database(settings: dict) -> None:
     if mode == "demo" or (mode == "test" and not uri):
         mongomock.gridfs.enable_gridfs_integration()
         serialise_mongomock()
+        speed_up_mongomock()
         mongoengine.connect(
             db=settings["MONGODB_DB"],
             host="mongodb://localhost",

@@ -243,7 +243,8 @@ def test_every_menu_entry_is_reachable_and_plain_for_every_role(world):
                 if missing:
                     problems.append(f"{role} 菜单中缺少可以打开的页面：{missing}")
                 for link in ["/", *links]:
-                    response = page.goto(base + link, wait_until="domcontentloaded")
+                    # "load": the stylesheets are applied (before it a button can show the theme's own colour)
+                    response = page.goto(base + link, wait_until="load")
                     visited += 1
                     if response is None or response.status >= 400:
                         problems.append(f"{role} 菜单 {link} 打开得到 {response.status if response else '无响应'}")
