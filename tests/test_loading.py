@@ -59,8 +59,9 @@ def mongoengine_records(document_class, rows: list[dict]) -> list:
 
 
 @pytest.fixture
-def stored(app):
+def stored(app, monkeypatch):
     """{root class: its stored rows} after the demo data, services, operations and visits."""
+    monkeypatch.setattr(matrix, "SEQUENCE", iter(range(100, 1000)))  # the matrix's own stay unused
     with app.app_context():
         generate_demo_data(30)
         generate_services(40)
