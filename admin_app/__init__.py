@@ -19,6 +19,7 @@ from models.errors import DomainError, PermissionDenied
 from models.files import set_max_image_pixels
 from models.recompute_jobs import resume_jobs, retry_wanted, unfinished_note
 from models.rules import forget_cached_rules, set_cache_seconds
+from models.users import use_password_method
 from views.drafts import draft_owner, saved_forms
 from views.i18n import stale_catalogs, use_project_admin_catalog
 from views.registry import build_admin
@@ -54,6 +55,7 @@ def create_app(config: dict | None = None) -> Flask:
         count = settings["TRUSTED_PROXIES"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=count, x_proto=count)
 
+    use_password_method(settings["PASSWORD_HASH_METHOD"])
     check_catalogs()
     use_project_admin_catalog()
     activate(app)

@@ -166,6 +166,10 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
         "FLASK_ADMIN_SWATCH": "cerulean",
         "FLASK_ADMIN_FLUID_LAYOUT": True,
         "TESTING": mode == "test",
+        # werkzeug's method for password hashes: scrypt; the test suite's a cheap one (models.users)
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000" if mode == "test" else "scrypt",
     }
     settings.update(overrides)
+    if mode != "test" and settings["PASSWORD_HASH_METHOD"] != "scrypt":
+        raise ConfigError("只有测试模式可以改变密码的加密方式（其他模式一律使用 scrypt）。")
     return settings

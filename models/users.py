@@ -29,6 +29,17 @@ ROLES = (
 )
 ROLE_LABELS = dict(ROLES)
 
+#: How passwords are hashed (a werkzeug method): scrypt, werkzeug's own default. Only the test
+#: suite's app changes it (``PASSWORD_HASH_METHOD`` of APP_MODE test, not read from the
+#: environment): each scrypt hash or check takes about 90 ms, and the suite makes five accounts
+#: for most of its two thousand tests and logs in several times in each.
+PASSWORD_HASHING = {"method": "scrypt"}
+
+
+def use_password_method(method: str) -> None:
+    """Hash passwords made from now on with ``method`` (checks follow each hash's own)."""
+    PASSWORD_HASHING["method"] = method
+
 # What each role may do, per area of the app. Actions: view, create, edit,
 # void, export, details. An area missing for a role means no access at all.
 _READ = {"view", "details", "export"}
@@ -140,7 +151,7 @@ class User(TrackedDocument):
 
     def set_password(self, password: str) -> None:
         check_password_strength(password)
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = generate_password_hash(password, method=PASSWORD_HASHING["method"])
 
     def check_password(self, password: str) -> bool:
         return bool(self.password_hash) and check_password_hash(self.password_hash, password or "")
@@ -175,8 +186,8 @@ _unknown_name_hash: list[str] = []
 def check_password_of_nobody(password: str) -> bool:
     """As long as checking a real account's password, and never true: a name without
     an account is not answered faster than one with."""
-    if not _unknown_name_hash:
-        _unknown_name_hash.append(generate_password_hash(secrets.token_hex(16)))
+    if not _unknown_name_hash or not _unknown_name_hash[0].startswith(PASSWORD_HASHING["method"].split(":")[0]):
+        _unknown_name_hash[:] = [generate_password_hash(secrets.token_hex(16), method=PASSWORD_HASHING["method"])]
     check_password_hash(_unknown_name_hash[0], password or "")
     return False
 

@@ -182,6 +182,37 @@ def accounts(app, townships):
     return made
 
 
+_DEMO_WORLDS: dict = {}
+
+
+def demo_data(accounts: dict, size: int, seed: int) -> None:
+    """``seeds.demo.generate_demo_data(size, seed)`` in the test's database (inside the app
+    context), generated once per run and afterwards put back from a copy: generating it
+    writes a record at a time, five seconds on the local database, and many parametrised
+    tests ask for the same demo. The copy holds the whole database as it was then, the
+    accounts included; ``accounts`` is pointed at the copy's accounts (same names, same
+    password), so a test sees what it would have seen had the data been generated for it."""
+    from mongoengine.connection import get_db
+
+    from models.users import User
+    from seeds.demo import generate_demo_data
+
+    db = get_db()
+    key = (size, seed, tuple(sorted((role, user.username) for role, user in accounts.items())))
+    if key not in _DEMO_WORLDS:
+        generate_demo_data(size, seed)
+        _DEMO_WORLDS[key] = {name: list(db[name].find()) for name in _collections(db)}
+        return
+    for name in _collections(db):
+        db[name].delete_many({})
+    for name, documents in _DEMO_WORLDS[key].items():
+        if documents:
+            db[name].insert_many([dict(d) for d in documents])
+    forget_cached_rules()
+    for role, user in list(accounts.items()):
+        accounts[role] = User.objects(username=user.username).get()
+
+
 def csrf_token(client, url: str) -> str:
     page = client.get(url)
     match = CSRF_RE.search(page.get_data(as_text=True))

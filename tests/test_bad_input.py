@@ -22,7 +22,7 @@ from models.reference import Township
 from models.users import User
 
 from .archive_helpers import make_child, make_elder
-from .conftest import csrf_token, make_app, on_ferretdb
+from .conftest import csrf_token, demo_data, make_app, on_ferretdb
 from .form_pages import CSRF_VALUE, counts, form_fields, posted, stored
 from .test_view_matrix import OWN, Factory
 
@@ -33,10 +33,8 @@ BAD_VALUES = ["zzz", "", "true", "1e309", "ffffffffffffffffffffffff"]
 
 @pytest.fixture
 def demo(app, accounts):
-    from seeds.demo import generate_demo_data
-
     with app.app_context():
-        generate_demo_data(30, seed=14)
+        demo_data(accounts, 30, seed=14)
     return accounts
 
 

@@ -55,3 +55,11 @@ def test_web_processes_and_rule_cache_follow_the_settings():
                         ("WEB_WORKERS", "两个")):
         with pytest.raises(ConfigError, match=name):
             load_settings(environ={**production, name: value})
+
+
+def test_only_the_test_suite_hashes_passwords_with_another_method():
+    from admin_app.config import ConfigError, load_settings
+
+    assert load_settings({"APP_MODE": "demo"}, environ={})["PASSWORD_HASH_METHOD"] == "scrypt"
+    with pytest.raises(ConfigError, match="scrypt"):
+        load_settings({"APP_MODE": "demo", "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1"}, environ={})

@@ -16,6 +16,7 @@ from models.services import create_record
 from models.subsidy import SpotCheck
 from seeds.loader import read_seed
 
+from .conftest import demo_data
 from .helpers import make_attachment
 
 CARD_RE = re.compile(r'href="([^"]+)">\s*<div class="card-body">\s*<div class="figure-value">(\d+)</div>\s*'
@@ -27,10 +28,8 @@ ROLES = ("admin", "coordinator", "manager", "staff", "staff2")
 @pytest.fixture
 def mixed(app, accounts, townships):
     """Demo data, then some archives closed, given to the test's workers, cases closed, tasks done."""
-    from seeds.demo import generate_demo_data
-
     with app.app_context():
-        generate_demo_data(60, seed=15)
+        demo_data(accounts, 60, seed=15)
         archives = Archive._get_collection()
         ids = [row["_id"] for row in archives.find({}, {"_id": 1}).sort("_id", 1)]
         archives.update_many({"_id": {"$in": ids[:8]}}, {"$set": {"status": "closed"}})
