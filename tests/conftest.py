@@ -20,13 +20,15 @@ from models.reference import Township
 from models.rules import forget_cached_rules
 from seeds.loader import load_reference_data
 
-from .write_filters import ScanningWrites
+from .write_filters import ScanningWrites, WrittenCollections
 
 TEST_URI = os.environ.get("TEST_MONGODB_URI") or None
 PASSWORD = "test1234"
 SCANNING_WRITES = ScanningWrites()
-if TEST_URI:  # before any client is made: the listener sees every write of the run
+WRITTEN = WrittenCollections()
+if TEST_URI:  # before any client is made: the listeners see every write of the run
     monitoring.register(SCANNING_WRITES)
+    monitoring.register(WRITTEN)
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
@@ -146,11 +148,16 @@ def app(request, _session_app):
         activate(application)
     config = dict(application.config)
     db = get_db()
-    for name in _collections(db):
-        db[name].delete_many({})
-    for name, documents in reference.items():
-        if documents:
-            db[name].insert_many([dict(d) for d in documents])
+    # On the local database only the collections written since the last test are put back
+    # (each emptying and insert is a command there; a test writes a few of some sixty).
+    written = WRITTEN.take(db.name) if TEST_URI else None
+    for name in sorted(set(_collections(db)) | set(reference)):
+        if written is None or name in written:
+            db[name].delete_many({})
+            if reference.get(name):
+                db[name].insert_many([dict(d) for d in reference[name]])
+    if written is not None:
+        WRITTEN.take(db.name)  # the putting back itself
     forget_cached_rules()
     yield application
     application.config.clear()

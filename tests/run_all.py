@@ -1,8 +1,10 @@
 """The whole test command: the suite on mongomock with the browser tests, and
 the same suite on the local database (FerretDB on a private PostgreSQL cluster)
-started on free ports in a temporary folder. The two lanes run at the same time
-(each is one Python process: on two cores the whole run takes as long as the
-longer lane); each lane's output is printed when it ends.
+started on free ports in a temporary folder. The two lanes run at the same time;
+each lane's output is printed when it ends. The local-database lane runs its
+test files in two processes (pytest-xdist, a file at a time): each of them
+waits on the database about a third of its time, which the other one uses, and
+the mongomock lane ends first and leaves its core to them.
 
 ``python -m tests.run_all mongomock`` or ``... ferretdb`` runs one lane; any
 further arguments go to pytest."""
@@ -35,10 +37,15 @@ def mongomock_lane(extra: list[str], output=None) -> subprocess.Popen:
     return pytest(*extra, output=output)
 
 
+#: Processes of the local-database lane (each test's database has a name of its own).
+FERRETDB_PROCESSES = 2
+
+
 def ferretdb_lane(extra: list[str], database: LocalDatabase, output=None) -> subprocess.Popen:
     env = dict(os.environ, TEST_MONGODB_URI=database.uri)
     # the browser and LibreOffice tests look at pages, not at the database: once is enough
-    return pytest("-m", "not browser and not office", *extra, env=env, output=output)
+    return pytest("-m", "not browser and not office", "-n", str(FERRETDB_PROCESSES), "--dist", "loadfile",
+                  *extra, env=env, output=output)
 
 
 TITLES = {"mongomock": "== 第一轮：mongomock（含浏览器测试）", "ferretdb": "== 第二轮：FerretDB（PostgreSQL）"}

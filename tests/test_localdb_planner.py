@@ -114,7 +114,8 @@ SETTINGS = settings(max_examples=150, deadline=None, derandomize=True,
 
 
 def _stats(coll):
-    return coll.database.client.admin.command("localdbStats")
+    """The planner's counts of this test's database (other test processes use the server too)."""
+    return coll.database.client.admin.command("localdbStats", database=coll.database.name)
 
 
 @SETTINGS

@@ -60,3 +60,40 @@ class ScanningWrites(monitoring.CommandListener):
         with self._lock:
             found, self.found = self.found, []
         return found
+
+
+#: Commands that change a collection's records (the collection's name is the command's value).
+CHANGING = ("insert", "update", "delete", "findAndModify", "drop", "create", "renameCollection")
+
+
+class WrittenCollections(monitoring.CommandListener):
+    """The collections each database has had written since it was last asked, so that a
+    test's fresh database puts back only those (conftest.py, the local-database lane)."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._written: dict[str, set[str]] = {}
+
+    def started(self, event):
+        if event.command_name not in CHANGING:
+            return
+        name = event.command.get(event.command_name)
+        if event.command_name == "renameCollection":  # "db.old" to "db.new": both are changed
+            names = [str(name), str(event.command.get("to"))]
+            with self._lock:
+                for full in names:
+                    database, _, collection = full.partition(".")
+                    self._written.setdefault(database, set()).add(collection)
+            return
+        with self._lock:
+            self._written.setdefault(event.database_name, set()).add(str(name))
+
+    def succeeded(self, event):
+        pass
+
+    def failed(self, event):
+        pass
+
+    def take(self, database: str) -> set[str]:
+        with self._lock:
+            return self._written.pop(database, set())

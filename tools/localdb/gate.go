@@ -70,13 +70,35 @@ type gate struct {
 
 	planned   atomic.Int64 // reads answered from PostgreSQL by the planner
 	forwarded atomic.Int64 // reads the planner left to FerretDB
+
+	byDatabase sync.Map // database name: *readCounts, the same two counts for one database
 }
 
-// stats answers the command {localdbStats: 1}: how many reads the planner answered.
-func (g *gate) stats() []byte {
+// readCounts are the planner's counts of one database.
+type readCounts struct {
+	planned   atomic.Int64
+	forwarded atomic.Int64
+}
+
+func (g *gate) countsOf(database string) *readCounts {
+	counts, _ := g.byDatabase.LoadOrStore(database, &readCounts{})
+	return counts.(*readCounts)
+}
+
+// stats answers the command {localdbStats: 1}: how many reads the planner answered and
+// left to FerretDB; {localdbStats: 1, database: "name"} the same for one database (so
+// that a test sees its own reads while other clients use the server).
+func (g *gate) stats(cmd command) []byte {
+	planned, forwarded := g.planned.Load(), g.forwarded.Load()
+	if cmd.body != nil {
+		if database, ok := cmd.body.Lookup("database").StringValueOK(); ok {
+			counts := g.countsOf(database)
+			planned, forwarded = counts.planned.Load(), counts.forwarded.Load()
+		}
+	}
 	return bsoncore.NewDocumentBuilder().
-		AppendInt64("planned", g.planned.Load()).
-		AppendInt64("forwarded", g.forwarded.Load()).
+		AppendInt64("planned", planned).
+		AppendInt64("forwarded", forwarded).
 		AppendDouble("ok", 1).Build()
 }
 
@@ -134,16 +156,18 @@ func (g *gate) handle(ctx context.Context, client net.Conn) {
 func (g *gate) forward(ctx context.Context, request []byte, client, backend net.Conn) error {
 	cmd := inspect(request)
 	if cmd.name == "localdbStats" {
-		_, err := client.Write(replyMessage(request, g.stats()))
+		_, err := client.Write(replyMessage(request, g.stats(cmd)))
 		return err
 	}
 	if !cmd.isWrite() && !cmd.moreToCome && !cmd.sequences && cmd.body != nil && g.planner != nil {
 		if reply, err := g.planner.answer(ctx, cmd, cmd.body); err == nil {
 			g.planned.Add(1)
+			g.countsOf(cmd.database).planned.Add(1)
 			_, err := client.Write(replyMessage(request, reply))
 			return err
 		}
 		g.forwarded.Add(1)
+		g.countsOf(cmd.database).forwarded.Add(1)
 	}
 	if cmd.isWrite() {
 		asked := time.Now()
