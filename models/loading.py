@@ -129,6 +129,20 @@ def _reference_id(value):
     return value if isinstance(value, ObjectId) else None
 
 
+def _references_held(records: list):
+    """(record, field name, referenced class, is a list, value) of each reference a record holds."""
+    for record in records:
+        for name, (target, many) in _plan(type(record)).references.items():
+            value = record._data.get(name)
+            if value is not None:
+                yield record, name, target, many, value
+
+
+def _found_or_reference(known: dict, field, value):
+    found = known.get(_reference_id(value))
+    return found if found is not None else field.to_python(value)
+
+
 def attach_references(records: list, depth: int = REFERENCE_DEPTH) -> list:
     """Replace the reference ids the records hold by the documents they name (one read
     per referenced kind), and theirs down to ``depth``, as ``select_related()`` does.
@@ -137,39 +151,25 @@ def attach_references(records: list, depth: int = REFERENCE_DEPTH) -> list:
         return records
     wanted: dict = {}
     if depth >= 1:
-        for record in records:
-            data = record._data
-            for name, (target, many) in _plan(type(record)).references.items():
-                value = data.get(name)
-                if value is None:
-                    continue
-                ids = wanted.setdefault(target, set())
-                for item in value if many else (value,):
-                    item_id = _reference_id(item)
-                    if item_id is not None:
-                        ids.add(item_id)
+        for _record, _name, target, many, value in _references_held(records):
+            ids = wanted.setdefault(target, set())
+            ids.update(item_id for item in (value if many else (value,))
+                       if (item_id := _reference_id(item)) is not None)
     loaded: dict = {}
     for target, ids in wanted.items():
         found = [built_record(target, son) for son in target._get_collection().find({"_id": {"$in": list(ids)}})]
         attach_references(found, depth - 1)
         loaded[target] = {record.pk: record for record in found}
-    for record in records:
-        data = record._data
-        for name, (target, many) in _plan(type(record)).references.items():
-            value = data.get(name)
-            if value is None:
-                continue
-            known = loaded.get(target, {})
-            field = record._fields[name]
-            if many:
-                inner = field.field
-                attached = BaseList([known.get(_reference_id(item)) or inner.to_python(item) for item in value],
-                                    record, name)
-                if known:
-                    attached._dereferenced = True
-                data[name] = attached if known else list(attached)
-            else:
-                data[name] = known.get(_reference_id(value)) or field.to_python(value)
+    for record, name, target, many, value in list(_references_held(records)):
+        known = loaded.get(target, {})
+        field = record._fields[name]
+        if not many:
+            record._data[name] = _found_or_reference(known, field, value)
+            continue
+        attached = BaseList([_found_or_reference(known, field.field, item) for item in value], record, name)
+        if known:
+            attached._dereferenced = True
+        record._data[name] = attached if known else list(attached)
     return records
 
 
